@@ -1,0 +1,42 @@
+//! The govcloud API: group `govcloud.io`, version `v1alpha1`.
+//!
+//! Field names are the contract of `shared/DESIGN.md`; add fields, never rename them.
+//! The types carry no behaviour beyond defaults: deciding lives in `plan`, and
+//! semantic validation (quantities, cron schedules, cross-object references) in
+//! `plan::validate`, so that the operator and the offline planner refuse the same
+//! objects with the same messages.
+
+mod common;
+mod department;
+mod offering;
+mod policy;
+mod pool;
+mod service;
+
+pub use common::*;
+pub use department::*;
+pub use offering::*;
+pub use policy::*;
+pub use pool::*;
+pub use service::*;
+
+/// API group of every govcloud kind.
+pub const GROUP: &str = "govcloud.io";
+/// The only served version.
+pub const VERSION: &str = "v1alpha1";
+/// Field manager for every server-side apply the operator makes.
+pub const FIELD_MANAGER: &str = "govcloud";
+/// Finalizer on objects whose children cannot carry owner references.
+pub const FINALIZER: &str = "govcloud.io/cleanup";
+
+/// Standard labels on everything the operator writes.
+pub mod labels {
+    pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+    pub const MANAGED_BY_VALUE: &str = "govcloud";
+    pub const DEPARTMENT: &str = "govcloud.io/department";
+    pub const SERVICE: &str = "govcloud.io/service";
+    pub const POOL: &str = "govcloud.io/pool";
+    pub const OFFERING: &str = "govcloud.io/offering";
+    pub const INSTANCE: &str = "govcloud.io/instance";
+    pub const LEVEL: &str = "govcloud.io/security-level";
+}

@@ -1,0 +1,92 @@
+use std::collections::BTreeMap;
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Conditions, MaintenanceWindow, ResourceAmounts, ResourceFactors, Utilisation};
+
+/// A slice of shared infrastructure: the Nodes matched by `nodeSelector`.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "govcloud.io",
+    version = "v1alpha1",
+    kind = "ResourcePool",
+    plural = "resourcepools",
+    shortname = "pool",
+    category = "govcloud",
+    status = "ResourcePoolStatus",
+    printcolumn = r#"{"name":"Level","type":"integer","jsonPath":".spec.securityLevel"}"#,
+    printcolumn = r#"{"name":"Cordoned","type":"boolean","jsonPath":".spec.cordoned"}"#,
+    printcolumn = r#"{"name":"CPU","type":"number","format":"float","jsonPath":".status.utilisation.cpu"}"#,
+    printcolumn = r#"{"name":"Memory","type":"number","format":"float","jsonPath":".status.utilisation.memory"}"#,
+    printcolumn = r#"{"name":"Services","type":"integer","jsonPath":".status.services"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePoolSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Highest MLPS level (1–4) the pool is accredited for; it hosts services of this level or lower.
+    #[schemars(range(min = 1, max = 4))]
+    pub security_level: u8,
+    /// Labels of the pool's Nodes; workloads placed here are pinned with the same selector.
+    #[schemars(extend("minProperties" = 1))]
+    pub node_selector: BTreeMap<String, String>,
+    /// Schedulable capacity; when absent, the sum of allocatable of the matched Nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<ResourceAmounts>,
+    /// How far requests may exceed capacity (factors ≥ 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overcommit: Option<ResourceFactors>,
+    /// Placement fills pools up to this fraction of capacity × overcommit before using emptier ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0), extend("exclusiveMinimum" = true))]
+    pub target_utilisation: Option<f64>,
+    /// Typical node size, to express capacity and savings in nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_shape: Option<ResourceAmounts>,
+    /// Chargeback rates (currency from the operator config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance_windows: Vec<MaintenanceWindow>,
+    /// No new placements; existing services move away in maintenance.
+    #[serde(default)]
+    pub cordoned: bool,
+}
+
+/// Hourly chargeback rates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Cost {
+    #[schemars(range(min = 0.0))]
+    pub cpu_core_hour: f64,
+    #[serde(rename = "memoryGiBHour")]
+    #[schemars(range(min = 0.0))]
+    pub memory_gib_hour: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcePoolStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<ResourceAmounts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocated: Option<ResourceAmounts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<ResourceAmounts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilisation: Option<Utilisation>,
+    #[serde(default)]
+    pub services: u32,
+    #[serde(default)]
+    pub departments: u32,
+    #[serde(default)]
+    pub shared_instances: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::conditions_schema")]
+    pub conditions: Conditions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}

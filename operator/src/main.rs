@@ -1,0 +1,1 @@
+fn main() { print!("{}", govcloud::crds::all_yaml()); }

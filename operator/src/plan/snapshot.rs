@@ -1,0 +1,104 @@
+//! The planner's input: everything it decides from, whether read from files or watch caches.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Node;
+use kube::ResourceExt;
+
+use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
+
+/// Installation-wide settings that shape names (operator config `namespacePrefix`, `sharedNamespace`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Department namespaces are `<namespacePrefix><department>`.
+    pub namespace_prefix: String,
+    /// Namespace of the shared offering instances.
+    pub shared_namespace: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { namespace_prefix: "dept-".into(), shared_namespace: "govcloud-shared".into() }
+    }
+}
+
+/// The whole estate as the planner sees it.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub pools: Vec<ResourcePool>,
+    pub departments: Vec<Department>,
+    pub services: Vec<DepartmentService>,
+    pub offerings: Vec<ServiceOffering>,
+    pub policies: Vec<PlatformPolicy>,
+    /// Nodes, for pools that leave `spec.capacity` out.
+    pub nodes: Vec<Node>,
+    pub settings: Settings,
+}
+
+/// `namespace/name` of a DepartmentService: how services are keyed everywhere.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ServiceKey {
+    pub fn of(svc: &DepartmentService) -> Self {
+        Self { namespace: svc.namespace().unwrap_or_default(), name: svc.name_any() }
+    }
+}
+
+impl std::fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// A decision made before, which the planner keeps while it stays feasible.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assignment {
+    pub pool: Option<String>,
+    pub shared_instance: Option<String>,
+}
+
+/// The previous plan's decisions, keyed by service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assignments {
+    pub services: BTreeMap<ServiceKey, Assignment>,
+}
+
+impl Assignments {
+    /// Reads `status.pool` and `status.sharedInstance` of every service, so that
+    /// `kubectl get -o yaml` output (or the operator's cache) re-plans to the same decisions.
+    pub fn from_status(snapshot: &Snapshot) -> Self {
+        let services = snapshot
+            .services
+            .iter()
+            .filter_map(|svc| {
+                let status = svc.status.as_ref()?;
+                let a = Assignment {
+                    pool: status.pool.clone(),
+                    shared_instance: status.shared_instance.clone(),
+                };
+                (a.pool.is_some() || a.shared_instance.is_some()).then(|| (ServiceKey::of(svc), a))
+            })
+            .collect();
+        Self { services }
+    }
+
+    /// The assignments a plan made, to feed into the next plan.
+    pub fn from_plan(plan: &super::Plan) -> Self {
+        let services = plan
+            .services
+            .iter()
+            .filter(|s| s.pool.is_some() || s.shared_instance.is_some())
+            .map(|s| {
+                (
+                    ServiceKey { namespace: s.namespace.clone(), name: s.name.clone() },
+                    Assignment { pool: s.pool.clone(), shared_instance: s.shared_instance.clone() },
+                )
+            })
+            .collect();
+        Self { services }
+    }
+}
