@@ -14,11 +14,20 @@ pub struct Settings {
     pub namespace_prefix: String,
     /// Namespace of the shared offering instances.
     pub shared_namespace: String,
+    /// Namespace the operator runs in; its pods may reach department workloads (probes, metrics).
+    pub platform_namespace: String,
+    /// Namespace of the ingress controller, admitted to `Public` services.
+    pub ingress_namespace: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { namespace_prefix: "dept-".into(), shared_namespace: "govcloud-shared".into() }
+        Self {
+            namespace_prefix: "dept-".into(),
+            shared_namespace: "govcloud-shared".into(),
+            platform_namespace: "govcloud-system".into(),
+            ingress_namespace: "ingress-nginx".into(),
+        }
     }
 }
 
