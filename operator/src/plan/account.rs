@@ -1,0 +1,293 @@
+//! Rule 6, account: utilisation, cost and the siloed baseline, as the plan output.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::model::{Demand, PoolModel};
+use super::output::*;
+use super::share::Instance;
+use super::{Assignments, Decision, Estate};
+use crate::api::Phase;
+use crate::quantity::Res;
+
+/// Hours in an average month, the chargeback convention.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+fn monthly(res: Res, rates: Option<(f64, f64)>) -> f64 {
+    rates.map_or(0.0, |(cpu, mem)| (res.cores() * cpu + res.gib() * mem) * HOURS_PER_MONTH)
+}
+
+/// Whole nodes of `shape` (overcommitted like the pool) needed to host `demand`.
+fn nodes_for(demand: Res, pool: &PoolModel, shape: Res) -> i64 {
+    let need = |d: i64, s: i64, oc: f64| {
+        let per_node = (s as f64 * oc).floor();
+        if d <= 0 || per_node <= 0.0 { 0 } else { (d as f64 / per_node).ceil() as i64 }
+    };
+    need(demand.cpu_millis, shape.cpu_millis, pool.overcommit.0).max(need(demand.memory_bytes, shape.memory_bytes, pool.overcommit.1))
+}
+
+/// Cost and node figures of one estate (consolidated or siloed), pool by pool.
+#[derive(Default)]
+struct Footprint {
+    nodes: i64,
+    cost: f64,
+    /// Allocation and node capacity over pools with a node shape (for utilisation).
+    demand_on_nodes: Res,
+    node_capacity: Res,
+}
+
+impl Footprint {
+    fn add(&mut self, pool: &PoolModel, demand: Res) {
+        match pool.node_shape {
+            Some(shape) => {
+                let n = nodes_for(demand, pool, shape);
+                self.nodes += n;
+                self.cost += monthly(shape.times(n), pool.rates);
+                self.demand_on_nodes += demand;
+                self.node_capacity += shape.times(n).scale(pool.overcommit.0, pool.overcommit.1);
+            }
+            // Without a node shape nothing is rounded to whole nodes, which understates savings.
+            None => self.cost += monthly(demand, pool.rates),
+        }
+    }
+}
+
+pub(crate) fn account(
+    estate: &Estate,
+    previous: &Assignments,
+    decisions: &[Decision],
+    instances: &[Instance],
+    instance_pools: &[Option<String>],
+    violations: &[u32],
+) -> Plan {
+    let pool_index: BTreeMap<&str, usize> =
+        estate.pools.iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
+    let rates_of = |pool: &Option<String>| pool.as_deref().and_then(|p| pool_index.get(p)).and_then(|&i| estate.pools[i].rates);
+
+    // Services.
+    let services: Vec<ServicePlan> = estate
+        .services
+        .iter()
+        .zip(decisions)
+        .map(|(svc, d)| {
+            let before = previous.services.get(&svc.key).and_then(|a| a.pool.clone());
+            ServicePlan {
+                namespace: svc.key.namespace.clone(),
+                name: svc.key.name.clone(),
+                department: svc.department.clone(),
+                security_level: svc.level,
+                admitted: d.admitted,
+                compliant: d.compliant,
+                phase: match (d.admitted, &d.pool) {
+                    (false, _) => Phase::Rejected,
+                    (true, None) => Phase::Pending,
+                    (true, Some(_)) => Phase::Placed,
+                },
+                pool: d.pool.clone(),
+                shared_instance: d.instance.map(|j| instances[j].name.clone()),
+                allocated: if d.admitted { d.charge } else { Res::ZERO },
+                reasons: d.reasons.clone(),
+                offering: match &svc.demand {
+                    Some(Demand::Tenant { offering }) => Some(offering.clone()),
+                    _ => None,
+                },
+                workload: match &svc.demand {
+                    Some(Demand::Workload { replicas, requests, limits, .. }) => {
+                        Some(WorkloadShape { replicas: *replicas, requests: *requests, limits: *limits })
+                    }
+                    _ => None,
+                },
+                moved_from: before.filter(|b| d.pool.as_ref() != Some(b)),
+            }
+        })
+        .collect();
+
+    // Pools: what is placed on each.
+    let mut pool_alloc = vec![Res::ZERO; estate.pools.len()];
+    let mut pool_services = vec![0u32; estate.pools.len()];
+    let mut pool_depts: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); estate.pools.len()];
+    let mut pool_instances = vec![0u32; estate.pools.len()];
+    for (svc, d) in estate.services.iter().zip(decisions) {
+        let Some(&pi) = d.pool.as_deref().and_then(|p| pool_index.get(p)) else { continue };
+        pool_services[pi] += 1;
+        if let Some(dept) = &svc.department {
+            pool_depts[pi].insert(dept);
+        }
+        if d.instance.is_none() {
+            pool_alloc[pi] += d.charge;
+        }
+    }
+    for (inst, pool) in instances.iter().zip(instance_pools) {
+        let Some(&pi) = pool.as_deref().and_then(|p| pool_index.get(p)) else { continue };
+        pool_alloc[pi] += estate.offerings[&inst.offering].instance_demand();
+        pool_instances[pi] += 1;
+    }
+    let pools: Vec<PoolPlan> = estate
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PoolPlan {
+            name: p.name.clone(),
+            security_level: p.level,
+            cordoned: p.cordoned,
+            capacity: p.capacity,
+            effective_capacity: p.effective,
+            target_utilisation: p.target,
+            allocated: pool_alloc[i],
+            utilisation: Ratio::of(pool_alloc[i], p.effective),
+            services: pool_services[i],
+            departments: pool_depts[i].len() as u32,
+            shared_instances: pool_instances[i],
+            monthly_cost: round2(monthly(pool_alloc[i], p.rates)),
+            reasons: p.reasons.clone(),
+        })
+        .collect();
+
+    // Departments.
+    let departments: Vec<DepartmentPlan> = estate
+        .departments
+        .iter()
+        .map(|dept| {
+            let mut plan = DepartmentPlan {
+                name: dept.name.clone(),
+                namespace: dept.namespace.clone(),
+                security_clearance: dept.clearance,
+                quota: QuotaPlan {
+                    cpu: dept.quota.cores(),
+                    memory: dept.quota.memory_bytes,
+                    services: dept.quota_services,
+                },
+                allocated: Res::ZERO,
+                services: 0,
+                rejected_services: 0,
+                shared_services: 0,
+                monthly_cost: 0.0,
+                reasons: dept.reasons.clone(),
+            };
+            let mut cost = 0.0;
+            for (svc, d) in estate.services.iter().zip(decisions) {
+                if svc.department.as_deref() != Some(dept.name.as_str()) {
+                    continue;
+                }
+                if !d.admitted {
+                    plan.rejected_services += 1;
+                    continue;
+                }
+                plan.services += 1;
+                plan.allocated += d.charge;
+                plan.shared_services += u32::from(d.instance.is_some());
+                cost += monthly(d.charge, rates_of(&d.pool));
+            }
+            plan.monthly_cost = round2(cost);
+            plan
+        })
+        .collect();
+
+    // Offerings and the siloed baseline of each.
+    let (ratio_cpu, ratio_mem) = estate.effective.limit_ratio;
+    let mut offerings = Vec::new();
+    let mut instances_saved = 0;
+    for o in estate.offerings.values() {
+        let mine: Vec<(usize, &Instance)> = instances.iter().enumerate().filter(|(_, i)| i.offering == o.name).collect();
+        let mut per_dept_level: BTreeMap<(&str, u8), u32> = BTreeMap::new();
+        for (_, inst) in &mine {
+            for &t in &inst.tenants {
+                *per_dept_level.entry((estate.services[t].department.as_deref().unwrap_or(""), inst.level)).or_default() += 1;
+            }
+        }
+        let siloed: u32 = per_dept_level.values().map(|n| n.div_ceil(o.tenants_per_instance)).sum();
+        let saved = i64::from(siloed) - mine.len() as i64;
+        instances_saved += saved;
+        offerings.push(OfferingPlan {
+            name: o.name.clone(),
+            tenants: mine.iter().map(|(_, i)| i.tenants.len() as u32).sum(),
+            instances: mine
+                .iter()
+                .map(|(j, inst)| {
+                    let mut tenants: Vec<String> = inst.tenants.iter().map(|&t| estate.services[t].key.to_string()).collect();
+                    tenants.sort();
+                    InstancePlan {
+                        name: inst.name.clone(),
+                        security_level: inst.level,
+                        pool: instance_pools[*j].clone(),
+                        tenants,
+                        replicas: o.replicas,
+                        requests: o.requests,
+                        limits: Res::new(
+                            (o.requests.cpu_millis as f64 * ratio_cpu).ceil() as i64,
+                            (o.requests.memory_bytes as f64 * ratio_mem).ceil() as i64,
+                        ),
+                    }
+                })
+                .collect(),
+            siloed_instances: siloed,
+            instances_saved: saved,
+            reasons: o.reasons.clone(),
+        });
+    }
+
+    let policies = estate
+        .policies
+        .iter()
+        .zip(violations)
+        .map(|(p, &v)| PolicyPlan { name: p.name.clone(), violations: v, reasons: p.reasons.clone() })
+        .collect();
+
+    let savings = savings(estate, decisions, instances, instance_pools, &pool_alloc, &pool_index, instances_saved);
+    Plan { services, pools, departments, offerings, policies, savings }
+}
+
+/// The consolidated estate against the siloed baseline: every department on its own
+/// nodes (per pool it uses, of that pool's `nodeShape`), running its own instance of
+/// every offering it uses at each level.
+fn savings(
+    estate: &Estate,
+    decisions: &[Decision],
+    instances: &[Instance],
+    instance_pools: &[Option<String>],
+    pool_alloc: &[Res],
+    pool_index: &BTreeMap<&str, usize>,
+    instances_saved: i64,
+) -> Savings {
+    let mut consolidated = Footprint::default();
+    for (pool, alloc) in estate.pools.iter().zip(pool_alloc) {
+        consolidated.add(pool, *alloc);
+    }
+
+    // Siloed demand per (department, pool): own workloads where they run now, plus
+    // ceil(tenants / tenantsPerInstance) whole instances per offering and level.
+    let mut silo: BTreeMap<(&str, usize), Res> = BTreeMap::new();
+    let mut tenancies: BTreeMap<(&str, &str, u8), (u32, usize)> = BTreeMap::new();
+    for (svc, d) in estate.services.iter().zip(decisions) {
+        let (Some(dept), Some(&pi)) = (svc.department.as_deref(), d.pool.as_deref().and_then(|p| pool_index.get(p))) else {
+            continue;
+        };
+        match d.instance {
+            None => *silo.entry((dept, pi)).or_default() += d.charge,
+            Some(j) => {
+                let inst = &instances[j];
+                let pool = instance_pools[j].as_deref().and_then(|p| pool_index.get(p)).copied().unwrap_or(pi);
+                tenancies.entry((dept, inst.offering.as_str(), inst.level)).or_insert((0, pool)).0 += 1;
+            }
+        }
+    }
+    for ((dept, offering, _), (n, pi)) in tenancies {
+        let o = &estate.offerings[offering];
+        *silo.entry((dept, pi)).or_default() += o.instance_demand().times(i64::from(n.div_ceil(o.tenants_per_instance)));
+    }
+    let mut siloed = Footprint::default();
+    for ((_, pi), demand) in silo {
+        siloed.add(&estate.pools[pi], demand);
+    }
+
+    Savings {
+        instances_saved,
+        nodes_consolidated: consolidated.nodes,
+        nodes_siloed: siloed.nodes,
+        nodes_saved: siloed.nodes - consolidated.nodes,
+        monthly_cost_consolidated: round2(consolidated.cost),
+        monthly_cost_siloed: round2(siloed.cost),
+        monthly_cost_saved: round2(siloed.cost - consolidated.cost),
+        utilisation_consolidated: Ratio::of(consolidated.demand_on_nodes, consolidated.node_capacity),
+        utilisation_siloed: Ratio::of(siloed.demand_on_nodes, siloed.node_capacity),
+    }
+}

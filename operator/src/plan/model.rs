@@ -1,0 +1,110 @@
+//! The validated, normalised form of each object the planner decides from.
+//!
+//! Quantities are parsed once here; every later rule works on exact integers.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::jiff::Timestamp;
+
+use super::{Reason, ServiceKey};
+use crate::api::Availability;
+use crate::quantity::Res;
+
+#[derive(Clone, Debug)]
+pub struct PoolModel {
+    pub name: String,
+    pub level: u8,
+    pub cordoned: bool,
+    pub capacity: Res,
+    /// capacity × overcommit: the hard limit.
+    pub effective: Res,
+    pub overcommit: (f64, f64),
+    pub target: f64,
+    /// (per core-hour, per GiB-hour).
+    pub rates: Option<(f64, f64)>,
+    pub node_shape: Option<Res>,
+    pub reasons: Vec<Reason>,
+}
+
+impl PoolModel {
+    pub fn usable(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DepartmentModel {
+    pub name: String,
+    pub namespace: String,
+    pub clearance: u8,
+    pub quota: Res,
+    pub quota_services: u32,
+    /// Allow-listed pool names; `None` means every pool.
+    pub pools: Option<BTreeSet<String>>,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OfferingModel {
+    pub name: String,
+    pub level: u8,
+    pub tenants_per_instance: u32,
+    pub replicas: i32,
+    /// Per replica.
+    pub requests: Res,
+    pub reasons: Vec<Reason>,
+}
+
+impl OfferingModel {
+    /// Everything one instance requests.
+    pub fn instance_demand(&self) -> Res {
+        self.requests.times(i64::from(self.replicas))
+    }
+
+    /// A tenant's charge: its share of one instance, rounded up.
+    pub fn tenant_share(&self) -> Res {
+        self.instance_demand().div_ceil(i64::from(self.tenants_per_instance))
+    }
+}
+
+/// The per-resource view of all policies together, for defaults and limits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EffectivePolicy {
+    /// Requests for workloads that give none: the first policy by name that sets each.
+    pub default_cpu: Option<(i64, String)>,
+    pub default_memory: Option<(i64, String)>,
+    /// Limits = requests × ratio: the most restrictive (smallest) ratio.
+    pub limit_ratio: (f64, f64),
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyModel {
+    pub name: String,
+    pub allowed_registries: Vec<String>,
+    pub forbid_latest_tag: bool,
+    pub max_replicas: Option<i32>,
+    pub max_cpu: Option<i64>,
+    pub max_memory: Option<i64>,
+    pub default_cpu: Option<i64>,
+    pub default_memory: Option<i64>,
+    pub limit_ratio: Option<(f64, f64)>,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Demand {
+    Workload { image: String, replicas: i32, requests: Res, limits: Res },
+    Tenant { offering: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceModel {
+    pub key: ServiceKey,
+    pub department: Option<String>,
+    pub level: u8,
+    pub created: Option<Timestamp>,
+    pub availability: Availability,
+    /// `None` when the spec is invalid (then `reasons` says why).
+    pub demand: Option<Demand>,
+    pub reasons: Vec<Reason>,
+}

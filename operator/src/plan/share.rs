@@ -1,0 +1,248 @@
+//! Rule 5, share: tenants of an offering grouped into shared instances.
+//!
+//! Instances never mix security levels; a tenant keeps its instance while that has room
+//! and stays compatible; a new tenant joins the fullest instance with room, else a new
+//! instance is opened. Names are `<offering>-l<level>-<n>`, the lowest free `n`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::model::{Demand, OfferingModel, PoolModel};
+use super::{Assignments, Decision, Estate};
+
+/// One tenant to seat, in first-come-first-served order.
+#[derive(Clone, Debug)]
+pub struct Tenant<'a> {
+    /// Index of the service in the planner's service list.
+    pub service: usize,
+    pub offering: &'a OfferingModel,
+    pub level: u8,
+    /// The department's pool allow-list.
+    pub allowed: Option<&'a BTreeSet<String>>,
+    /// The instance it was bound to before, if any.
+    pub previous: Option<&'a str>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub offering: String,
+    pub level: u8,
+    pub index: u32,
+    pub name: String,
+    /// Service indices, in the order they joined.
+    pub tenants: Vec<usize>,
+    /// Pools allowed for every tenant; `None` when no tenant restricts pools.
+    pub allowed: Option<BTreeSet<String>>,
+}
+
+pub fn instance_name(offering: &str, level: u8, index: u32) -> String {
+    format!("{offering}-l{level}-{index}")
+}
+
+fn parse_index(name: &str, offering: &str, level: u8) -> Option<u32> {
+    let rest = name.strip_prefix(offering)?.strip_prefix(&format!("-l{level}-"))?;
+    rest.parse().ok().filter(|i| *i >= 1)
+}
+
+fn intersect(a: Option<&BTreeSet<String>>, b: Option<&BTreeSet<String>>) -> Option<BTreeSet<String>> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(x), None) | (None, Some(x)) => Some(x.clone()),
+        (Some(x), Some(y)) => Some(x.intersection(y).cloned().collect()),
+    }
+}
+
+/// Whether some valid pool at or above `level` is in the allowed set.
+fn placeable(allowed: Option<&BTreeSet<String>>, level: u8, pools: &[PoolModel]) -> bool {
+    pools
+        .iter()
+        .any(|p| p.usable() && p.level >= level && allowed.is_none_or(|a| a.contains(&p.name)))
+}
+
+/// Seats every tenant; returns the instances (ordered by offering, level, index) and,
+/// per tenant in input order, the index of its instance in that list.
+pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usize>) {
+    // Per (offering, level): instance index number → Instance.
+    let mut groups: BTreeMap<(&str, u8), BTreeMap<u32, Instance>> = BTreeMap::new();
+    let mut seat_of: Vec<Option<(u32, &str, u8)>> = vec![None; tenants.len()];
+
+    let joinable = |inst: &Instance, t: &Tenant| {
+        (inst.tenants.len() as u32) < t.offering.tenants_per_instance
+            && placeable(intersect(inst.allowed.as_ref(), t.allowed).as_ref(), t.level, pools)
+    };
+    let join = |inst: &mut Instance, t: &Tenant| {
+        inst.allowed = intersect(inst.allowed.as_ref(), t.allowed);
+        inst.tenants.push(t.service);
+    };
+    let open = |t: &Tenant, index: u32| Instance {
+        offering: t.offering.name.clone(),
+        level: t.level,
+        index,
+        name: instance_name(&t.offering.name, t.level, index),
+        tenants: Vec::new(),
+        allowed: t.allowed.cloned(),
+    };
+
+    // Pass 1: tenants keep their instance while it has room.
+    for (ti, t) in tenants.iter().enumerate() {
+        let key = (t.offering.name.as_str(), t.level);
+        let Some(index) = t.previous.and_then(|p| parse_index(p, key.0, key.1)) else {
+            continue;
+        };
+        let group = groups.entry(key).or_default();
+        let inst = group.entry(index).or_insert_with(|| open(t, index));
+        if inst.tenants.is_empty() {
+            inst.allowed = t.allowed.cloned();
+        }
+        if joinable(inst, t) {
+            join(inst, t);
+            seat_of[ti] = Some((index, key.0, key.1));
+        }
+    }
+    // Instances reserved in pass 1 that nobody kept are retired, not reused as-is.
+    for group in groups.values_mut() {
+        group.retain(|_, inst| !inst.tenants.is_empty());
+    }
+    // Pass 2: the rest join the fullest instance with room, else open a new one.
+    for (ti, t) in tenants.iter().enumerate() {
+        if seat_of[ti].is_some() {
+            continue;
+        }
+        let key = (t.offering.name.as_str(), t.level);
+        let group = groups.entry(key).or_default();
+        let best = group
+            .values()
+            .filter(|inst| joinable(inst, t))
+            .max_by(|a, b| a.tenants.len().cmp(&b.tenants.len()).then(b.index.cmp(&a.index)))
+            .map(|inst| inst.index);
+        let index = best.unwrap_or_else(|| (1..).find(|i| !group.contains_key(i)).unwrap_or(1));
+        let inst = group.entry(index).or_insert_with(|| open(t, index));
+        join(inst, t);
+        seat_of[ti] = Some((index, key.0, key.1));
+    }
+
+    let mut position = BTreeMap::new();
+    let mut instances = Vec::new();
+    for ((offering, level), group) in groups {
+        for (index, inst) in group {
+            position.insert((offering, level, index), instances.len());
+            instances.push(inst);
+        }
+    }
+    let seats = seat_of
+        .into_iter()
+        .map(|s| {
+            let (index, offering, level) = s.expect("every tenant is seated in pass 1 or 2");
+            position[&(offering, level, index)]
+        })
+        .collect();
+    (instances, seats)
+}
+
+/// Seats every admitted tenant, first come first served; returns the instances and
+/// records each tenant's instance in its decision.
+pub(crate) fn seat_tenants(
+    estate: &Estate,
+    order: &[usize],
+    previous: &Assignments,
+    decisions: &mut [Decision],
+) -> Vec<Instance> {
+    let tenants: Vec<Tenant> = order
+        .iter()
+        .filter(|&&i| decisions[i].admitted)
+        .filter_map(|&i| {
+            let svc = &estate.services[i];
+            let Some(Demand::Tenant { offering }) = &svc.demand else {
+                return None;
+            };
+            let dept = svc.department.as_deref().and_then(|d| estate.department(d));
+            Some(Tenant {
+                service: i,
+                offering: &estate.offerings[offering],
+                level: svc.level,
+                allowed: dept.and_then(|d| d.pools.as_ref()),
+                previous: previous.services.get(&svc.key).and_then(|a| a.shared_instance.as_deref()),
+            })
+        })
+        .collect();
+    let (instances, seats) = seat(&tenants, &estate.pools);
+    for (t, seat) in tenants.iter().zip(seats) {
+        decisions[t.service].instance = Some(seat);
+    }
+    instances
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quantity::Res;
+
+    fn offering(tpi: u32) -> OfferingModel {
+        OfferingModel {
+            name: "pg".into(),
+            level: 3,
+            tenants_per_instance: tpi,
+            replicas: 1,
+            requests: Res::new(1000, 1 << 30),
+            reasons: vec![],
+        }
+    }
+
+    fn pool(name: &str, level: u8) -> PoolModel {
+        PoolModel {
+            name: name.into(),
+            level,
+            cordoned: false,
+            capacity: Res::new(100_000, 1 << 40),
+            effective: Res::new(100_000, 1 << 40),
+            overcommit: (1.0, 1.0),
+            target: 0.8,
+            rates: None,
+            node_shape: None,
+            reasons: vec![],
+        }
+    }
+
+    #[test]
+    fn levels_never_mix_and_instances_fill_to_capacity() {
+        let o = offering(2);
+        let pools = [pool("a", 3)];
+        let levels = [2, 3, 2, 2, 3];
+        let tenants: Vec<Tenant> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Tenant { service: i, offering: &o, level: *l, allowed: None, previous: None })
+            .collect();
+        let (instances, seats) = seat(&tenants, &pools);
+        let names: Vec<_> = instances.iter().map(|i| (i.name.as_str(), i.tenants.clone())).collect();
+        assert_eq!(names, [("pg-l2-1", vec![0, 2]), ("pg-l2-2", vec![3]), ("pg-l3-1", vec![1, 4])]);
+        assert_eq!(seats, [0, 2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn tenants_keep_their_instance_and_newcomers_fill_the_fullest() {
+        let o = offering(3);
+        let pools = [pool("a", 3)];
+        let t = |service, previous| Tenant { service, offering: &o, level: 2, allowed: None, previous };
+        let tenants = [t(0, Some("pg-l2-4")), t(1, Some("pg-l2-2")), t(2, Some("pg-l2-4")), t(3, None)];
+        let (instances, _) = seat(&tenants, &pools);
+        let names: Vec<_> = instances.iter().map(|i| (i.name.as_str(), i.tenants.clone())).collect();
+        assert_eq!(names, [("pg-l2-2", vec![1]), ("pg-l2-4", vec![0, 2, 3])]);
+    }
+
+    #[test]
+    fn incompatible_allow_lists_get_separate_instances() {
+        let o = offering(5);
+        let pools = [pool("a", 3), pool("b", 3)];
+        let only_a: BTreeSet<String> = ["a".to_string()].into();
+        let only_b: BTreeSet<String> = ["b".to_string()].into();
+        let tenants = [
+            Tenant { service: 0, offering: &o, level: 3, allowed: Some(&only_a), previous: None },
+            Tenant { service: 1, offering: &o, level: 3, allowed: Some(&only_b), previous: None },
+            Tenant { service: 2, offering: &o, level: 3, allowed: None, previous: None },
+        ];
+        let (instances, seats) = seat(&tenants, &pools);
+        assert_eq!(instances.len(), 2);
+        assert_eq!(seats, [0, 1, 0]);
+        assert_eq!(instances[0].allowed, Some(only_a));
+    }
+}

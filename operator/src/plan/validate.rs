@@ -1,0 +1,377 @@
+//! Rule 1, validate: each object on its own, every problem listed with its field.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::Node;
+use kube::ResourceExt;
+
+use super::model::*;
+use super::{window, Reason, ReasonCode, ServiceKey, Settings};
+use crate::api::{
+    Availability, Department, DepartmentService, MaintenanceWindow, OwnerKind, PlatformPolicy,
+    Port, ResourcePool, ServiceOffering,
+};
+use crate::quantity::{parse_cpu, parse_memory, Res};
+
+fn invalid(message: String) -> Reason {
+    Reason::new(ReasonCode::InvalidSpec, message)
+}
+
+/// Collects problems for one object, each as an `InvalidSpec` reason.
+#[derive(Default)]
+struct Problems(Vec<Reason>);
+
+impl Problems {
+    fn push(&mut self, message: String) {
+        self.0.push(invalid(message));
+    }
+
+    fn cpu(&mut self, path: &str, s: &str) -> i64 {
+        parse_cpu(s).unwrap_or_else(|e| {
+            self.push(format!("{path}: {e}"));
+            0
+        })
+    }
+
+    fn memory(&mut self, path: &str, s: &str) -> i64 {
+        parse_memory(s).unwrap_or_else(|e| {
+            self.push(format!("{path}: {e}"));
+            0
+        })
+    }
+
+    /// Parses both and refuses zero, which no capacity or instance can be.
+    fn positive(&mut self, path: &str, cpu: &str, memory: &str) -> Res {
+        let res = Res::new(self.cpu(&format!("{path}.cpu"), cpu), self.memory(&format!("{path}.memory"), memory));
+        if parse_cpu(cpu) == Ok(0) {
+            self.push(format!("{path}.cpu: must be greater than zero"));
+        }
+        if parse_memory(memory) == Ok(0) {
+            self.push(format!("{path}.memory: must be greater than zero"));
+        }
+        res
+    }
+
+    fn level(&mut self, path: &str, level: u8) {
+        if !(1..=4).contains(&level) {
+            self.push(format!("{path}: {level} is not a security level (1–4)"));
+        }
+    }
+
+    fn windows(&mut self, windows: &[MaintenanceWindow]) {
+        for (i, w) in windows.iter().enumerate() {
+            for p in window::check(&format!("spec.maintenanceWindows[{i}]"), w) {
+                self.push(p);
+            }
+        }
+    }
+
+    fn ports(&mut self, path: &str, ports: &[Port]) {
+        let mut names = BTreeSet::new();
+        let mut numbers = BTreeSet::new();
+        for (i, p) in ports.iter().enumerate() {
+            if !names.insert(&p.name) {
+                self.push(format!("{path}[{i}].name: {:?} is used by an earlier port", p.name));
+            }
+            if !numbers.insert((p.port, p.protocol)) {
+                self.push(format!("{path}[{i}].port: {} is used by an earlier port", p.port));
+            }
+            if !(1..=65535).contains(&p.port) {
+                self.push(format!("{path}[{i}].port: {} is outside 1–65535", p.port));
+            }
+        }
+    }
+}
+
+/// Sum of allocatable of the schedulable Nodes whose labels include every selector pair.
+fn node_capacity(selector: &BTreeMap<String, String>, nodes: &[Node]) -> Option<Res> {
+    let matched: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| !n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))
+        .filter(|n| selector.iter().all(|(k, v)| n.labels().get(k) == Some(v)))
+        .collect();
+    if matched.is_empty() {
+        return None;
+    }
+    let mut total = Res::ZERO;
+    for node in matched {
+        let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
+        let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.as_str());
+        total += Res::new(
+            get("cpu").and_then(|q| parse_cpu(q).ok()).unwrap_or(0),
+            get("memory").and_then(|q| parse_memory(q).ok()).unwrap_or(0),
+        );
+    }
+    Some(total)
+}
+
+pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
+    let spec = &pool.spec;
+    let mut p = Problems::default();
+    p.level("spec.securityLevel", spec.security_level);
+    if spec.node_selector.is_empty() {
+        p.push("spec.nodeSelector: must select the pool's Nodes by at least one label".into());
+    }
+    let capacity = match &spec.capacity {
+        Some(c) => p.positive("spec.capacity", &c.cpu, &c.memory),
+        None => node_capacity(&spec.node_selector, nodes).unwrap_or_else(|| {
+            p.push(format!(
+                "spec.capacity: not set, and no schedulable Node matches spec.nodeSelector {:?}",
+                spec.node_selector
+            ));
+            Res::ZERO
+        }),
+    };
+    let oc = spec.overcommit.clone().unwrap_or_default();
+    for (field, v) in [("cpu", oc.cpu), ("memory", oc.memory)] {
+        if !(v >= 1.0 && v.is_finite()) {
+            p.push(format!("spec.overcommit.{field}: {v} is below 1.0"));
+        }
+    }
+    let target = spec.target_utilisation.unwrap_or(0.8);
+    if !(target > 0.0 && target <= 1.0) {
+        p.push(format!("spec.targetUtilisation: {target} is outside (0, 1]"));
+    }
+    let node_shape = spec
+        .node_shape
+        .as_ref()
+        .map(|s| p.positive("spec.nodeShape", &s.cpu, &s.memory));
+    let rates = spec.cost.as_ref().map(|c| {
+        for (field, v) in [("cpuCoreHour", c.cpu_core_hour), ("memoryGiBHour", c.memory_gib_hour)] {
+            if !(v >= 0.0 && v.is_finite()) {
+                p.push(format!("spec.cost.{field}: {v} is negative"));
+            }
+        }
+        (c.cpu_core_hour, c.memory_gib_hour)
+    });
+    p.windows(&spec.maintenance_windows);
+    PoolModel {
+        name: pool.name_any(),
+        level: spec.security_level,
+        cordoned: spec.cordoned,
+        capacity,
+        effective: capacity.scale(oc.cpu, oc.memory),
+        overcommit: (oc.cpu, oc.memory),
+        target,
+        rates,
+        node_shape,
+        reasons: p.0,
+    }
+}
+
+/// A DNS-1123 label, as a namespace name must be.
+fn dns_label(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub fn department(dept: &Department, settings: &Settings) -> DepartmentModel {
+    let spec = &dept.spec;
+    let mut p = Problems::default();
+    let name = dept.name_any();
+    let namespace = format!("{}{name}", settings.namespace_prefix);
+    if !dns_label(&namespace) {
+        p.push(format!(
+            "metadata.name: namespace {namespace:?} derived from it is not a DNS label of at most 63 characters"
+        ));
+    }
+    p.level("spec.securityClearance", spec.security_clearance);
+    let quota = Res::new(
+        p.cpu("spec.quota.cpu", &spec.quota.cpu),
+        p.memory("spec.quota.memory", &spec.quota.memory),
+    );
+    for (i, o) in spec.owners.iter().enumerate() {
+        if o.name.is_empty() {
+            p.push(format!("spec.owners[{i}].name: must not be empty"));
+        }
+        if o.kind == OwnerKind::ServiceAccount && o.namespace.as_deref().unwrap_or("").is_empty() {
+            p.push(format!("spec.owners[{i}].namespace: a ServiceAccount owner needs its namespace"));
+        }
+    }
+    p.windows(&spec.maintenance_windows);
+    DepartmentModel {
+        name,
+        namespace,
+        clearance: spec.security_clearance,
+        quota,
+        quota_services: spec.quota.services,
+        pools: (!spec.pools.is_empty()).then(|| spec.pools.iter().cloned().collect()),
+        reasons: p.0,
+    }
+}
+
+pub fn offering(offering: &ServiceOffering) -> OfferingModel {
+    let spec = &offering.spec;
+    let mut p = Problems::default();
+    p.level("spec.securityLevel", spec.security_level);
+    if spec.image.trim().is_empty() {
+        p.push("spec.image: must not be empty".into());
+    }
+    if spec.tenants_per_instance < 1 {
+        p.push("spec.tenantsPerInstance: must be at least 1".into());
+    }
+    if spec.instance.replicas < 1 {
+        p.push(format!("spec.instance.replicas: {} is below 1", spec.instance.replicas));
+    }
+    let r = &spec.instance.resources;
+    let requests = p.positive("spec.instance.resources", &r.cpu, &r.memory);
+    p.ports("spec.instance.ports", &spec.instance.ports);
+    p.windows(&spec.maintenance_windows);
+    OfferingModel {
+        name: offering.name_any(),
+        level: spec.security_level,
+        tenants_per_instance: spec.tenants_per_instance.max(1),
+        replicas: spec.instance.replicas.max(1),
+        requests,
+        reasons: p.0,
+    }
+}
+
+pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
+    let spec = &policy.spec;
+    let mut p = Problems::default();
+    for (i, r) in spec.allowed_registries.iter().enumerate() {
+        if r.trim().is_empty() {
+            p.push(format!("spec.allowedRegistries[{i}]: must not be empty"));
+        }
+    }
+    if let Some(m) = spec.max_replicas
+        && m < 1
+    {
+        p.push(format!("spec.maxReplicas: {m} is below 1"));
+    }
+    let max = spec.max_replica_resources.clone().unwrap_or_default();
+    let def = spec.default_resources.clone().unwrap_or_default();
+    let max_cpu = max.cpu.as_deref().map(|s| p.cpu("spec.maxReplicaResources.cpu", s));
+    let max_memory = max.memory.as_deref().map(|s| p.memory("spec.maxReplicaResources.memory", s));
+    let default_cpu = def.cpu.as_deref().map(|s| p.cpu("spec.defaultResources.cpu", s));
+    let default_memory = def.memory.as_deref().map(|s| p.memory("spec.defaultResources.memory", s));
+    let limit_ratio = spec.limit_ratio.as_ref().map(|r| {
+        for (field, v) in [("cpu", r.cpu), ("memory", r.memory)] {
+            if !(v >= 1.0 && v.is_finite()) {
+                p.push(format!("spec.limitRatio.{field}: {v} is below 1.0"));
+            }
+        }
+        (r.cpu, r.memory)
+    });
+    PolicyModel {
+        name: policy.name_any(),
+        allowed_registries: spec.allowed_registries.clone(),
+        forbid_latest_tag: spec.forbid_latest_tag,
+        max_replicas: spec.max_replicas,
+        max_cpu,
+        max_memory,
+        default_cpu,
+        default_memory,
+        limit_ratio,
+        reasons: p.0,
+    }
+}
+
+/// Combines valid policies (sorted by name) into defaults and limit ratios.
+pub fn effective_policy(policies: &[PolicyModel]) -> EffectivePolicy {
+    let valid = || policies.iter().filter(|p| p.reasons.is_empty());
+    let ratio = |f: fn(&(f64, f64)) -> f64| {
+        valid().filter_map(|p| p.limit_ratio.as_ref().map(f)).fold(f64::INFINITY, f64::min)
+    };
+    let finite = |v: f64| if v.is_finite() { v } else { 1.0 };
+    EffectivePolicy {
+        default_cpu: valid().find_map(|p| p.default_cpu.map(|v| (v, p.name.clone()))),
+        default_memory: valid().find_map(|p| p.default_memory.map(|v| (v, p.name.clone()))),
+        limit_ratio: (finite(ratio(|r| r.0)), finite(ratio(|r| r.1))),
+    }
+}
+
+pub fn service(
+    svc: &DepartmentService,
+    departments: &BTreeMap<&str, &DepartmentModel>,
+    effective: &EffectivePolicy,
+) -> ServiceModel {
+    let spec = &svc.spec;
+    let key = ServiceKey::of(svc);
+    let mut p = Problems::default();
+    let dept = departments.get(key.namespace.as_str());
+    match dept {
+        None => p.0.push(Reason::new(
+            ReasonCode::DepartmentNotFound,
+            format!("metadata.namespace: no Department owns namespace {:?}", key.namespace),
+        )),
+        Some(d) if !d.reasons.is_empty() => p.push(format!(
+            "metadata.namespace: Department {:?} is invalid ({})",
+            d.name,
+            d.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ")
+        )),
+        Some(_) => {}
+    }
+    p.level("spec.securityLevel", spec.security_level);
+    let demand = match (&spec.workload, &spec.offering) {
+        (Some(_), Some(_)) | (None, None) => {
+            p.push("spec: exactly one of spec.workload or spec.offering must be set".into());
+            None
+        }
+        (None, Some(o)) => {
+            if o.name.is_empty() {
+                p.push("spec.offering.name: must not be empty".into());
+            }
+            Some(Demand::Tenant { offering: o.name.clone() })
+        }
+        (Some(w), None) => {
+            if w.image.trim().is_empty() {
+                p.push("spec.workload.image: must not be empty".into());
+            }
+            let high = spec.availability == Availability::High;
+            let replicas = w.replicas.unwrap_or(if high { 2 } else { 1 });
+            if replicas < 1 {
+                p.push(format!("spec.workload.replicas: {replicas} is below 1"));
+            } else if high && replicas < 2 {
+                p.push(format!(
+                    "spec.workload.replicas: {replicas}, but availability High needs at least 2"
+                ));
+            }
+            let given = w.resources.clone().unwrap_or_default();
+            let cpu = match (&given.cpu, &effective.default_cpu) {
+                (Some(s), _) => p.cpu("spec.workload.resources.cpu", s),
+                (None, Some((v, _))) => *v,
+                (None, None) => {
+                    p.push("spec.workload.resources.cpu: not set, and no PlatformPolicy sets spec.defaultResources.cpu".into());
+                    0
+                }
+            };
+            let memory = match (&given.memory, &effective.default_memory) {
+                (Some(s), _) => p.memory("spec.workload.resources.memory", s),
+                (None, Some((v, _))) => *v,
+                (None, None) => {
+                    p.push("spec.workload.resources.memory: not set, and no PlatformPolicy sets spec.defaultResources.memory".into());
+                    0
+                }
+            };
+            p.ports("spec.workload.ports", &w.ports);
+            let mut env = BTreeSet::new();
+            for (i, e) in w.env.iter().enumerate() {
+                if !env.insert(&e.name) {
+                    p.push(format!("spec.workload.env[{i}].name: {:?} is set twice", e.name));
+                }
+            }
+            let requests = Res::new(cpu, memory);
+            let (rc, rm) = effective.limit_ratio;
+            Some(Demand::Workload {
+                image: w.image.clone(),
+                replicas: replicas.max(1),
+                requests,
+                limits: Res::new((cpu as f64 * rc).ceil() as i64, (memory as f64 * rm).ceil() as i64),
+            })
+        }
+    };
+    let reasons = p.0;
+    ServiceModel {
+        key,
+        department: dept.map(|d| d.name.clone()),
+        level: spec.security_level,
+        created: svc.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        availability: spec.availability,
+        demand: if reasons.is_empty() { demand } else { None },
+        reasons,
+    }
+}
