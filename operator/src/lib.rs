@@ -8,3 +8,6 @@ pub mod api;
 pub mod crds;
 pub mod quantity;
 pub mod plan;
+pub mod synthetic;
+pub mod render;
+pub mod load;

@@ -116,3 +116,6 @@ pub fn plan(snapshot: &Snapshot, previous: &Assignments) -> Plan {
     // Rule 6: account.
     account::account(&estate, previous, &decisions, &instances, &instance_pools, &violations)
 }
+
+#[cfg(test)]
+mod tests;
