@@ -1,0 +1,207 @@
+//! Properties of the planner over generated estates (proptest).
+
+use std::collections::BTreeMap;
+
+use govcloud::api::{DepartmentServiceStatus, ResourceFactors};
+use govcloud::plan::{plan, Assignments, Plan, Snapshot};
+use govcloud::quantity::Res;
+use govcloud::synthetic::{created_at, department, offering, pool, tenant, workload};
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+struct PoolP {
+    level: u8,
+    cpu: u32,
+    mem_gi: u32,
+    overcommit: f64,
+    target: f64,
+    cordoned: bool,
+}
+
+#[derive(Clone, Debug)]
+struct DeptP {
+    clearance: u8,
+    cpu: u32,
+    mem_gi: u32,
+    services: u32,
+    allow: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct SvcP {
+    dept: usize,
+    level: u8,
+    /// `None`: own workload; `Some(o)`: tenant of offering `o`.
+    offering: Option<usize>,
+    replicas: i32,
+    cpu_m: u32,
+    mem_mi: u32,
+    /// A previous assignment to start from (pool index, instance number).
+    previous: Option<(usize, u32)>,
+}
+
+fn pool_p() -> impl Strategy<Value = PoolP> {
+    (1u8..=3, 2u32..40, 4u32..128, prop_oneof![Just(1.0), Just(1.5), Just(2.0)], prop_oneof![Just(0.6), Just(0.8), Just(1.0)], prop::bool::weighted(0.15))
+        .prop_map(|(level, cpu, mem_gi, overcommit, target, cordoned)| PoolP { level, cpu, mem_gi, overcommit, target, cordoned })
+}
+
+fn dept_p() -> impl Strategy<Value = DeptP> {
+    (1u8..=3, 1u32..40, 1u32..128, 1u32..12, prop::collection::vec(0usize..6, 0..3))
+        .prop_map(|(clearance, cpu, mem_gi, services, allow)| DeptP { clearance, cpu, mem_gi, services, allow })
+}
+
+fn svc_p() -> impl Strategy<Value = SvcP> {
+    (0usize..5, 1u8..=3, prop::option::weighted(0.35, 0usize..3), 1i32..4, 50u32..4000, 64u32..8192, prop::option::weighted(0.3, (0usize..6, 1u32..4)))
+        .prop_map(|(dept, level, offering, replicas, cpu_m, mem_mi, previous)| SvcP { dept, level, offering, replicas, cpu_m, mem_mi, previous })
+}
+
+fn estate() -> impl Strategy<Value = Snapshot> {
+    (
+        prop::collection::vec(pool_p(), 1..6),
+        prop::collection::vec(dept_p(), 1..5),
+        prop::collection::vec((1u8..=3, 1u32..4), 0..3),
+        prop::collection::vec(svc_p(), 0..40),
+    )
+        .prop_map(|(pools, depts, offerings, services)| build(&pools, &depts, &offerings, &services))
+}
+
+fn build(pools: &[PoolP], depts: &[DeptP], offerings: &[(u8, u32)], services: &[SvcP]) -> Snapshot {
+    let mut s = Snapshot::default();
+    for (i, p) in pools.iter().enumerate() {
+        let mut rp = pool(&format!("p{i}"), p.level, &p.cpu.to_string(), &format!("{}Gi", p.mem_gi));
+        rp.spec.overcommit = Some(ResourceFactors { cpu: p.overcommit, memory: 1.0 });
+        rp.spec.target_utilisation = Some(p.target);
+        rp.spec.cordoned = p.cordoned;
+        s.pools.push(rp);
+    }
+    for (i, d) in depts.iter().enumerate() {
+        let mut dep = department(&format!("d{i}"), d.clearance, &d.cpu.to_string(), &format!("{}Gi", d.mem_gi), d.services);
+        dep.spec.pools = d.allow.iter().filter(|&&a| a < pools.len()).map(|a| format!("p{a}")).collect();
+        s.departments.push(dep);
+    }
+    for (i, (level, tpi)) in offerings.iter().enumerate() {
+        s.offerings.push(offering(&format!("o{i}"), *level, *tpi, 1, "500m", "1Gi"));
+    }
+    for (i, p) in services.iter().enumerate() {
+        let ns = format!("dept-d{}", p.dept % depts.len());
+        let name = format!("s{i:02}");
+        let mut svc = match p.offering {
+            Some(o) if !offerings.is_empty() => tenant(&ns, &name, p.level, &format!("o{}", o % offerings.len())),
+            _ => workload(&ns, &name, p.level, p.replicas, &format!("{}m", p.cpu_m), &format!("{}Mi", p.mem_mi)),
+        };
+        if let Some((pool_i, inst)) = p.previous {
+            let shared = svc.spec.offering.as_ref().map(|o| format!("{}-l{}-{inst}", o.name, p.level));
+            svc.status = Some(DepartmentServiceStatus {
+                pool: Some(format!("p{}", pool_i % pools.len())),
+                shared_instance: shared,
+                ..Default::default()
+            });
+        }
+        s.services.push(created_at(svc, 1_000 + i as i64));
+    }
+    s
+}
+
+fn quota_millis(cores: f64) -> i64 {
+    (cores * 1000.0).round() as i64
+}
+
+fn check_invariants(s: &Snapshot, p: &Plan) -> Result<(), TestCaseError> {
+    let pools: BTreeMap<&str, _> = p.pools.iter().map(|x| (x.name.as_str(), x)).collect();
+    for pool in &p.pools {
+        prop_assert!(pool.allocated.fits_within(pool.effective_capacity), "pool {} over capacity × overcommit", pool.name);
+    }
+    let mut per_dept: BTreeMap<&str, (Res, u32)> = BTreeMap::new();
+    for svc in &p.services {
+        if let Some(pool) = &svc.pool {
+            prop_assert!(pools[pool.as_str()].security_level >= svc.security_level, "{} below its level", svc.name);
+            prop_assert!(!pools[pool.as_str()].cordoned || svc.moved_from.is_none());
+        }
+        if svc.admitted {
+            let e = per_dept.entry(svc.department.as_deref().unwrap()).or_default();
+            e.0 += svc.allocated;
+            e.1 += 1;
+        }
+    }
+    for d in &p.departments {
+        let (used, n) = per_dept.get(d.name.as_str()).copied().unwrap_or_default();
+        prop_assert_eq!(used, d.allocated);
+        prop_assert!(used.cpu_millis <= quota_millis(d.quota.cpu), "{} above cpu quota", d.name);
+        prop_assert!(used.memory_bytes <= d.quota.memory, "{} above memory quota", d.name);
+        prop_assert!(n <= d.quota.services, "{} above service quota", d.name);
+    }
+    let levels: BTreeMap<String, u8> = p.services.iter().map(|x| (format!("{}/{}", x.namespace, x.name), x.security_level)).collect();
+    for o in &p.offerings {
+        let tpi = s.offerings.iter().find(|x| x.metadata.name.as_deref() == Some(&o.name)).unwrap().spec.tenants_per_instance;
+        for inst in &o.instances {
+            prop_assert!(inst.tenants.len() as u32 <= tpi, "{} above tenantsPerInstance", inst.name);
+            prop_assert!(inst.tenants.iter().all(|t| levels[t] == inst.security_level), "{} mixes levels", inst.name);
+        }
+    }
+    Ok(())
+}
+
+/// The statuses the operator would write after applying `p`.
+fn with_status(s: &Snapshot, p: &Plan) -> Snapshot {
+    let mut next = s.clone();
+    for svc in &mut next.services {
+        let planned = p.services.iter().find(|x| Some(&x.name) == svc.metadata.name.as_ref() && Some(&x.namespace) == svc.metadata.namespace.as_ref()).unwrap();
+        svc.status = Some(DepartmentServiceStatus { pool: planned.pool.clone(), shared_instance: planned.shared_instance.clone(), ..Default::default() });
+    }
+    next
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold(s in estate()) {
+        let p = plan(&s, &Assignments::from_status(&s));
+        check_invariants(&s, &p)?;
+    }
+
+    #[test]
+    fn the_same_input_gives_byte_identical_output(s in estate()) {
+        let a = serde_json::to_vec(&plan(&s, &Assignments::from_status(&s))).unwrap();
+        let b = serde_json::to_vec(&plan(&s.clone(), &Assignments::from_status(&s))).unwrap();
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn replanning_with_the_previous_assignments_changes_nothing(s in estate()) {
+        let first = plan(&s, &Assignments::from_status(&s));
+        let again = plan(&s, &Assignments::from_plan(&first));
+        for (a, b) in first.services.iter().zip(&again.services) {
+            prop_assert_eq!(&a.pool, &b.pool, "{} moved", a.name);
+            prop_assert_eq!(&a.shared_instance, &b.shared_instance, "{} changed instance", a.name);
+            prop_assert_eq!(a.phase, b.phase);
+        }
+        // Through status, as the operator persists it, as well.
+        let s2 = with_status(&s, &first);
+        let third = plan(&s2, &Assignments::from_status(&s2));
+        prop_assert_eq!(serde_json::to_string(&again.pools).unwrap(), serde_json::to_string(&third.pools).unwrap());
+    }
+
+    #[test]
+    fn adding_one_service_moves_no_existing_one(s in estate(), extra in svc_p()) {
+        let first = plan(&s, &Assignments::from_status(&s));
+        let mut grown = with_status(&s, &first);
+        let depts = grown.departments.len();
+        let ns = format!("dept-d{}", extra.dept % depts);
+        let newcomer = match extra.offering {
+            Some(o) if !grown.offerings.is_empty() => tenant(&ns, "zz-new", extra.level, &format!("o{}", o % grown.offerings.len())),
+            _ => workload(&ns, "zz-new", extra.level, extra.replicas, &format!("{}m", extra.cpu_m), &format!("{}Mi", extra.mem_mi)),
+        };
+        grown.services.push(created_at(newcomer, 1_000_000));
+        let second = plan(&grown, &Assignments::from_status(&grown));
+        check_invariants(&grown, &second)?;
+        for a in &first.services {
+            let b = second.services.iter().find(|x| x.namespace == a.namespace && x.name == a.name).unwrap();
+            if a.pool.is_some() {
+                prop_assert_eq!(&a.pool, &b.pool, "{} moved when a service was added", a.name);
+                prop_assert_eq!(&a.shared_instance, &b.shared_instance);
+            }
+            prop_assert_eq!(a.admitted, b.admitted, "{} admission changed", a.name);
+        }
+    }
+}
