@@ -1,0 +1,101 @@
+//! Helpers shared by the integration tests that run real upstream tools.
+//!
+//! The tools (`kubernetes-validate`, `check-jsonschema`) are what a platform team's own
+//! CI would run against our files, so the tests call them rather than imitate them.
+//! A missing tool fails the test with the install command: a skipped check would let
+//! `cargo test` pass on a machine that checked nothing.
+
+// Each test crate includes this module and uses a different subset of it.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// An external command-line tool and how to install it.
+#[derive(Clone, Copy, Debug)]
+pub struct Tool {
+    pub program: &'static str,
+    pub install: &'static str,
+}
+
+pub const KUBERNETES_VALIDATE: Tool = Tool {
+    program: "kubernetes-validate",
+    install: "pip install kubernetes-validate",
+};
+
+pub const CHECK_JSONSCHEMA: Tool = Tool {
+    program: "check-jsonschema",
+    install: "pip install check-jsonschema",
+};
+
+impl Tool {
+    /// Runs the tool from the repository root and returns its output, whatever its exit code.
+    /// Panics with the install command when the tool is not on PATH.
+    pub fn run<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        match Command::new(self.program)
+            .args(args)
+            .current_dir(repo_root())
+            .output()
+        {
+            Ok(output) => output,
+            Err(e) if e.kind() == ErrorKind::NotFound => panic!(
+                "`{}` is not on PATH; install it with `{}` (or run `.ci/run`, which installs \
+                 every tool the tests need)",
+                self.program, self.install
+            ),
+            Err(e) => panic!("could not run `{}`: {e}", self.program),
+        }
+    }
+
+    /// Runs the tool and fails the test, showing everything it printed, unless it exits 0.
+    pub fn run_ok<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "`{}` failed ({}):\n{}",
+            self.program,
+            output.status,
+            printed(&output)
+        );
+        output
+    }
+}
+
+/// Everything a tool printed, stdout then stderr, for assertion messages.
+pub fn printed(output: &Output) -> String {
+    format!(
+        "--- stdout ---\n{}--- stderr ---\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The workspace root: tests live in `<root>/tests`, the crate in `<root>/operator`.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the crate sits inside the workspace")
+        .to_path_buf()
+}
+
+/// The files in `dir` whose names end in `.yaml`, sorted by name.
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    let mut files: Vec<PathBuf> = entries
+        .map(|entry| entry.expect("a readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
