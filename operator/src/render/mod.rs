@@ -1,0 +1,223 @@
+//! The renderer: the Kubernetes objects the operator server-side applies for a plan.
+//!
+//! Pure like the planner: the same snapshot and plan give the same objects, byte for
+//! byte, with no timestamps and no generated names. `govcloud plan --emit-manifests`
+//! prints exactly what `govcloud run` would apply.
+//!
+//! What is rendered:
+//! - per valid department (no `reasons` in its plan): Namespace (Pod Security
+//!   `restricted`), ResourceQuota, LimitRange, RoleBinding for owners, NetworkPolicies;
+//! - per placed own workload: Deployment pinned to its pool, Service, PodDisruptionBudget,
+//!   an ingress NetworkPolicy per exposure;
+//! - per placed shared instance: Deployment, Service, PodDisruptionBudget and a
+//!   NetworkPolicy admitting its tenants, in the shared namespace; in each tenant's
+//!   namespace a binding ConfigMap (`<service>-binding`) and an ExternalName Service named
+//!   as the tenant, so its workloads reach the instance at `<service>`.
+
+mod department;
+mod error;
+mod limits;
+mod meta;
+mod netpol;
+mod pod;
+mod shared;
+mod workload;
+
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod tests;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, Namespace, ResourceQuota, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::RoleBinding;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{Metadata, Resource};
+
+use kube::ResourceExt;
+
+use crate::api::{Department, DepartmentService, ResourcePool, ServiceOffering};
+use crate::plan::{Plan, ServicePlan, Snapshot};
+
+pub use error::RenderError;
+pub use limits::{ContainerLimits, Limit, container_limits};
+
+/// One object the operator applies.
+// Unboxed on purpose: callers match on and build the plain k8s-openapi types, and a few
+// hundred manifests per render make the padding of the small variants irrelevant.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Manifest {
+    Namespace(Namespace),
+    ResourceQuota(ResourceQuota),
+    LimitRange(LimitRange),
+    RoleBinding(RoleBinding),
+    NetworkPolicy(NetworkPolicy),
+    Deployment(Deployment),
+    Service(Service),
+    PodDisruptionBudget(PodDisruptionBudget),
+    ConfigMap(ConfigMap),
+}
+
+/// Applies `$body` to the object inside whichever variant `$m` is.
+macro_rules! with_object {
+    ($m:expr, $o:ident => $body:expr) => {
+        match $m {
+            Manifest::Namespace($o) => $body,
+            Manifest::ResourceQuota($o) => $body,
+            Manifest::LimitRange($o) => $body,
+            Manifest::RoleBinding($o) => $body,
+            Manifest::NetworkPolicy($o) => $body,
+            Manifest::Deployment($o) => $body,
+            Manifest::Service($o) => $body,
+            Manifest::PodDisruptionBudget($o) => $body,
+            Manifest::ConfigMap($o) => $body,
+        }
+    };
+}
+
+fn kind_of<T: Resource>(_: &T) -> &'static str {
+    T::KIND
+}
+
+fn api_version_of<T: Resource>(_: &T) -> &'static str {
+    T::API_VERSION
+}
+
+fn meta_of<T: Metadata<Ty = ObjectMeta>>(o: &T) -> &ObjectMeta {
+    o.metadata()
+}
+
+impl Manifest {
+    pub fn kind(&self) -> &'static str {
+        with_object!(self, o => kind_of(o))
+    }
+
+    pub fn api_version(&self) -> &'static str {
+        with_object!(self, o => api_version_of(o))
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        with_object!(self, o => meta_of(o))
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// `None` for cluster-scoped objects (Namespaces).
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+
+    /// The object as the API server receives it, `apiVersion` and `kind` included.
+    pub fn to_json(&self) -> serde_json::Value {
+        // k8s-openapi objects have string keys and no non-finite floats, so this cannot fail.
+        with_object!(self, o => serde_json::to_value(o))
+            .expect("Kubernetes objects always serialise to JSON")
+    }
+
+    /// Apply order within a namespace: the guard rails (quota, limits, RBAC, network
+    /// isolation) exist before the pods they govern are created.
+    fn apply_rank(&self) -> u8 {
+        match self {
+            Manifest::Namespace(_) => 0,
+            Manifest::ResourceQuota(_) => 1,
+            Manifest::LimitRange(_) => 2,
+            Manifest::RoleBinding(_) => 3,
+            Manifest::NetworkPolicy(_) => 4,
+            Manifest::ConfigMap(_) => 5,
+            Manifest::Service(_) => 6,
+            Manifest::Deployment(_) => 7,
+            Manifest::PodDisruptionBudget(_) => 8,
+        }
+    }
+}
+
+/// Renders every object the plan calls for.
+///
+/// Order (stable, and safe to apply front to back): cluster-scoped Namespaces first, then
+/// namespace by namespace in name order; within a namespace by kind in apply order
+/// (ResourceQuota, LimitRange, RoleBinding, NetworkPolicy, ConfigMap, Service, Deployment,
+/// PodDisruptionBudget), then by name.
+///
+/// Fails only when the plan names an object the snapshot lacks or holds an unparsable
+/// quantity, i.e. when plan and snapshot do not belong together.
+pub fn render(snapshot: &Snapshot, plan: &Plan) -> Result<Vec<Manifest>, RenderError> {
+    let ctx = Ctx { snapshot, plan };
+    let mut out = Vec::new();
+    department::render_all(&ctx, &mut out)?;
+    workload::render_all(&ctx, &mut out)?;
+    shared::render_all(&ctx, &mut out)?;
+    out.sort_by(|a, b| {
+        (a.namespace(), a.apply_rank(), a.name()).cmp(&(b.namespace(), b.apply_rank(), b.name()))
+    });
+    Ok(out)
+}
+
+/// Multi-document YAML, documents separated by `---`, in the order given.
+pub fn to_yaml(manifests: &[Manifest]) -> String {
+    let docs: Vec<serde_json::Value> = manifests.iter().map(Manifest::to_json).collect();
+    // JSON values (string keys, finite numbers) always have a YAML form.
+    serde_saphyr::to_string_multiple(&docs).expect("JSON values always serialise to YAML")
+}
+
+/// What every part of the renderer reads: the snapshot for specs, the plan for decisions.
+struct Ctx<'a> {
+    snapshot: &'a Snapshot,
+    plan: &'a Plan,
+}
+
+impl<'a> Ctx<'a> {
+    fn settings(&self) -> &'a crate::plan::Settings {
+        &self.snapshot.settings
+    }
+
+    fn pool(&self, name: &str, field: &str) -> Result<&'a ResourcePool, RenderError> {
+        self.snapshot
+            .pools
+            .iter()
+            .find(|p| p.name_any() == name)
+            .ok_or_else(|| RenderError::missing(format!("ResourcePool {name}"), field))
+    }
+
+    fn department(&self, name: &str, field: &str) -> Result<&'a Department, RenderError> {
+        self.snapshot
+            .departments
+            .iter()
+            .find(|d| d.name_any() == name)
+            .ok_or_else(|| RenderError::missing(format!("Department {name}"), field))
+    }
+
+    fn offering(&self, name: &str, field: &str) -> Result<&'a ServiceOffering, RenderError> {
+        self.snapshot
+            .offerings
+            .iter()
+            .find(|o| o.name_any() == name)
+            .ok_or_else(|| RenderError::missing(format!("ServiceOffering {name}"), field))
+    }
+
+    fn service(
+        &self,
+        namespace: &str,
+        name: &str,
+        field: &str,
+    ) -> Result<&'a DepartmentService, RenderError> {
+        self.snapshot
+            .services
+            .iter()
+            .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
+            .ok_or_else(|| {
+                RenderError::missing(format!("DepartmentService {namespace}/{name}"), field)
+            })
+    }
+
+    fn service_plan(&self, namespace: &str, name: &str) -> Option<&'a ServicePlan> {
+        self.plan
+            .services
+            .iter()
+            .find(|s| s.namespace == namespace && s.name == name)
+    }
+}
