@@ -11,3 +11,4 @@ pub mod plan;
 pub mod synthetic;
 pub mod render;
 pub mod load;
+pub mod cli;

@@ -1,1 +1,5 @@
-fn main() { print!("{}", govcloud::crds::all_yaml()); }
+//! The `govcloud` binary: everything lives in the library, so that tests drive the same code.
+
+fn main() -> std::process::ExitCode {
+    govcloud::cli::run()
+}

@@ -1,0 +1,99 @@
+//! The command-line interface as clap sees it; the help texts are the user documentation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::plan::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "govcloud",
+    version,
+    about = "Consolidates government departments onto shared Kubernetes infrastructure and proves the gain",
+    long_about = "Consolidates government departments onto shared Kubernetes infrastructure and \
+        proves the gain: which department service runs on which pool, which departments share \
+        which instance of a common system, what each department is charged, and what the \
+        consolidation saves against every department running its own silo.",
+    after_help = "Exit codes: 0 success, 1 refusals with --fail-on-refusal, 2 input errors \
+        (unreadable or malformed manifests, bad flags)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plan offline from manifests: placement, refusals with reasons, utilisation, shared
+    /// instances and savings.
+    #[command(
+        long_about = "Plan offline from manifests, with no cluster: loads ResourcePools, \
+            Departments, DepartmentServices, ServiceOfferings, PlatformPolicies and Nodes \
+            from YAML or JSON files (multi-document, or the `kind: List` that `kubectl get -o \
+            yaml` prints), and decides exactly what the operator would: placement, refusals \
+            with reasons, pool and department utilisation and cost, shared instances, and the \
+            savings against every department running its own silo.\n\n\
+            Previous decisions are read from `status.pool` and `status.sharedInstance`, so \
+            re-planning `kubectl get` output keeps services where they are.\n\n\
+            Other kinds in the input are skipped with a warning on stderr. Malformed YAML, \
+            fields of the wrong type and duplicate objects are reported all together, with \
+            file, document, object and field, and exit code 2. Objects that are well formed \
+            but invalid (a bad quantity, level 9) are refused in the plan as InvalidSpec.",
+        after_help = "Examples:\n  \
+            govcloud plan config/samples/\n  \
+            govcloud plan config/samples/ --output json > plan.json\n  \
+            kubectl get resourcepools,departments,departmentservices,serviceofferings,platformpolicies,nodes -A -o yaml > estate.yaml\n  \
+            govcloud plan estate.yaml --fail-on-refusal\n  \
+            govcloud plan config/samples/ --emit-manifests | kubectl apply --dry-run=server -f -\n\n\
+            Exit codes: 0 success, 1 refusals with --fail-on-refusal, 2 input errors."
+    )]
+    Plan(PlanArgs),
+    /// Print the CustomResourceDefinitions as multi-document YAML (the files in `crds/`).
+    #[command(after_help = "Example:\n  govcloud crds | kubectl apply --server-side -f -")]
+    Crds,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Manifest files, or directories searched recursively for *.yaml, *.yml and *.json
+    /// (in path order; hidden entries are ignored).
+    #[arg(value_name = "DIR|FILE", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// How to print the plan: `table` for people (sections of services, pools,
+    /// departments, shared instances, refusals and savings), `json` for the documented plan
+    /// schema, `yaml` for the same as YAML.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Print the Kubernetes objects the operator would apply (Namespaces, quotas, network
+    /// policies, Deployments, Services, …) as multi-document YAML, instead of the plan.
+    #[arg(long, conflicts_with = "output")]
+    pub emit_manifests: bool,
+
+    /// Exit with code 1 when the plan refuses anything: a service not admitted, not
+    /// compliant or not placed, or an invalid pool, department, offering or policy (every
+    /// row of the REFUSALS section). For CI.
+    #[arg(long)]
+    pub fail_on_refusal: bool,
+
+    /// Prefix of department namespaces: department `finance` owns `<prefix>finance`
+    /// (the operator config's `namespacePrefix`).
+    #[arg(long, value_name = "PREFIX", default_value_t = Settings::default().namespace_prefix)]
+    pub namespace_prefix: String,
+
+    /// Namespace of the shared offering instances (the operator config's `sharedNamespace`).
+    #[arg(long, value_name = "NAMESPACE", default_value_t = Settings::default().shared_namespace)]
+    pub shared_namespace: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned sections, like `kubectl get`.
+    Table,
+    /// The plan schema, pretty-printed.
+    Json,
+    /// The plan schema as YAML.
+    Yaml,
+}

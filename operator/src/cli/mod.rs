@@ -1,0 +1,69 @@
+//! The `govcloud` command line: argument parsing, and what each subcommand prints.
+//!
+//! Exit codes are part of the interface, because platform teams run `govcloud plan` in CI:
+//! 0 success, 1 refusals under `--fail-on-refusal`, 2 input errors (unreadable or
+//! malformed manifests, bad flags).
+
+mod args;
+mod plan;
+mod table;
+mod units;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, OutputFormat, PlanArgs};
+pub use table::table;
+
+/// Everything went as asked.
+pub const EXIT_OK: u8 = 0;
+/// The plan refuses something and `--fail-on-refusal` was given.
+pub const EXIT_REFUSED: u8 = 1;
+/// The input could not be used: bad flags, unreadable or malformed manifests.
+pub const EXIT_INPUT: u8 = 2;
+
+/// Runs the command line of this process.
+pub fn run() -> ExitCode {
+    let code = run_with(
+        std::env::args_os(),
+        &mut io::stdout().lock(),
+        &mut io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}
+
+/// Runs a command line with the given output streams; returns the exit code.
+pub fn run_with<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` are "errors" that go to stdout with code 0.
+            let text = e.render().ansi().to_string();
+            let stream: &mut dyn Write = if e.use_stderr() { err } else { out };
+            let _ = stream.write_all(text.as_bytes());
+            return if e.use_stderr() { EXIT_INPUT } else { EXIT_OK };
+        }
+    };
+    let result = match cli.command {
+        Command::Plan(args) => plan::run(&args, out, err),
+        Command::Crds => out
+            .write_all(crate::crds::all_yaml().as_bytes())
+            .map(|()| EXIT_OK),
+    };
+    match result {
+        Ok(code) => code,
+        // A reader that went away (`govcloud plan … | head`) is not a failure of ours.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(err, "govcloud: writing output: {e}");
+            EXIT_INPUT
+        }
+    }
+}

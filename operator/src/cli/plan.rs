@@ -1,0 +1,122 @@
+//! `govcloud plan`: load, decide, print.
+
+use std::io::{self, Write};
+
+use super::args::{OutputFormat, PlanArgs};
+use super::{EXIT_INPUT, EXIT_OK, EXIT_REFUSED, table};
+use crate::load::{Loaded, load_paths};
+use crate::plan::{Assignments, Plan, Reason, plan};
+use crate::render;
+
+pub(super) fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    let Loaded {
+        mut snapshot,
+        skipped,
+    } = match load_paths(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            writeln!(err, "{errors}")?;
+            let n = errors.0.len();
+            writeln!(
+                err,
+                "govcloud: {n} problem{} in the input; nothing was planned",
+                plural(n)
+            )?;
+            return Ok(EXIT_INPUT);
+        }
+    };
+    for s in &skipped {
+        writeln!(err, "warning: {s}")?;
+    }
+    snapshot
+        .settings
+        .namespace_prefix
+        .clone_from(&args.namespace_prefix);
+    snapshot
+        .settings
+        .shared_namespace
+        .clone_from(&args.shared_namespace);
+
+    let plan = plan(&snapshot, &Assignments::from_status(&snapshot));
+
+    if args.emit_manifests {
+        match render::render(&snapshot, &plan) {
+            Ok(manifests) => out.write_all(render::to_yaml(&manifests).as_bytes())?,
+            Err(e) => {
+                writeln!(err, "govcloud: cannot render the plan: {e}")?;
+                return Ok(EXIT_INPUT);
+            }
+        }
+    } else {
+        out.write_all(format(&plan, args.output).as_bytes())?;
+    }
+
+    let refusals = refusals(&plan).count();
+    if args.fail_on_refusal && refusals > 0 {
+        writeln!(
+            err,
+            "govcloud: {refusals} refusal{} (--fail-on-refusal)",
+            plural(refusals)
+        )?;
+        return Ok(EXIT_REFUSED);
+    }
+    Ok(EXIT_OK)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The plan as `--output` asks for it.
+pub(super) fn format(plan: &Plan, output: OutputFormat) -> String {
+    match output {
+        OutputFormat::Table => table(plan),
+        OutputFormat::Json => {
+            let json = serde_json::to_string_pretty(plan)
+                .expect("a plan has string keys and finite numbers");
+            json + "\n"
+        }
+        OutputFormat::Yaml => {
+            serde_saphyr::to_string(plan).expect("a plan has string keys and finite numbers")
+        }
+    }
+}
+
+/// Every refusal in the plan, whatever the object: what `--fail-on-refusal` counts and the
+/// REFUSALS section lists.
+pub(super) fn refusals(plan: &Plan) -> impl Iterator<Item = (&'static str, String, &Reason)> {
+    let services = plan.services.iter().flat_map(|s| {
+        s.reasons.iter().map(move |r| {
+            (
+                "DepartmentService",
+                format!("{}/{}", s.namespace, s.name),
+                r,
+            )
+        })
+    });
+    let pools = plan.pools.iter().flat_map(|p| {
+        p.reasons
+            .iter()
+            .map(move |r| ("ResourcePool", p.name.clone(), r))
+    });
+    let departments = plan.departments.iter().flat_map(|d| {
+        d.reasons
+            .iter()
+            .map(move |r| ("Department", d.name.clone(), r))
+    });
+    let offerings = plan.offerings.iter().flat_map(|o| {
+        o.reasons
+            .iter()
+            .map(move |r| ("ServiceOffering", o.name.clone(), r))
+    });
+    let policies = plan.policies.iter().flat_map(|p| {
+        p.reasons
+            .iter()
+            .map(move |r| ("PlatformPolicy", p.name.clone(), r))
+    });
+    services
+        .chain(pools)
+        .chain(departments)
+        .chain(offerings)
+        .chain(policies)
+}

@@ -1,0 +1,228 @@
+//! From a document's data to a typed object: which kind it is, and every field that does
+//! not fit that kind's type.
+//!
+//! Only type errors are found here. Values of the right type but the wrong meaning (a bad
+//! quantity, level 9) pass: the planner refuses them as `InvalidSpec`, exactly as the
+//! operator reports them for objects that reached the cluster.
+
+use k8s_openapi::api::core::v1::Node;
+use kube::Resource;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::ObjectRef;
+use super::path::FieldPath;
+use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
+
+/// An object of a kind the planner reads. Boxed: the kinds differ in size by kilobytes
+/// (a Node's status), and the object is moved through a few matches before it lands in
+/// the snapshot.
+#[derive(Debug)]
+pub(super) enum Object {
+    Pool(Box<ResourcePool>),
+    Department(Box<Department>),
+    Service(Box<DepartmentService>),
+    Offering(Box<ServiceOffering>),
+    Policy(Box<PlatformPolicy>),
+    Node(Box<Node>),
+}
+
+/// What a document turned out to be.
+#[derive(Debug)]
+pub(super) enum Decoded {
+    Object(ObjectRef, Object),
+    /// A `kind: List`, as `kubectl get -o yaml` prints: its items are documents of their own.
+    List(Vec<Value>),
+    /// A kind the planner does not read.
+    Other {
+        api_version: String,
+        kind: String,
+        name: Option<String>,
+    },
+}
+
+/// One field that does not fit; the document may have several.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Problem {
+    pub field: FieldPath,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(field: FieldPath, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+fn is<K: Resource<DynamicType = ()>>(api_version: &str, kind: &str) -> bool {
+    K::api_version(&()) == api_version && K::kind(&()) == kind
+}
+
+fn text<'v>(value: &'v Value, field: &str) -> Option<&'v str> {
+    value.get(field).and_then(Value::as_str)
+}
+
+fn metadata_text(value: &Value, field: &str) -> Option<String> {
+    value
+        .get("metadata")
+        .and_then(|m| text(m, field))
+        .map(str::to_owned)
+}
+
+fn reference(value: &Value, kind: &str) -> ObjectRef {
+    ObjectRef {
+        kind: kind.to_owned(),
+        namespace: metadata_text(value, "namespace"),
+        name: metadata_text(value, "name"),
+    }
+}
+
+/// The kind and name of a document, as far as they can be read before decoding it.
+pub(super) fn object_ref(value: &Value) -> Option<ObjectRef> {
+    Some(reference(value, text(value, "kind")?))
+}
+
+pub(super) fn decode(value: Value) -> Result<Decoded, Vec<Problem>> {
+    let Value::Object(fields) = &value else {
+        let found = match value {
+            Value::Array(_) => "a sequence",
+            _ => "a scalar",
+        };
+        return Err(vec![Problem::new(
+            FieldPath::default(),
+            format!(
+                "expected a Kubernetes object (a mapping with apiVersion and kind), found {found}"
+            ),
+        )]);
+    };
+    let header = |field: &str| match fields.get(field) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.as_str()),
+        None | Some(Value::Null) => Err(Problem::new(
+            FieldPath::default().key(field),
+            "required field is missing",
+        )),
+        Some(other) => Err(Problem::new(
+            FieldPath::default().key(field),
+            format!("invalid value {other}, expected a non-empty string"),
+        )),
+    };
+    let (api_version, kind) = match (header("apiVersion"), header("kind")) {
+        (Ok(a), Ok(k)) => (a, k),
+        (a, k) => return Err([a.err(), k.err()].into_iter().flatten().collect()),
+    };
+    let object = if is::<ResourcePool>(api_version, kind) {
+        typed(&value, true).map(Object::Pool)
+    } else if is::<Department>(api_version, kind) {
+        typed(&value, true).map(Object::Department)
+    } else if is::<DepartmentService>(api_version, kind) {
+        typed(&value, true).map(Object::Service)
+    } else if is::<ServiceOffering>(api_version, kind) {
+        typed(&value, true).map(Object::Offering)
+    } else if is::<PlatformPolicy>(api_version, kind) {
+        typed(&value, true).map(Object::Policy)
+    } else if is::<Node>(api_version, kind) {
+        // Nodes come from clusters newer or older than our API types: unknown fields are theirs.
+        typed(&value, false).map(Object::Node)
+    } else if api_version == "v1" && kind == "List" {
+        return list_items(fields.get("items"));
+    } else {
+        return Ok(Decoded::Other {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            name: metadata_text(&value, "name"),
+        });
+    };
+    let reference = reference(&value, kind);
+    let identity = identity_problems(&reference, is::<DepartmentService>(api_version, kind));
+    match object {
+        Ok(object) if identity.is_empty() => Ok(Decoded::Object(reference, object)),
+        Ok(_) => Err(identity),
+        Err(mut problems) => {
+            problems.extend(identity);
+            Err(problems)
+        }
+    }
+}
+
+fn list_items(items: Option<&Value>) -> Result<Decoded, Vec<Problem>> {
+    match items {
+        Some(Value::Array(items)) => Ok(Decoded::List(items.clone())),
+        None | Some(Value::Null) => Ok(Decoded::List(Vec::new())),
+        Some(_) => Err(vec![Problem::new(
+            FieldPath::default().key("items"),
+            "invalid type, expected a sequence of objects",
+        )]),
+    }
+}
+
+/// Decodes `value` as `T`, reporting the failing field and, for our own kinds, every unknown
+/// field under `metadata` and `spec`: the API server refuses those in strict field validation
+/// (kubectl's default), and in a spec they are usually a misspelt optional field
+/// (`targetUtilization`) that would otherwise silently fall back to its default.
+fn typed<T: DeserializeOwned>(value: &Value, strict: bool) -> Result<T, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut note_unknown = |path: serde_ignored::Path<'_>| {
+        let field = FieldPath::from_ignored(&path);
+        if strict && (field.starts_with_key("spec") || field.starts_with_key("metadata")) {
+            problems.push(Problem::new(field, "unknown field"));
+        }
+    };
+    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut note_unknown,
+    ));
+    match result {
+        Ok(object) if problems.is_empty() => Ok(object),
+        Ok(_) => Err(problems),
+        Err(e) => {
+            problems.push(type_problem(&e));
+            Err(problems)
+        }
+    }
+}
+
+fn type_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let field = FieldPath::from_path_to_error(e.path());
+    let message = e.inner().to_string();
+    // serde reports a missing field at its parent; the user looks for the field itself.
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
+    {
+        return Problem::new(field.key(name), "required field is missing");
+    }
+    // Quantities are strings in the CRD schemas, as the API server checks them; a bare
+    // `cpu: 2` is the common slip.
+    if message.ends_with(", expected a string")
+        && (message.starts_with("invalid type: integer")
+            || message.starts_with("invalid type: floating point"))
+    {
+        return Problem::new(field, format!("{message} (quote it)"));
+    }
+    Problem::new(field, message)
+}
+
+/// The name every object needs, and the namespace a namespaced one lives in.
+fn identity_problems(reference: &ObjectRef, namespaced: bool) -> Vec<Problem> {
+    let metadata = FieldPath::default().key("metadata");
+    let mut problems = Vec::new();
+    if reference.name.as_deref().is_none_or(str::is_empty) {
+        problems.push(Problem::new(
+            metadata.clone().key("name"),
+            "required field is missing",
+        ));
+    }
+    if namespaced && reference.namespace.as_deref().is_none_or(str::is_empty) {
+        problems.push(Problem::new(
+            metadata.key("namespace"),
+            format!(
+                "required field is missing: a {} lives in its department's namespace",
+                reference.kind
+            ),
+        ));
+    }
+    problems
+}

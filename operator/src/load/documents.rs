@@ -1,0 +1,141 @@
+//! A YAML stream cut into its documents, each parsed on its own so that one malformed
+//! document does not hide the problems of the others.
+//!
+//! The cut is made at `---` lines: the YAML spec forbids a line starting with `---`
+//! (followed by a blank or the line end) inside a document, so such a line always starts
+//! one. Cutting before parsing also keeps empty documents countable, which a multi-document
+//! parser that drops them would not, and the count is what users see in error messages.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use serde_json::Value;
+
+use super::path::FieldPath;
+use super::spans::SpanTree;
+
+/// One document of a file.
+#[derive(Debug)]
+pub(super) struct Document<'a> {
+    /// 1-based position in the file.
+    pub number: usize,
+    /// Lines of the file before the document's text begins.
+    line_offset: u64,
+    text: Cow<'a, str>,
+    spans: OnceCell<Option<SpanTree>>,
+}
+
+/// A document that is not well-formed YAML.
+#[derive(Debug)]
+pub(super) struct Malformed {
+    pub message: String,
+    pub position: Option<(u64, u64)>,
+}
+
+fn is_marker(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Whether a piece of text holds no YAML node: only blanks, comments and directives.
+fn is_blank(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#') || l.starts_with('%'))
+}
+
+/// Cuts `text` into documents. Text before the first `---` is a document only when it
+/// holds something; every `---` starts one, even an empty one.
+pub(super) fn split(text: &str) -> Vec<Document<'_>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // (line number where the piece starts, byte offset, starts with a marker)
+    let mut starts = vec![(0u64, 0usize, false)];
+    let mut offset = 0;
+    for (line_no, line) in text.split_inclusive('\n').enumerate() {
+        if is_marker(line) && offset > 0 {
+            starts.push((line_no as u64, offset, true));
+        } else if is_marker(line) {
+            starts[0].2 = true;
+        }
+        offset += line.len();
+    }
+    let mut documents = Vec::new();
+    for (i, &(line_offset, begin, marked)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(text.len(), |s| s.1);
+        let piece = &text[begin..end];
+        if i == 0 && !marked && is_blank(piece) {
+            continue;
+        }
+        // Blanking the marker rather than dropping its line keeps lines and columns as in the file.
+        let text = if marked {
+            Cow::Owned(format!("   {}", &piece[3..]))
+        } else {
+            Cow::Borrowed(piece)
+        };
+        documents.push(Document {
+            number: documents.len() + 1,
+            line_offset,
+            text,
+            spans: OnceCell::new(),
+        });
+    }
+    documents
+}
+
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! { with_snippet: false }
+}
+
+impl Document<'_> {
+    /// The document as JSON-like data; `None` when it is empty.
+    pub fn parse(&self) -> Result<Option<Value>, Malformed> {
+        if is_blank(&self.text) {
+            return Ok(None);
+        }
+        match serde_saphyr::from_str_with_options::<Value>(&self.text, options()) {
+            Ok(Value::Null) => Ok(None),
+            Ok(value) => Ok(Some(value)),
+            Err(e) => Err(Malformed {
+                message: message_of(&e),
+                position: e
+                    .location()
+                    .map(|l| (l.line() + self.line_offset, l.column())),
+            }),
+        }
+    }
+
+    /// Line and column in the file of the node at `path`, or of its closest ancestor present.
+    pub fn locate(&self, path: &FieldPath) -> Option<(u64, u64)> {
+        let spans = self
+            .spans
+            .get_or_init(|| SpanTree::parse(&self.text, options()))
+            .as_ref()?;
+        let (line, column) = spans.locate(path);
+        Some((line + self.line_offset, column))
+    }
+}
+
+/// The parser's wording with its positions left out: they are relative to the document,
+/// and the error reports the position in the file instead.
+struct WithoutPositions;
+
+impl serde_saphyr::Localizer for WithoutPositions {
+    fn attach_location<'a>(&self, base: Cow<'a, str>, _: serde_saphyr::Location) -> Cow<'a, str> {
+        base
+    }
+
+    fn alias_defined_at(&self, _: serde_saphyr::Location) -> String {
+        String::new()
+    }
+
+    fn alias_used_at(&self, _: serde_saphyr::Location) -> String {
+        String::new()
+    }
+}
+
+/// The parser's message for users (no advice about parser options), on one line.
+fn message_of(error: &serde_saphyr::Error) -> String {
+    let formatter = serde_saphyr::UserMessageFormatter.with_localizer(&WithoutPositions);
+    let text = error.without_snippet().render_with_formatter(&formatter);
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}

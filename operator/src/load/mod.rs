@@ -1,0 +1,198 @@
+//! Reads manifests from files and directories into a planner `Snapshot`.
+//!
+//! Accepts the five govcloud kinds, core `Node`s (for pool capacity) and `kind: List`
+//! (what `kubectl get -o yaml` prints), in multi-document YAML or JSON. Problems of form
+//! (malformed YAML, a field of the wrong type, an unknown spec field, a missing name, a
+//! duplicate object) are collected across all files and returned together; problems of
+//! meaning are left to the planner, which refuses such objects with `InvalidSpec`.
+
+mod decode;
+mod documents;
+mod error;
+mod files;
+mod path;
+mod spans;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::plan::Snapshot;
+use decode::{Decoded, Object};
+use documents::Document;
+
+pub use error::{LoadError, LoadErrors, ObjectRef, Origin};
+pub use path::{FieldPath, Segment};
+
+/// What the input held: the estate (with default settings), and what was left out.
+#[derive(Debug)]
+pub struct Loaded {
+    pub snapshot: Snapshot,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A document of a kind the planner does not read (a Deployment, a ConfigMap, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub origin: Origin,
+    pub api_version: String,
+    pub kind: String,
+    pub name: Option<String>,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: skipped {} {}",
+            self.origin, self.api_version, self.kind
+        )?;
+        if let Some(name) = &self.name {
+            write!(f, " {name}")?;
+        }
+        f.write_str(": not a govcloud.io/v1alpha1 kind, a v1 Node or a v1 List")
+    }
+}
+
+/// Loads every manifest under `paths`; fails with every problem found, not just the first.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, LoadErrors> {
+    let mut loader = Loader::default();
+    for file in files::expand(paths, &mut loader.errors) {
+        loader.file(&file);
+    }
+    if loader.errors.is_empty() {
+        Ok(Loaded {
+            snapshot: loader.snapshot,
+            skipped: loader.skipped,
+        })
+    } else {
+        Err(LoadErrors(loader.errors))
+    }
+}
+
+/// Identity of an object across the input: kind, namespace, name.
+type ObjectKey = (String, Option<String>, String);
+
+#[derive(Default)]
+struct Loader {
+    snapshot: Snapshot,
+    skipped: Vec<Skipped>,
+    errors: Vec<LoadError>,
+    seen: BTreeMap<ObjectKey, Origin>,
+}
+
+impl Loader {
+    fn file(&mut self, file: &Path) {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                self.errors.push(LoadError::Read {
+                    file: file.to_path_buf(),
+                    message: e.to_string(),
+                });
+                return;
+            }
+        };
+        for doc in documents::split(&text) {
+            let origin = Origin::document(file.to_path_buf(), doc.number);
+            match doc.parse() {
+                Ok(Some(value)) => self.value(value, &origin, &doc),
+                Ok(None) => {}
+                Err(e) => self.errors.push(LoadError::Syntax {
+                    at: origin.at(e.position),
+                    message: e.message,
+                }),
+            }
+        }
+    }
+
+    /// Takes in one document, or one item of a List (then `origin.item` is set).
+    fn value(&mut self, value: Value, origin: &Origin, doc: &Document<'_>) {
+        let in_document = |field: &FieldPath| match origin.item {
+            Some(item) => field.in_item(item),
+            None => field.clone(),
+        };
+        let reference = decode::object_ref(&value);
+        match decode::decode(value) {
+            Ok(Decoded::Object(reference, object)) => {
+                let name_path = FieldPath::default().key("metadata").key("name");
+                let at = origin.at(doc.locate(&in_document(&name_path)));
+                self.object(reference, object, at);
+            }
+            Ok(Decoded::List(items)) if origin.item.is_none() => {
+                for (i, item) in items.into_iter().enumerate() {
+                    self.value(item, &origin.item(i), doc);
+                }
+            }
+            Ok(Decoded::List(_)) => self.errors.push(LoadError::Field {
+                at: origin.at(doc.locate(&in_document(&FieldPath::default()))),
+                object: reference,
+                field: FieldPath::default(),
+                message: "a List inside a List is not supported".into(),
+            }),
+            Ok(Decoded::Other {
+                api_version,
+                kind,
+                name,
+            }) => {
+                self.skipped.push(Skipped {
+                    origin: origin.clone(),
+                    api_version,
+                    kind,
+                    name,
+                });
+            }
+            Err(problems) => {
+                let mut errors: Vec<_> = problems
+                    .into_iter()
+                    .map(|problem| LoadError::Field {
+                        at: origin.at(doc.locate(&in_document(&problem.field))),
+                        object: reference.clone(),
+                        field: problem.field,
+                        message: problem.message,
+                    })
+                    .collect();
+                // In the order a reader meets them in the file.
+                errors.sort_by_key(|e| match e {
+                    LoadError::Field { at, .. } => (at.line, at.column),
+                    _ => (None, None),
+                });
+                self.errors.extend(errors);
+            }
+        }
+    }
+
+    fn object(&mut self, reference: ObjectRef, object: Object, at: Origin) {
+        let key = (
+            reference.kind.clone(),
+            reference
+                .namespace
+                .clone()
+                .filter(|_| matches!(object, Object::Service(_))),
+            reference.name.clone().unwrap_or_default(),
+        );
+        if let Some(first) = self.seen.get(&key) {
+            self.errors.push(LoadError::Duplicate {
+                at,
+                object: reference,
+                first: first.clone(),
+            });
+            return;
+        }
+        self.seen.insert(key, at);
+        let s = &mut self.snapshot;
+        match object {
+            Object::Pool(o) => s.pools.push(*o),
+            Object::Department(o) => s.departments.push(*o),
+            Object::Service(o) => s.services.push(*o),
+            Object::Offering(o) => s.offerings.push(*o),
+            Object::Policy(o) => s.policies.push(*o),
+            Object::Node(o) => s.nodes.push(*o),
+        }
+    }
+}
