@@ -141,9 +141,10 @@ fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Rounded down, like the planner's limits, so a container at the policy limit still fits.
+/// Rounded up, like the planner's limits (`plan::validate`), so that a workload requesting
+/// exactly the policy maximum gets a limit the LimitRange still admits.
 fn scale(v: i64, factor: f64) -> i64 {
-    (v as f64 * factor).floor() as i64
+    (v as f64 * factor).ceil() as i64
 }
 
 #[cfg(test)]
@@ -230,6 +231,20 @@ mod tests {
                 cpu_millis: Some(2000),
                 memory_bytes: Some(1 << 30)
             }
+        );
+    }
+
+    #[test]
+    fn max_rounds_up_like_the_planners_limits() {
+        let a = policy(
+            "a",
+            "limitRatio: {cpu: 1.5, memory: 1}\nmaxReplicaResources: {cpu: 333m}",
+        );
+        let l = container_limits([&a]).unwrap();
+        assert_eq!(
+            l.max.cpu_millis,
+            Some(500),
+            "333m × 1.5 = 499.5m, limit of a 333m request"
         );
     }
 
