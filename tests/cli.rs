@@ -94,6 +94,10 @@ fn help_describes_every_flag_with_an_example() {
     let plan = govcloud(&["plan", "--help"]);
     assert_eq!(plan.status.code(), Some(0));
     let help = stdout(&plan);
+    assert!(
+        !help.contains('\x1b'),
+        "no colour codes into a pipe:\n{help}"
+    );
     for word in [
         "DIR|FILE",
         "--output",

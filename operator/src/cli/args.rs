@@ -43,7 +43,7 @@ pub enum Command {
         after_help = "Examples:\n  \
             govcloud plan config/samples/\n  \
             govcloud plan config/samples/ --output json > plan.json\n  \
-            kubectl get resourcepools,departments,departmentservices,serviceofferings,platformpolicies,nodes -A -o yaml > estate.yaml\n  \
+            kubectl get govcloud,nodes -A -o yaml > estate.yaml\n  \
             govcloud plan estate.yaml --fail-on-refusal\n  \
             govcloud plan config/samples/ --emit-manifests | kubectl apply --dry-run=server -f -\n\n\
             Exit codes: 0 success, 1 refusals with --fail-on-refusal, 2 input errors."

@@ -45,7 +45,8 @@ where
         Ok(cli) => cli,
         Err(e) => {
             // `--help` and `--version` are "errors" that go to stdout with code 0.
-            let text = e.render().ansi().to_string();
+            // Plain text: the streams may be pipes or buffers, where colour codes are noise.
+            let text = e.render().to_string();
             let stream: &mut dyn Write = if e.use_stderr() { err } else { out };
             let _ = stream.write_all(text.as_bytes());
             return if e.use_stderr() { EXIT_INPUT } else { EXIT_OK };
