@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use govcloud::api::{DepartmentServiceStatus, ResourceFactors};
-use govcloud::plan::{plan, Assignments, Plan, Snapshot};
+use govcloud::plan::{Assignments, Plan, Planner, Snapshot, plan};
 use govcloud::quantity::Res;
 use govcloud::synthetic::{created_at, department, offering, pool, tenant, workload};
 use proptest::prelude::*;
@@ -41,18 +41,62 @@ struct SvcP {
 }
 
 fn pool_p() -> impl Strategy<Value = PoolP> {
-    (1u8..=3, 2u32..40, 4u32..128, prop_oneof![Just(1.0), Just(1.5), Just(2.0)], prop_oneof![Just(0.6), Just(0.8), Just(1.0)], prop::bool::weighted(0.15))
-        .prop_map(|(level, cpu, mem_gi, overcommit, target, cordoned)| PoolP { level, cpu, mem_gi, overcommit, target, cordoned })
+    (
+        1u8..=3,
+        2u32..40,
+        4u32..128,
+        prop_oneof![Just(1.0), Just(1.5), Just(2.0)],
+        prop_oneof![Just(0.6), Just(0.8), Just(1.0)],
+        prop::bool::weighted(0.15),
+    )
+        .prop_map(|(level, cpu, mem_gi, overcommit, target, cordoned)| PoolP {
+            level,
+            cpu,
+            mem_gi,
+            overcommit,
+            target,
+            cordoned,
+        })
 }
 
 fn dept_p() -> impl Strategy<Value = DeptP> {
-    (1u8..=3, 1u32..40, 1u32..128, 1u32..12, prop::collection::vec(0usize..6, 0..3))
-        .prop_map(|(clearance, cpu, mem_gi, services, allow)| DeptP { clearance, cpu, mem_gi, services, allow })
+    (
+        1u8..=3,
+        1u32..40,
+        1u32..128,
+        1u32..12,
+        prop::collection::vec(0usize..6, 0..3),
+    )
+        .prop_map(|(clearance, cpu, mem_gi, services, allow)| DeptP {
+            clearance,
+            cpu,
+            mem_gi,
+            services,
+            allow,
+        })
 }
 
 fn svc_p() -> impl Strategy<Value = SvcP> {
-    (0usize..5, 1u8..=3, prop::option::weighted(0.35, 0usize..3), 1i32..4, 50u32..4000, 64u32..8192, prop::option::weighted(0.3, (0usize..6, 1u32..4)))
-        .prop_map(|(dept, level, offering, replicas, cpu_m, mem_mi, previous)| SvcP { dept, level, offering, replicas, cpu_m, mem_mi, previous })
+    (
+        0usize..5,
+        1u8..=3,
+        prop::option::weighted(0.35, 0usize..3),
+        1i32..4,
+        50u32..4000,
+        64u32..8192,
+        prop::option::weighted(0.3, (0usize..6, 1u32..4)),
+    )
+        .prop_map(
+            |(dept, level, offering, replicas, cpu_m, mem_mi, previous)| SvcP {
+                dept,
+                level,
+                offering,
+                replicas,
+                cpu_m,
+                mem_mi,
+                previous,
+            },
+        )
 }
 
 fn estate() -> impl Strategy<Value = Snapshot> {
@@ -68,29 +112,62 @@ fn estate() -> impl Strategy<Value = Snapshot> {
 fn build(pools: &[PoolP], depts: &[DeptP], offerings: &[(u8, u32)], services: &[SvcP]) -> Snapshot {
     let mut s = Snapshot::default();
     for (i, p) in pools.iter().enumerate() {
-        let mut rp = pool(&format!("p{i}"), p.level, &p.cpu.to_string(), &format!("{}Gi", p.mem_gi));
-        rp.spec.overcommit = Some(ResourceFactors { cpu: p.overcommit, memory: 1.0 });
+        let mut rp = pool(
+            &format!("p{i}"),
+            p.level,
+            &p.cpu.to_string(),
+            &format!("{}Gi", p.mem_gi),
+        );
+        rp.spec.overcommit = Some(ResourceFactors {
+            cpu: p.overcommit,
+            memory: 1.0,
+        });
         rp.spec.target_utilisation = Some(p.target);
         rp.spec.cordoned = p.cordoned;
         s.pools.push(rp);
     }
     for (i, d) in depts.iter().enumerate() {
-        let mut dep = department(&format!("d{i}"), d.clearance, &d.cpu.to_string(), &format!("{}Gi", d.mem_gi), d.services);
-        dep.spec.pools = d.allow.iter().filter(|&&a| a < pools.len()).map(|a| format!("p{a}")).collect();
+        let mut dep = department(
+            &format!("d{i}"),
+            d.clearance,
+            &d.cpu.to_string(),
+            &format!("{}Gi", d.mem_gi),
+            d.services,
+        );
+        dep.spec.pools = d
+            .allow
+            .iter()
+            .filter(|&&a| a < pools.len())
+            .map(|a| format!("p{a}"))
+            .collect();
         s.departments.push(dep);
     }
     for (i, (level, tpi)) in offerings.iter().enumerate() {
-        s.offerings.push(offering(&format!("o{i}"), *level, *tpi, 1, "500m", "1Gi"));
+        s.offerings
+            .push(offering(&format!("o{i}"), *level, *tpi, 1, "500m", "1Gi"));
     }
     for (i, p) in services.iter().enumerate() {
         let ns = format!("dept-d{}", p.dept % depts.len());
         let name = format!("s{i:02}");
         let mut svc = match p.offering {
-            Some(o) if !offerings.is_empty() => tenant(&ns, &name, p.level, &format!("o{}", o % offerings.len())),
-            _ => workload(&ns, &name, p.level, p.replicas, &format!("{}m", p.cpu_m), &format!("{}Mi", p.mem_mi)),
+            Some(o) if !offerings.is_empty() => {
+                tenant(&ns, &name, p.level, &format!("o{}", o % offerings.len()))
+            }
+            _ => workload(
+                &ns,
+                &name,
+                p.level,
+                p.replicas,
+                &format!("{}m", p.cpu_m),
+                &format!("{}Mi", p.mem_mi),
+            ),
         };
         if let Some((pool_i, inst)) = p.previous {
-            let shared = svc.spec.offering.as_ref().map(|o| format!("{}-l{}-{inst}", o.name, p.level));
+            let shared = svc
+                .spec
+                .offering
+                .as_ref()
+                .map(|o| format!("{}-l{}-{inst}", o.name, p.level));
             svc.status = Some(DepartmentServiceStatus {
                 pool: Some(format!("p{}", pool_i % pools.len())),
                 shared_instance: shared,
@@ -109,12 +186,20 @@ fn quota_millis(cores: f64) -> i64 {
 fn check_invariants(s: &Snapshot, p: &Plan) -> Result<(), TestCaseError> {
     let pools: BTreeMap<&str, _> = p.pools.iter().map(|x| (x.name.as_str(), x)).collect();
     for pool in &p.pools {
-        prop_assert!(pool.allocated.fits_within(pool.effective_capacity), "pool {} over capacity × overcommit", pool.name);
+        prop_assert!(
+            pool.allocated.fits_within(pool.effective_capacity),
+            "pool {} over capacity × overcommit",
+            pool.name
+        );
     }
     let mut per_dept: BTreeMap<&str, (Res, u32)> = BTreeMap::new();
     for svc in &p.services {
         if let Some(pool) = &svc.pool {
-            prop_assert!(pools[pool.as_str()].security_level >= svc.security_level, "{} below its level", svc.name);
+            prop_assert!(
+                pools[pool.as_str()].security_level >= svc.security_level,
+                "{} below its level",
+                svc.name
+            );
             prop_assert!(!pools[pool.as_str()].cordoned || svc.moved_from.is_none());
         }
         if svc.admitted {
@@ -126,16 +211,42 @@ fn check_invariants(s: &Snapshot, p: &Plan) -> Result<(), TestCaseError> {
     for d in &p.departments {
         let (used, n) = per_dept.get(d.name.as_str()).copied().unwrap_or_default();
         prop_assert_eq!(used, d.allocated);
-        prop_assert!(used.cpu_millis <= quota_millis(d.quota.cpu), "{} above cpu quota", d.name);
-        prop_assert!(used.memory_bytes <= d.quota.memory, "{} above memory quota", d.name);
+        prop_assert!(
+            used.cpu_millis <= quota_millis(d.quota.cpu),
+            "{} above cpu quota",
+            d.name
+        );
+        prop_assert!(
+            used.memory_bytes <= d.quota.memory,
+            "{} above memory quota",
+            d.name
+        );
         prop_assert!(n <= d.quota.services, "{} above service quota", d.name);
     }
-    let levels: BTreeMap<String, u8> = p.services.iter().map(|x| (format!("{}/{}", x.namespace, x.name), x.security_level)).collect();
+    let levels: BTreeMap<String, u8> = p
+        .services
+        .iter()
+        .map(|x| (format!("{}/{}", x.namespace, x.name), x.security_level))
+        .collect();
     for o in &p.offerings {
-        let tpi = s.offerings.iter().find(|x| x.metadata.name.as_deref() == Some(&o.name)).unwrap().spec.tenants_per_instance;
+        let tpi = s
+            .offerings
+            .iter()
+            .find(|x| x.metadata.name.as_deref() == Some(&o.name))
+            .unwrap()
+            .spec
+            .tenants_per_instance;
         for inst in &o.instances {
-            prop_assert!(inst.tenants.len() as u32 <= tpi, "{} above tenantsPerInstance", inst.name);
-            prop_assert!(inst.tenants.iter().all(|t| levels[t] == inst.security_level), "{} mixes levels", inst.name);
+            prop_assert!(
+                inst.tenants.len() as u32 <= tpi,
+                "{} above tenantsPerInstance",
+                inst.name
+            );
+            prop_assert!(
+                inst.tenants.iter().all(|t| levels[t] == inst.security_level),
+                "{} mixes levels",
+                inst.name
+            );
         }
     }
     Ok(())
@@ -145,8 +256,19 @@ fn check_invariants(s: &Snapshot, p: &Plan) -> Result<(), TestCaseError> {
 fn with_status(s: &Snapshot, p: &Plan) -> Snapshot {
     let mut next = s.clone();
     for svc in &mut next.services {
-        let planned = p.services.iter().find(|x| Some(&x.name) == svc.metadata.name.as_ref() && Some(&x.namespace) == svc.metadata.namespace.as_ref()).unwrap();
-        svc.status = Some(DepartmentServiceStatus { pool: planned.pool.clone(), shared_instance: planned.shared_instance.clone(), ..Default::default() });
+        let planned = p
+            .services
+            .iter()
+            .find(|x| {
+                Some(&x.name) == svc.metadata.name.as_ref()
+                    && Some(&x.namespace) == svc.metadata.namespace.as_ref()
+            })
+            .unwrap();
+        svc.status = Some(DepartmentServiceStatus {
+            pool: planned.pool.clone(),
+            shared_instance: planned.shared_instance.clone(),
+            ..Default::default()
+        });
     }
     next
 }
@@ -203,5 +325,31 @@ proptest! {
             }
             prop_assert_eq!(a.admitted, b.admitted, "{} admission changed", a.name);
         }
+    }
+
+    #[test]
+    fn adding_to_an_open_planner_decides_as_a_full_replan(s in estate(), extra in svc_p()) {
+        let first = plan(&s, &Assignments::from_status(&s));
+        let settled = with_status(&s, &first);
+        let ns = format!("dept-d{}", extra.dept % settled.departments.len());
+        let newcomer = created_at(match extra.offering {
+            Some(o) if !settled.offerings.is_empty() => tenant(&ns, "zz-new", extra.level, &format!("o{}", o % settled.offerings.len())),
+            _ => workload(&ns, "zz-new", extra.level, extra.replicas, &format!("{}m", extra.cpu_m), &format!("{}Mi", extra.mem_mi)),
+        }, 1_000_000);
+
+        let mut open = Planner::new(&settled, &Assignments::from_status(&settled));
+        let quick = open.add(&newcomer);
+        let mut grown = settled.clone();
+        grown.services.push(newcomer);
+        let full = plan(&grown, &Assignments::from_status(&grown));
+        let expected = full.services.iter().find(|x| x.name == "zz-new").unwrap();
+        prop_assert_eq!(&quick.pool, &expected.pool);
+        prop_assert_eq!(&quick.shared_instance, &expected.shared_instance);
+        prop_assert_eq!(quick.phase, expected.phase);
+        prop_assert_eq!(quick.allocated, expected.allocated);
+        let codes = |x: &govcloud::plan::ServicePlan| x.reasons.iter().map(|r| r.code).collect::<Vec<_>>();
+        prop_assert_eq!(codes(&quick), codes(expected));
+        // The open planner's accounting now equals the full re-plan's.
+        prop_assert_eq!(serde_json::to_string(&open.plan().pools).unwrap(), serde_json::to_string(&full.pools).unwrap());
     }
 }

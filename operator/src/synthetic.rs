@@ -19,7 +19,10 @@ pub fn pool(name: &str, level: u8, cpu: &str, memory: &str) -> ResourcePool {
             display_name: None,
             security_level: level,
             node_selector: BTreeMap::from([("govcloud.io/pool".to_string(), name.to_string())]),
-            capacity: Some(ResourceAmounts { cpu: cpu.into(), memory: memory.into() }),
+            capacity: Some(ResourceAmounts {
+                cpu: cpu.into(),
+                memory: memory.into(),
+            }),
             overcommit: None,
             target_utilisation: None,
             node_shape: None,
@@ -39,7 +42,11 @@ pub fn department(name: &str, clearance: u8, cpu: &str, memory: &str, services: 
             cost_centre: None,
             owners: vec![],
             security_clearance: clearance,
-            quota: Quota { cpu: cpu.into(), memory: memory.into(), services },
+            quota: Quota {
+                cpu: cpu.into(),
+                memory: memory.into(),
+                services,
+            },
             pools: vec![],
             maintenance_windows: vec![],
         },
@@ -53,7 +60,14 @@ fn service(namespace: &str, name: &str, spec: DepartmentServiceSpec) -> Departme
 }
 
 /// An own workload with explicit requests per replica.
-pub fn workload(namespace: &str, name: &str, level: u8, replicas: i32, cpu: &str, memory: &str) -> DepartmentService {
+pub fn workload(
+    namespace: &str,
+    name: &str,
+    level: u8,
+    replicas: i32,
+    cpu: &str,
+    memory: &str,
+) -> DepartmentService {
     service(
         namespace,
         name,
@@ -62,8 +76,15 @@ pub fn workload(namespace: &str, name: &str, level: u8, replicas: i32, cpu: &str
             workload: Some(Workload {
                 image: format!("registry.gov.example/{name}:1.0.0"),
                 replicas: Some(replicas),
-                resources: Some(ResourceRequest { cpu: Some(cpu.into()), memory: Some(memory.into()) }),
-                ports: vec![Port { name: "http".into(), port: 8080, protocol: Protocol::Tcp }],
+                resources: Some(ResourceRequest {
+                    cpu: Some(cpu.into()),
+                    memory: Some(memory.into()),
+                }),
+                ports: vec![Port {
+                    name: "http".into(),
+                    port: 8080,
+                    protocol: Protocol::Tcp,
+                }],
                 env: vec![],
                 command: vec![],
                 args: vec![],
@@ -83,14 +104,23 @@ pub fn tenant(namespace: &str, name: &str, level: u8, offering: &str) -> Departm
         DepartmentServiceSpec {
             security_level: level,
             workload: None,
-            offering: Some(OfferingRef { name: offering.into() }),
+            offering: Some(OfferingRef {
+                name: offering.into(),
+            }),
             availability: Availability::Standard,
             exposure: Exposure::Department,
         },
     )
 }
 
-pub fn offering(name: &str, level: u8, tenants_per_instance: u32, replicas: i32, cpu: &str, memory: &str) -> ServiceOffering {
+pub fn offering(
+    name: &str,
+    level: u8,
+    tenants_per_instance: u32,
+    replicas: i32,
+    cpu: &str,
+    memory: &str,
+) -> ServiceOffering {
     ServiceOffering::new(
         name,
         ServiceOfferingSpec {
@@ -102,8 +132,15 @@ pub fn offering(name: &str, level: u8, tenants_per_instance: u32, replicas: i32,
             tenants_per_instance,
             instance: OfferingInstance {
                 replicas,
-                resources: ResourceAmounts { cpu: cpu.into(), memory: memory.into() },
-                ports: vec![Port { name: "tcp".into(), port: 5432, protocol: Protocol::Tcp }],
+                resources: ResourceAmounts {
+                    cpu: cpu.into(),
+                    memory: memory.into(),
+                },
+                ports: vec![Port {
+                    name: "tcp".into(),
+                    port: 5432,
+                    protocol: Protocol::Tcp,
+                }],
             },
             maintenance_windows: vec![],
         },
@@ -186,7 +223,16 @@ pub fn estate(seed: u64, shape: EstateShape) -> Snapshot {
     let level_of = |i: usize, n: usize| 1 + (i * levels as usize / n.max(1)) as u8;
 
     let offerings: Vec<ServiceOffering> = (0..shape.offerings)
-        .map(|i| offering(&format!("offering-{i:03}"), levels, 2 + (i % 7) as u32, 2, "500m", "1Gi"))
+        .map(|i| {
+            offering(
+                &format!("offering-{i:03}"),
+                levels,
+                2 + (i % 7) as u32,
+                2,
+                "500m",
+                "1Gi",
+            )
+        })
         .collect();
 
     let mut services = Vec::with_capacity(shape.services);
@@ -207,7 +253,14 @@ pub fn estate(seed: u64, shape: EstateShape) -> Snapshot {
             let mem_mi = 128 * (1 + rng.below(16)) as i64;
             demand_millis += cpu * i64::from(replicas);
             demand_bytes += (mem_mi << 20) * i64::from(replicas);
-            workload(&ns, &format!("svc-{i:05}"), level, replicas, &format!("{cpu}m"), &format!("{mem_mi}Mi"))
+            workload(
+                &ns,
+                &format!("svc-{i:05}"),
+                level,
+                replicas,
+                &format!("{cpu}m"),
+                &format!("{mem_mi}Mi"),
+            )
         };
         services.push(created_at(svc, 1_700_000_000 + i as i64));
     }
@@ -225,7 +278,7 @@ pub fn estate(seed: u64, shape: EstateShape) -> Snapshot {
         })
         .collect();
     let departments = (0..shape.departments)
-        .map(|i| department(&format!("d{i:04}"), levels, "100000", "1000Ti", 10_000))
+        .map(|i| department(&format!("d{i:04}"), levels, "100000", "1000Ti", 1_000_000))
         .collect();
 
     Snapshot {
@@ -236,5 +289,47 @@ pub fn estate(seed: u64, shape: EstateShape) -> Snapshot {
         policies: vec![],
         nodes: vec![],
         settings: Settings::default(),
+    }
+}
+
+/// How tightly a fresh placement packed an estate of equal pools.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Packing {
+    pub pools_in_use: usize,
+    /// max over CPU and memory of ceil(total demand / (pool capacity × target)).
+    pub lower_bound: usize,
+    /// Mean over pools in use of the dominant utilisation.
+    pub mean_utilisation: f64,
+}
+
+/// Packing quality of `plan`, assuming its pools are equal (as `estate` makes them).
+pub fn packing(plan: &crate::plan::Plan) -> Packing {
+    let in_use: Vec<_> = plan
+        .pools
+        .iter()
+        .filter(|p| p.allocated.cpu_millis > 0 || p.allocated.memory_bytes > 0)
+        .collect();
+    let total = plan
+        .pools
+        .iter()
+        .fold(crate::quantity::Res::ZERO, |a, p| a + p.allocated);
+    let bound = plan.pools.first().map_or(0, |p| {
+        let per = |d: i64, c: i64| (d as f64 / (c as f64 * p.target_utilisation)).ceil() as usize;
+        per(total.cpu_millis, p.effective_capacity.cpu_millis)
+            .max(per(total.memory_bytes, p.effective_capacity.memory_bytes))
+    });
+    let mean = if in_use.is_empty() {
+        0.0
+    } else {
+        in_use
+            .iter()
+            .map(|p| p.utilisation.cpu.max(p.utilisation.memory))
+            .sum::<f64>()
+            / in_use.len() as f64
+    };
+    Packing {
+        pools_in_use: in_use.len(),
+        lower_bound: bound,
+        mean_utilisation: mean,
     }
 }

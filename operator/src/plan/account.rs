@@ -1,6 +1,6 @@
 //! Rule 6, account: utilisation, cost and the siloed baseline, as the plan output.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::model::{Demand, PoolModel};
 use super::output::*;
@@ -13,16 +13,26 @@ use crate::quantity::Res;
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 fn monthly(res: Res, rates: Option<(f64, f64)>) -> f64 {
-    rates.map_or(0.0, |(cpu, mem)| (res.cores() * cpu + res.gib() * mem) * HOURS_PER_MONTH)
+    rates.map_or(0.0, |(cpu, mem)| {
+        (res.cores() * cpu + res.gib() * mem) * HOURS_PER_MONTH
+    })
 }
 
 /// Whole nodes of `shape` (overcommitted like the pool) needed to host `demand`.
 fn nodes_for(demand: Res, pool: &PoolModel, shape: Res) -> i64 {
     let need = |d: i64, s: i64, oc: f64| {
         let per_node = (s as f64 * oc).floor();
-        if d <= 0 || per_node <= 0.0 { 0 } else { (d as f64 / per_node).ceil() as i64 }
+        if d <= 0 || per_node <= 0.0 {
+            0
+        } else {
+            (d as f64 / per_node).ceil() as i64
+        }
     };
-    need(demand.cpu_millis, shape.cpu_millis, pool.overcommit.0).max(need(demand.memory_bytes, shape.memory_bytes, pool.overcommit.1))
+    need(demand.cpu_millis, shape.cpu_millis, pool.overcommit.0).max(need(
+        demand.memory_bytes,
+        shape.memory_bytes,
+        pool.overcommit.1,
+    ))
 }
 
 /// Cost and node figures of one estate (consolidated or siloed), pool by pool.
@@ -51,6 +61,53 @@ impl Footprint {
     }
 }
 
+/// The output for service `i`.
+pub(crate) fn service_plan(
+    estate: &Estate,
+    previous: &Assignments,
+    d: &Decision,
+    instances: &[Instance],
+    i: usize,
+) -> ServicePlan {
+    let svc = &estate.services[i];
+    let before = previous.services.get(&svc.key).and_then(|a| a.pool.clone());
+    ServicePlan {
+        namespace: svc.key.namespace.clone(),
+        name: svc.key.name.clone(),
+        department: svc.department.clone(),
+        security_level: svc.level,
+        admitted: d.admitted,
+        compliant: d.compliant,
+        phase: match (d.admitted, &d.pool) {
+            (false, _) => Phase::Rejected,
+            (true, None) => Phase::Pending,
+            (true, Some(_)) => Phase::Placed,
+        },
+        pool: d.pool.clone(),
+        shared_instance: d.instance.map(|j| instances[j].name.clone()),
+        allocated: if d.admitted { d.charge } else { Res::ZERO },
+        reasons: d.reasons.clone(),
+        offering: match &svc.demand {
+            Some(Demand::Tenant { offering }) => Some(offering.clone()),
+            _ => None,
+        },
+        workload: match &svc.demand {
+            Some(Demand::Workload {
+                replicas,
+                requests,
+                limits,
+                ..
+            }) => Some(WorkloadShape {
+                replicas: *replicas,
+                requests: *requests,
+                limits: *limits,
+            }),
+            _ => None,
+        },
+        moved_from: before.filter(|b| d.pool.as_ref() != Some(b)),
+    }
+}
+
 pub(crate) fn account(
     estate: &Estate,
     previous: &Assignments,
@@ -59,57 +116,35 @@ pub(crate) fn account(
     instance_pools: &[Option<String>],
     violations: &[u32],
 ) -> Plan {
-    let pool_index: BTreeMap<&str, usize> =
-        estate.pools.iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
-    let rates_of = |pool: &Option<String>| pool.as_deref().and_then(|p| pool_index.get(p)).and_then(|&i| estate.pools[i].rates);
-
-    // Services.
-    let services: Vec<ServicePlan> = estate
-        .services
+    let pool_index: HashMap<&str, usize> = estate
+        .pools
         .iter()
-        .zip(decisions)
-        .map(|(svc, d)| {
-            let before = previous.services.get(&svc.key).and_then(|a| a.pool.clone());
-            ServicePlan {
-                namespace: svc.key.namespace.clone(),
-                name: svc.key.name.clone(),
-                department: svc.department.clone(),
-                security_level: svc.level,
-                admitted: d.admitted,
-                compliant: d.compliant,
-                phase: match (d.admitted, &d.pool) {
-                    (false, _) => Phase::Rejected,
-                    (true, None) => Phase::Pending,
-                    (true, Some(_)) => Phase::Placed,
-                },
-                pool: d.pool.clone(),
-                shared_instance: d.instance.map(|j| instances[j].name.clone()),
-                allocated: if d.admitted { d.charge } else { Res::ZERO },
-                reasons: d.reasons.clone(),
-                offering: match &svc.demand {
-                    Some(Demand::Tenant { offering }) => Some(offering.clone()),
-                    _ => None,
-                },
-                workload: match &svc.demand {
-                    Some(Demand::Workload { replicas, requests, limits, .. }) => {
-                        Some(WorkloadShape { replicas: *replicas, requests: *requests, limits: *limits })
-                    }
-                    _ => None,
-                },
-                moved_from: before.filter(|b| d.pool.as_ref() != Some(b)),
-            }
-        })
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
         .collect();
+    let rates_of = |pool: &Option<String>| {
+        pool.as_deref()
+            .and_then(|p| pool_index.get(p))
+            .and_then(|&i| estate.pools[i].rates)
+    };
+
+    let mut services: Vec<ServicePlan> = (0..estate.services.len())
+        .map(|i| service_plan(estate, previous, &decisions[i], instances, i))
+        .collect();
+    // Services added to an open Planner come after the sorted ones.
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
 
     // Pools: what is placed on each.
     let mut pool_alloc = vec![Res::ZERO; estate.pools.len()];
     let mut pool_services = vec![0u32; estate.pools.len()];
-    let mut pool_depts: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); estate.pools.len()];
+    let mut pool_depts: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); estate.pools.len()];
     let mut pool_instances = vec![0u32; estate.pools.len()];
     for (svc, d) in estate.services.iter().zip(decisions) {
-        let Some(&pi) = d.pool.as_deref().and_then(|p| pool_index.get(p)) else { continue };
+        let Some(&pi) = d.pool.as_deref().and_then(|p| pool_index.get(p)) else {
+            continue;
+        };
         pool_services[pi] += 1;
-        if let Some(dept) = &svc.department {
+        if let Some(dept) = svc.dept {
             pool_depts[pi].insert(dept);
         }
         if d.instance.is_none() {
@@ -117,7 +152,9 @@ pub(crate) fn account(
         }
     }
     for (inst, pool) in instances.iter().zip(instance_pools) {
-        let Some(&pi) = pool.as_deref().and_then(|p| pool_index.get(p)) else { continue };
+        let Some(&pi) = pool.as_deref().and_then(|p| pool_index.get(p)) else {
+            continue;
+        };
         pool_alloc[pi] += estate.offerings[&inst.offering].instance_demand();
         pool_instances[pi] += 1;
     }
@@ -142,59 +179,72 @@ pub(crate) fn account(
         })
         .collect();
 
-    // Departments.
-    let departments: Vec<DepartmentPlan> = estate
+    // Departments, in one pass over the services.
+    let mut departments: Vec<DepartmentPlan> = estate
         .departments
         .iter()
-        .map(|dept| {
-            let mut plan = DepartmentPlan {
-                name: dept.name.clone(),
-                namespace: dept.namespace.clone(),
-                security_clearance: dept.clearance,
-                quota: QuotaPlan {
-                    cpu: dept.quota.cores(),
-                    memory: dept.quota.memory_bytes,
-                    services: dept.quota_services,
-                },
-                allocated: Res::ZERO,
-                services: 0,
-                rejected_services: 0,
-                shared_services: 0,
-                monthly_cost: 0.0,
-                reasons: dept.reasons.clone(),
-            };
-            let mut cost = 0.0;
-            for (svc, d) in estate.services.iter().zip(decisions) {
-                if svc.department.as_deref() != Some(dept.name.as_str()) {
-                    continue;
-                }
-                if !d.admitted {
-                    plan.rejected_services += 1;
-                    continue;
-                }
-                plan.services += 1;
-                plan.allocated += d.charge;
-                plan.shared_services += u32::from(d.instance.is_some());
-                cost += monthly(d.charge, rates_of(&d.pool));
-            }
-            plan.monthly_cost = round2(cost);
-            plan
+        .map(|dept| DepartmentPlan {
+            name: dept.name.clone(),
+            namespace: dept.namespace.clone(),
+            security_clearance: dept.clearance,
+            quota: QuotaPlan {
+                cpu: dept.quota.cores(),
+                memory: dept.quota.memory_bytes,
+                services: dept.quota_services,
+            },
+            allocated: Res::ZERO,
+            services: 0,
+            rejected_services: 0,
+            shared_services: 0,
+            monthly_cost: 0.0,
+            reasons: dept.reasons.clone(),
         })
         .collect();
+    let mut costs = vec![0.0; departments.len()];
+    for (svc, d) in estate.services.iter().zip(decisions) {
+        let Some(di) = svc.dept else {
+            continue;
+        };
+        let plan = &mut departments[di];
+        if !d.admitted {
+            plan.rejected_services += 1;
+            continue;
+        }
+        plan.services += 1;
+        plan.allocated += d.charge;
+        plan.shared_services += u32::from(d.instance.is_some());
+        costs[di] += monthly(d.charge, rates_of(&d.pool));
+    }
+    for (plan, cost) in departments.iter_mut().zip(costs) {
+        plan.monthly_cost = round2(cost);
+    }
 
     // Offerings and the siloed baseline of each.
     let (ratio_cpu, ratio_mem) = estate.effective.limit_ratio;
     let mut offerings = Vec::new();
     let mut instances_saved = 0;
+    let mut by_offering: HashMap<&str, Vec<(usize, &Instance)>> = HashMap::new();
+    for (j, inst) in instances.iter().enumerate() {
+        by_offering
+            .entry(inst.offering.as_str())
+            .or_default()
+            .push((j, inst));
+    }
     for o in estate.offerings.values() {
-        let mine: Vec<(usize, &Instance)> = instances.iter().enumerate().filter(|(_, i)| i.offering == o.name).collect();
-        let mut per_dept_level: BTreeMap<(&str, u8), u32> = BTreeMap::new();
+        let mut mine = by_offering.remove(o.name.as_str()).unwrap_or_default();
+        mine.sort_by_key(|(_, i)| (i.level, i.index));
+        let mut per_dept_level: BTreeMap<(Option<usize>, u8), u32> = BTreeMap::new();
         for (_, inst) in &mine {
             for &t in &inst.tenants {
-                *per_dept_level.entry((estate.services[t].department.as_deref().unwrap_or(""), inst.level)).or_default() += 1;
+                *per_dept_level
+                    .entry((estate.services[t].dept, inst.level))
+                    .or_default() += 1;
             }
         }
-        let siloed: u32 = per_dept_level.values().map(|n| n.div_ceil(o.tenants_per_instance)).sum();
+        let siloed: u32 = per_dept_level
+            .values()
+            .map(|n| n.div_ceil(o.tenants_per_instance))
+            .sum();
         let saved = i64::from(siloed) - mine.len() as i64;
         instances_saved += saved;
         offerings.push(OfferingPlan {
@@ -203,7 +253,11 @@ pub(crate) fn account(
             instances: mine
                 .iter()
                 .map(|(j, inst)| {
-                    let mut tenants: Vec<String> = inst.tenants.iter().map(|&t| estate.services[t].key.to_string()).collect();
+                    let mut tenants: Vec<String> = inst
+                        .tenants
+                        .iter()
+                        .map(|&t| estate.services[t].key.to_string())
+                        .collect();
                     tenants.sort();
                     InstancePlan {
                         name: inst.name.clone(),
@@ -229,11 +283,30 @@ pub(crate) fn account(
         .policies
         .iter()
         .zip(violations)
-        .map(|(p, &v)| PolicyPlan { name: p.name.clone(), violations: v, reasons: p.reasons.clone() })
+        .map(|(p, &v)| PolicyPlan {
+            name: p.name.clone(),
+            violations: v,
+            reasons: p.reasons.clone(),
+        })
         .collect();
 
-    let savings = savings(estate, decisions, instances, instance_pools, &pool_alloc, &pool_index, instances_saved);
-    Plan { services, pools, departments, offerings, policies, savings }
+    let savings = savings(
+        estate,
+        decisions,
+        instances,
+        instance_pools,
+        &pool_alloc,
+        &pool_index,
+        instances_saved,
+    );
+    Plan {
+        services,
+        pools,
+        departments,
+        offerings,
+        policies,
+        savings,
+    }
 }
 
 /// The consolidated estate against the siloed baseline: every department on its own
@@ -245,7 +318,7 @@ fn savings(
     instances: &[Instance],
     instance_pools: &[Option<String>],
     pool_alloc: &[Res],
-    pool_index: &BTreeMap<&str, usize>,
+    pool_index: &HashMap<&str, usize>,
     instances_saved: i64,
 ) -> Savings {
     let mut consolidated = Footprint::default();
@@ -255,24 +328,33 @@ fn savings(
 
     // Siloed demand per (department, pool): own workloads where they run now, plus
     // ceil(tenants / tenantsPerInstance) whole instances per offering and level.
-    let mut silo: BTreeMap<(&str, usize), Res> = BTreeMap::new();
-    let mut tenancies: BTreeMap<(&str, &str, u8), (u32, usize)> = BTreeMap::new();
+    let mut silo: BTreeMap<(usize, usize), Res> = BTreeMap::new();
+    let mut tenancies: BTreeMap<(usize, &str, u8), (u32, usize)> = BTreeMap::new();
     for (svc, d) in estate.services.iter().zip(decisions) {
-        let (Some(dept), Some(&pi)) = (svc.department.as_deref(), d.pool.as_deref().and_then(|p| pool_index.get(p))) else {
+        let (Some(dept), Some(&pi)) = (svc.dept, d.pool.as_deref().and_then(|p| pool_index.get(p))) else {
             continue;
         };
         match d.instance {
             None => *silo.entry((dept, pi)).or_default() += d.charge,
             Some(j) => {
                 let inst = &instances[j];
-                let pool = instance_pools[j].as_deref().and_then(|p| pool_index.get(p)).copied().unwrap_or(pi);
-                tenancies.entry((dept, inst.offering.as_str(), inst.level)).or_insert((0, pool)).0 += 1;
+                let pool = instance_pools[j]
+                    .as_deref()
+                    .and_then(|p| pool_index.get(p))
+                    .copied()
+                    .unwrap_or(pi);
+                tenancies
+                    .entry((dept, inst.offering.as_str(), inst.level))
+                    .or_insert((0, pool))
+                    .0 += 1;
             }
         }
     }
     for ((dept, offering, _), (n, pi)) in tenancies {
         let o = &estate.offerings[offering];
-        *silo.entry((dept, pi)).or_default() += o.instance_demand().times(i64::from(n.div_ceil(o.tenants_per_instance)));
+        *silo.entry((dept, pi)).or_default() += o
+            .instance_demand()
+            .times(i64::from(n.div_ceil(o.tenants_per_instance)));
     }
     let mut siloed = Footprint::default();
     for ((_, pi), demand) in silo {

@@ -1,7 +1,7 @@
 //! Rule 2, comply: each workload against every platform policy.
 
 use super::model::{Demand, PolicyModel, ServiceModel};
-use super::{Reason, ReasonCode};
+use super::{Decision, Reason, ReasonCode};
 use crate::quantity::{format_cpu, format_memory};
 
 /// The tag of an image reference: `None` when untagged, `Some("@digest")`-style refs
@@ -14,9 +14,35 @@ fn image_tag(image: &str) -> Option<&str> {
     last.split_once(':').map(|(_, tag)| tag)
 }
 
+/// Checks a validated service against every policy, counting violations per policy.
+pub(crate) fn check(
+    svc: &ServiceModel,
+    policies: &[PolicyModel],
+    decision: &mut Decision,
+    counts: &mut [u32],
+) {
+    if svc.demand.is_none() {
+        return;
+    }
+    for (count, policy) in counts.iter_mut().zip(policies) {
+        let found = violations(svc, policy);
+        if !found.is_empty() {
+            *count += 1;
+            decision.reasons.extend(found);
+        }
+    }
+    decision.compliant = decision.reasons.is_empty();
+}
+
 /// Every violation of `policy` by `svc`, each naming field, limit and value.
 pub fn violations(svc: &ServiceModel, policy: &PolicyModel) -> Vec<Reason> {
-    let Some(Demand::Workload { image, replicas, requests, .. }) = &svc.demand else {
+    let Some(Demand::Workload {
+        image,
+        replicas,
+        requests,
+        ..
+    }) = &svc.demand
+    else {
         return Vec::new();
     };
     let name = &policy.name;
@@ -30,7 +56,10 @@ pub fn violations(svc: &ServiceModel, policy: &PolicyModel) -> Vec<Reason> {
     }
     let mut out = Vec::new();
     if !policy.allowed_registries.is_empty()
-        && !policy.allowed_registries.iter().any(|r| image.starts_with(r.as_str()))
+        && !policy
+            .allowed_registries
+            .iter()
+            .any(|r| image.starts_with(r.as_str()))
     {
         out.push(violation(format!(
             "spec.workload.image: {image:?} is not from a registry allowed by PlatformPolicy {name:?} (spec.allowedRegistries: {})",

@@ -12,16 +12,17 @@ mod comply;
 mod model;
 mod output;
 mod place;
+mod placer;
 mod share;
 mod snapshot;
 mod validate;
 mod window;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub use model::{Demand, DepartmentModel, OfferingModel, PolicyModel, PoolModel, ServiceModel};
 pub use output::*;
-pub use place::{Placer, Request};
+pub use placer::{Placer, Request};
 pub use share::instance_name;
 pub use snapshot::*;
 pub use window::parse_duration_seconds;
@@ -49,28 +50,68 @@ pub(crate) struct Estate {
     pub policies: Vec<PolicyModel>,
     pub services: Vec<ServiceModel>,
     pub effective: model::EffectivePolicy,
+    /// Department index by namespace.
+    pub by_namespace: HashMap<String, usize>,
 }
 
 impl Estate {
     fn validate(snapshot: &Snapshot) -> Self {
-        let mut pools: Vec<_> = snapshot.pools.iter().map(|p| validate::pool(p, &snapshot.nodes)).collect();
+        let mut pools: Vec<_> = snapshot
+            .pools
+            .iter()
+            .map(|p| validate::pool(p, &snapshot.nodes))
+            .collect();
         pools.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut departments: Vec<_> =
-            snapshot.departments.iter().map(|d| validate::department(d, &snapshot.settings)).collect();
+        let mut departments: Vec<_> = snapshot
+            .departments
+            .iter()
+            .map(|d| validate::department(d, &snapshot.settings))
+            .collect();
         departments.sort_by(|a, b| a.name.cmp(&b.name));
-        let offerings = snapshot.offerings.iter().map(validate::offering).map(|o| (o.name.clone(), o)).collect();
+        let offerings = snapshot
+            .offerings
+            .iter()
+            .map(validate::offering)
+            .map(|o| (o.name.clone(), o))
+            .collect();
         let mut policies: Vec<_> = snapshot.policies.iter().map(validate::policy).collect();
         policies.sort_by(|a, b| a.name.cmp(&b.name));
         let effective = validate::effective_policy(&policies);
-        let by_namespace = departments.iter().map(|d| (d.namespace.as_str(), d)).collect();
-        let mut services: Vec<_> =
-            snapshot.services.iter().map(|s| validate::service(s, &by_namespace, &effective)).collect();
-        services.sort_by(|a, b| a.key.cmp(&b.key));
-        Self { pools, departments, offerings, policies, services, effective }
+        let by_namespace: HashMap<String, usize> = departments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.namespace.clone(), i))
+            .collect();
+        let mut estate = Self {
+            pools,
+            departments,
+            offerings,
+            policies,
+            services: Vec::new(),
+            effective,
+            by_namespace,
+        };
+        estate.services = snapshot
+            .services
+            .iter()
+            .map(|s| estate.validate_service(s))
+            .collect();
+        estate.services.sort_by(|a, b| a.key.cmp(&b.key));
+        estate
     }
 
-    pub fn department(&self, name: &str) -> Option<&DepartmentModel> {
-        self.departments.binary_search_by(|d| d.name.as_str().cmp(name)).ok().map(|i| &self.departments[i])
+    fn validate_service(&self, svc: &crate::api::DepartmentService) -> ServiceModel {
+        let dept = svc
+            .metadata
+            .namespace
+            .as_deref()
+            .and_then(|ns| self.by_namespace.get(ns));
+        validate::service(svc, dept.map(|&i| (i, &self.departments[i])), &self.effective)
+    }
+
+    /// The department of a service, when one owns its namespace.
+    pub fn department_of(&self, svc: &ServiceModel) -> Option<&DepartmentModel> {
+        svc.dept.map(|i| &self.departments[i])
     }
 
     /// Service indices first come, first served: creation time (objects not yet
@@ -87,34 +128,109 @@ impl Estate {
 
 /// Decides the whole estate. The same inputs give the same plan, byte for byte.
 pub fn plan(snapshot: &Snapshot, previous: &Assignments) -> Plan {
-    let estate = Estate::validate(snapshot);
-    let order = estate.arrival_order();
-    let mut decisions: Vec<Decision> =
-        estate.services.iter().map(|s| Decision { reasons: s.reasons.clone(), ..Decision::default() }).collect();
+    Planner::new(snapshot, previous).plan()
+}
 
-    // Rule 2: comply.
-    let mut violations = vec![0u32; estate.policies.len()];
-    for (svc, decision) in estate.services.iter().zip(&mut decisions) {
-        if svc.demand.is_none() {
-            continue;
+/// A plan kept open: decided once for the whole estate (rules 1–5), then accounted
+/// (rule 6) on demand, and able to take one more service in O(pools) exactly as a
+/// full re-plan would place a service that arrived last.
+pub struct Planner {
+    estate: Estate,
+    previous: Assignments,
+    decisions: Vec<Decision>,
+    instances: Vec<share::Instance>,
+    instance_pools: Vec<Option<String>>,
+    placer: Placer,
+    /// Quota reserved per department (resources, services).
+    reserved: Vec<(Res, u32)>,
+    violations: Vec<u32>,
+}
+
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planner")
+            .field("services", &self.estate.services.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Planner {
+    pub fn new(snapshot: &Snapshot, previous: &Assignments) -> Self {
+        let estate = Estate::validate(snapshot);
+        let order = estate.arrival_order();
+        let mut decisions: Vec<Decision> = estate
+            .services
+            .iter()
+            .map(|s| Decision {
+                reasons: s.reasons.clone(),
+                ..Decision::default()
+            })
+            .collect();
+        let mut violations = vec![0u32; estate.policies.len()];
+        for (svc, decision) in estate.services.iter().zip(&mut decisions) {
+            comply::check(svc, &estate.policies, decision, &mut violations);
         }
-        for (count, policy) in violations.iter_mut().zip(&estate.policies) {
-            let found = comply::violations(svc, policy);
-            if !found.is_empty() {
-                *count += 1;
-                decision.reasons.extend(found);
-            }
+        let mut reserved = vec![(Res::ZERO, 0u32); estate.departments.len()];
+        for &i in &order {
+            admit::admit_one(&estate, &estate.services[i], &mut decisions[i], &mut reserved);
         }
-        decision.compliant = decision.reasons.is_empty();
+        let instances = share::seat_tenants(&estate, &order, previous, &mut decisions);
+        let (instance_pools, placer) =
+            place::place_all(&estate, &order, previous, &instances, &mut decisions);
+        Self {
+            estate,
+            previous: previous.clone(),
+            decisions,
+            instances,
+            instance_pools,
+            placer,
+            reserved,
+            violations,
+        }
     }
 
-    // Rules 3–5: admit, seat tenants, place.
-    admit::admit(&estate, &order, &mut decisions);
-    let instances = share::seat_tenants(&estate, &order, previous, &mut decisions);
-    let instance_pools = place::place_all(&estate, &order, previous, &instances, &mut decisions);
+    /// Rule 6: the plan output for everything decided so far.
+    pub fn plan(&self) -> Plan {
+        account::account(
+            &self.estate,
+            &self.previous,
+            &self.decisions,
+            &self.instances,
+            &self.instance_pools,
+            &self.violations,
+        )
+    }
 
-    // Rule 6: account.
-    account::account(&estate, previous, &decisions, &instances, &instance_pools, &violations)
+    /// Decides one more service, arriving after every service already planned.
+    pub fn add(&mut self, svc: &crate::api::DepartmentService) -> ServicePlan {
+        let model = self.estate.validate_service(svc);
+        let mut decision = Decision {
+            reasons: model.reasons.clone(),
+            ..Decision::default()
+        };
+        comply::check(&model, &self.estate.policies, &mut decision, &mut self.violations);
+        admit::admit_one(&self.estate, &model, &mut decision, &mut self.reserved);
+        let i = self.estate.services.len();
+        self.estate.services.push(model);
+        self.decisions.push(decision);
+        if self.decisions[i].admitted {
+            place::place_newcomer(
+                &self.estate,
+                i,
+                &mut self.decisions,
+                &mut self.instances,
+                &mut self.instance_pools,
+                &mut self.placer,
+            );
+        }
+        account::service_plan(
+            &self.estate,
+            &self.previous,
+            &self.decisions[i],
+            &self.instances,
+            i,
+        )
+    }
 }
 
 #[cfg(test)]

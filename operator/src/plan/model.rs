@@ -63,7 +63,8 @@ impl OfferingModel {
 
     /// A tenant's charge: its share of one instance, rounded up.
     pub fn tenant_share(&self) -> Res {
-        self.instance_demand().div_ceil(i64::from(self.tenants_per_instance))
+        self.instance_demand()
+            .div_ceil(i64::from(self.tenants_per_instance))
     }
 }
 
@@ -93,14 +94,23 @@ pub struct PolicyModel {
 
 #[derive(Clone, Debug)]
 pub enum Demand {
-    Workload { image: String, replicas: i32, requests: Res, limits: Res },
-    Tenant { offering: String },
+    Workload {
+        image: String,
+        replicas: i32,
+        requests: Res,
+        limits: Res,
+    },
+    Tenant {
+        offering: String,
+    },
 }
 
 #[derive(Clone, Debug)]
 pub struct ServiceModel {
     pub key: ServiceKey,
     pub department: Option<String>,
+    /// Index of that department in the estate, resolved once at validation.
+    pub dept: Option<usize>,
     pub level: u8,
     pub created: Option<Timestamp>,
     pub availability: Availability,

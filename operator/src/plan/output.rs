@@ -65,7 +65,10 @@ pub struct Reason {
 
 impl Reason {
     pub fn new(code: ReasonCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -78,7 +81,11 @@ struct AmountRepr {
 
 impl Serialize for Res {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        AmountRepr { cpu: self.cores(), memory: self.memory_bytes }.serialize(s)
+        AmountRepr {
+            cpu: self.cores(),
+            memory: self.memory_bytes,
+        }
+        .serialize(s)
     }
 }
 
@@ -100,7 +107,10 @@ impl Ratio {
     /// `part / whole` per resource, rounded to 4 decimals; 0 where the whole is 0.
     pub fn of(part: Res, whole: Res) -> Self {
         let r = |p: i64, w: i64| if w <= 0 { 0.0 } else { round4(p as f64 / w as f64) };
-        Self { cpu: r(part.cpu_millis, whole.cpu_millis), memory: r(part.memory_bytes, whole.memory_bytes) }
+        Self {
+            cpu: r(part.cpu_millis, whole.cpu_millis),
+            memory: r(part.memory_bytes, whole.memory_bytes),
+        }
     }
 }
 

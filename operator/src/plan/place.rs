@@ -1,182 +1,11 @@
-//! Rule 4, place: best-fit onto pools, lowest accredited level first.
-//!
-//! The `Placer` holds each pool's running allocation so that one more service can be
-//! placed into an existing plan in O(pools), which is what the operator does between
-//! full re-plans and what the benchmark measures.
+//! Rule 4, place: stability first, then new placements largest first onto the lowest
+//! accredited level, filling the fullest pools up to their target.
 
-use std::collections::BTreeSet;
-
-use super::model::{Demand, PoolModel};
-use super::share::Instance;
+use super::model::Demand;
+use super::placer::{Placer, Request};
+use super::share::{self, Instance, Tenant};
 use super::{Assignments, Decision, Estate, Reason, ReasonCode};
-use crate::quantity::{format_cpu, format_memory, Res};
-
-#[derive(Clone, Debug)]
-struct Slot {
-    name: String,
-    level: u8,
-    /// Valid and not cordoned: may take placements.
-    open: bool,
-    cordoned: bool,
-    effective: Res,
-    target: f64,
-    allocated: Res,
-}
-
-/// What one service or shared instance asks of a pool.
-#[derive(Clone, Copy, Debug)]
-pub struct Request<'a> {
-    pub level: u8,
-    pub demand: Res,
-    /// Pools allowed by the department(s); `None` allows every pool.
-    pub allowed: Option<&'a BTreeSet<String>>,
-}
-
-/// Pools and their running allocations, ordered by (level, name).
-#[derive(Clone, Debug)]
-pub struct Placer {
-    slots: Vec<Slot>,
-}
-
-impl Placer {
-    pub fn new(pools: &[PoolModel]) -> Self {
-        let mut slots: Vec<Slot> = pools
-            .iter()
-            .map(|p| Slot {
-                name: p.name.clone(),
-                level: p.level,
-                open: p.usable() && !p.cordoned,
-                cordoned: p.cordoned,
-                effective: p.effective,
-                target: p.target,
-                allocated: Res::ZERO,
-            })
-            .collect();
-        slots.sort_by(|a, b| (a.level, &a.name).cmp(&(b.level, &b.name)));
-        Self { slots }
-    }
-
-    pub fn index_of(&self, pool: &str) -> Option<usize> {
-        self.slots.iter().position(|s| s.name == pool)
-    }
-
-    pub fn name(&self, i: usize) -> &str {
-        &self.slots[i].name
-    }
-
-    pub fn allocated(&self, pool: &str) -> Res {
-        self.index_of(pool).map_or(Res::ZERO, |i| self.slots[i].allocated)
-    }
-
-    fn admissible(&self, i: usize, req: &Request) -> bool {
-        let s = &self.slots[i];
-        s.open && s.level >= req.level && req.allowed.is_none_or(|a| a.contains(&s.name))
-    }
-
-    /// Feasible: admissible and within capacity × overcommit after adding the demand.
-    pub fn fits(&self, i: usize, req: &Request) -> bool {
-        self.admissible(i, req) && (self.slots[i].allocated + req.demand).fits_within(self.slots[i].effective)
-    }
-
-    /// Dominant utilisation of slot `i` if `demand` were added.
-    fn utilisation_after(&self, i: usize, demand: Res) -> f64 {
-        let s = &self.slots[i];
-        let after = s.allocated + demand;
-        let ratio = |a: i64, c: i64| if c <= 0 { f64::INFINITY } else { a as f64 / c as f64 };
-        ratio(after.cpu_millis, s.effective.cpu_millis).max(ratio(after.memory_bytes, s.effective.memory_bytes))
-    }
-
-    /// The pool a new placement goes to: the lowest level with a feasible pool; within
-    /// it, the fullest pool that stays under its target, else the one with most room.
-    pub fn choose(&self, req: &Request) -> Option<usize> {
-        let mut level = None;
-        let mut best_under: Option<(usize, f64)> = None;
-        let mut best_over: Option<(usize, f64)> = None;
-        for i in 0..self.slots.len() {
-            if level.is_some_and(|l| self.slots[i].level > l) {
-                break;
-            }
-            if !self.fits(i, req) {
-                continue;
-            }
-            level = Some(self.slots[i].level);
-            let u = self.utilisation_after(i, req.demand);
-            if u <= self.slots[i].target + 1e-12 {
-                if best_under.is_none_or(|(_, b)| u > b) {
-                    best_under = Some((i, u));
-                }
-            } else if best_over.is_none_or(|(_, b)| u < b) {
-                best_over = Some((i, u));
-            }
-        }
-        best_under.or(best_over).map(|(i, _)| i)
-    }
-
-    pub fn commit(&mut self, i: usize, demand: Res) {
-        self.slots[i].allocated += demand;
-    }
-
-    /// Chooses and commits; returns the pool's name.
-    pub fn place(&mut self, req: &Request) -> Option<&str> {
-        let i = self.choose(req)?;
-        self.commit(i, req.demand);
-        Some(&self.slots[i].name)
-    }
-
-    /// Why nothing fits, summarised for a department reading its service's status.
-    pub fn explain_refusal(&self, req: &Request, department: &str) -> String {
-        let (mut below, mut cordoned, mut invalid, mut not_allowed, mut full) = (0, 0, 0, 0, 0);
-        let mut most_free: Option<(&str, Res)> = None;
-        for s in &self.slots {
-            if s.cordoned {
-                cordoned += 1;
-            } else if !s.open {
-                invalid += 1;
-            } else if s.level < req.level {
-                below += 1;
-            } else if req.allowed.is_some_and(|a| !a.contains(&s.name)) {
-                not_allowed += 1;
-            } else {
-                full += 1;
-                let free = s.effective - s.allocated;
-                if most_free.is_none_or(|(_, f)| free.cpu_millis.min(free.memory_bytes >> 20) > f.cpu_millis.min(f.memory_bytes >> 20)) {
-                    most_free = Some((&s.name, free));
-                }
-            }
-        }
-        let mut parts = Vec::new();
-        for (n, what) in [
-            (below, format!("below level {}", req.level)),
-            (cordoned, "cordoned".to_string()),
-            (invalid, "invalid".to_string()),
-            (not_allowed, format!("not in the pool allow-list of Department {department:?}")),
-            (full, "without room".to_string()),
-        ] {
-            if n > 0 {
-                parts.push(format!("{n} {what}"));
-            }
-        }
-        let mut msg = format!(
-            "no pool can take cpu {}, memory {} at security level {} or above",
-            format_cpu(req.demand.cpu_millis),
-            format_memory(req.demand.memory_bytes),
-            req.level
-        );
-        if parts.is_empty() {
-            msg.push_str(": there are no pools");
-        } else {
-            msg.push_str(&format!(" (of {} pools: {})", self.slots.len(), parts.join(", ")));
-        }
-        if let Some((name, free)) = most_free {
-            msg.push_str(&format!(
-                "; most room is in pool {name:?}: cpu {}, memory {} free",
-                format_cpu(free.cpu_millis.max(0)),
-                format_memory(free.memory_bytes.max(0))
-            ));
-        }
-        msg
-    }
-}
+use crate::quantity::Res;
 
 /// A service or a shared instance waiting for a pool.
 struct Item<'a> {
@@ -197,17 +26,23 @@ pub(crate) fn place_all(
     previous: &Assignments,
     instances: &[Instance],
     decisions: &mut [Decision],
-) -> Vec<Option<String>> {
+) -> (Vec<Option<String>>, Placer) {
     let mut arrival = vec![usize::MAX; estate.services.len()];
     for (pos, &i) in order.iter().enumerate() {
         arrival[i] = pos;
     }
     let mut items = Vec::new();
     for (i, svc) in estate.services.iter().enumerate() {
-        let (Some(Demand::Workload { replicas, requests, .. }), true) = (&svc.demand, decisions[i].admitted) else {
+        let (
+            Some(Demand::Workload {
+                replicas, requests, ..
+            }),
+            true,
+        ) = (&svc.demand, decisions[i].admitted)
+        else {
             continue;
         };
-        let dept = svc.department.as_deref().and_then(|d| estate.department(d));
+        let dept = estate.department_of(svc);
         items.push(Item {
             service: Some(i),
             instance: None,
@@ -222,14 +57,12 @@ pub(crate) fn place_all(
         });
     }
     for (k, inst) in instances.iter().enumerate() {
-        let first = inst.tenants.iter().copied().min_by_key(|&t| arrival[t]).expect("instances have tenants");
-        // The instance's pool before: that of its earliest tenant that was bound to it.
-        let mut bound: Vec<usize> = inst.tenants.clone();
-        bound.sort_by_key(|&t| arrival[t]);
-        let previous_pool = bound.iter().find_map(|&t| {
-            let a = previous.services.get(&estate.services[t].key)?;
-            (a.shared_instance.as_deref() == Some(inst.name.as_str())).then_some(a.pool.as_deref()).flatten()
-        });
+        let first = inst
+            .tenants
+            .iter()
+            .copied()
+            .min_by_key(|&t| arrival[t])
+            .expect("instances have tenants");
         items.push(Item {
             service: None,
             instance: Some(k),
@@ -238,7 +71,7 @@ pub(crate) fn place_all(
                 demand: estate.offerings[&inst.offering].instance_demand(),
                 allowed: inst.allowed.as_ref(),
             },
-            previous: previous_pool,
+            previous: inst.pool.as_deref(),
             arrival: arrival[first],
             department: estate.services[first].department.as_deref().unwrap_or(""),
         });
@@ -259,20 +92,32 @@ pub(crate) fn place_all(
         }
     }
     // Then the rest, largest first (dominant share of the whole estate's capacity).
-    let total = estate.pools.iter().filter(|p| p.usable()).fold(crate::quantity::Res::ZERO, |a, p| a + p.effective);
-    let size = |d: crate::quantity::Res| {
-        let r = |a: i64, t: i64| if t <= 0 { 0.0 } else { a as f64 / t as f64 };
-        r(d.cpu_millis, total.cpu_millis).max(r(d.memory_bytes, total.memory_bytes))
+    let total = estate
+        .pools
+        .iter()
+        .filter(|p| p.usable())
+        .fold(Res::ZERO, |a, p| a + p.effective);
+    let share = |a: i64, t: i64| if t <= 0 { 0.0 } else { a as f64 / t as f64 };
+    let shares = |d: Res| {
+        (
+            share(d.cpu_millis, total.cpu_millis),
+            share(d.memory_bytes, total.memory_bytes),
+        )
     };
     let mut rest: Vec<usize> = by_arrival.into_iter().filter(|&k| placed[k].is_none()).collect();
     rest.sort_by(|&a, &b| {
-        size(items[b].request.demand)
-            .total_cmp(&size(items[a].request.demand))
+        let (sa, sb) = (shares(items[a].request.demand), shares(items[b].request.demand));
+        sb.0.max(sb.1)
+            .total_cmp(&sa.0.max(sa.1))
             .then(items[a].arrival.cmp(&items[b].arrival))
             .then(items[a].instance.cmp(&items[b].instance))
     });
+    fill_levels(&mut placer, &items, &rest, &shares, &mut placed);
     let mut refusals: Vec<Option<String>> = vec![None; items.len()];
     for k in rest {
+        if placed[k].is_some() {
+            continue;
+        }
         let item = &items[k];
         match placer.place(&item.request) {
             Some(pool) => placed[k] = Some(pool.to_string()),
@@ -285,7 +130,9 @@ pub(crate) fn place_all(
         if let Some(i) = item.service {
             decisions[i].pool = placed[k].clone();
             if let Some(why) = &refusals[k] {
-                decisions[i].reasons.push(Reason::new(ReasonCode::InsufficientCapacity, why.clone()));
+                decisions[i]
+                    .reasons
+                    .push(Reason::new(ReasonCode::InsufficientCapacity, why.clone()));
             }
         }
         if let Some(j) = item.instance {
@@ -295,11 +142,157 @@ pub(crate) fn place_all(
                 if let Some(why) = &refusals[k] {
                     decisions[t].reasons.push(Reason::new(
                         ReasonCode::InsufficientCapacity,
-                        format!("shared instance {:?} of ServiceOffering {:?}: {why}", instances[j].name, instances[j].offering),
+                        format!(
+                            "shared instance {:?} of ServiceOffering {:?}: {why}",
+                            instances[j].name, instances[j].offering
+                        ),
                     ));
                 }
             }
         }
     }
-    instance_pools
+    (instance_pools, placer)
+}
+
+/// Fills each level's pools, fullest first, up to their target with that level's new
+/// items, largest first; from the two size-ordered queues of CPU-heavy and
+/// memory-heavy items it takes from the one the pool is shorter of, so that pools
+/// fill evenly in both resources instead of closing on one with the other half used.
+/// What does not fit under a target is left for the item-by-item pass.
+fn fill_levels(
+    placer: &mut Placer,
+    items: &[Item],
+    ordered: &[usize],
+    shares: &dyn Fn(Res) -> (f64, f64),
+    placed: &mut [Option<String>],
+) {
+    for level in placer.levels() {
+        // Two queues of this level's items, each largest first.
+        let (mut cpu_heavy, mut memory_heavy) = (Vec::new(), Vec::new());
+        for &k in ordered.iter().filter(|&&k| items[k].request.level == level) {
+            let (cpu, memory) = shares(items[k].request.demand);
+            if cpu >= memory {
+                cpu_heavy.push(k)
+            } else {
+                memory_heavy.push(k)
+            }
+        }
+        let mut taken = vec![false; items.len()];
+        for pool in placer.fill_order(level) {
+            // Within one pool the room only shrinks, so an item passed over stays passed over.
+            let mut cursors = [0usize, 0usize];
+            loop {
+                let first = if placer.short_of_memory(pool) { 0 } else { 1 };
+                let mut took = false;
+                for q in [first, 1 - first] {
+                    let queue = if q == 0 { &cpu_heavy } else { &memory_heavy };
+                    while let Some(&k) = queue.get(cursors[q]) {
+                        cursors[q] += 1;
+                        if taken[k] || !placer.fits_under_target(pool, &items[k].request) {
+                            continue;
+                        }
+                        placer.commit(pool, items[k].request.demand);
+                        placed[k] = Some(placer.name(pool).to_string());
+                        taken[k] = true;
+                        took = true;
+                        break;
+                    }
+                    if took {
+                        break;
+                    }
+                }
+                if !took {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Places service `i`, admitted after everything else, as a full re-plan would: a
+/// workload goes to the best pool; a tenant joins the fullest instance with room of
+/// its offering and level, else opens one that is placed like a workload.
+pub(crate) fn place_newcomer(
+    estate: &Estate,
+    i: usize,
+    decisions: &mut [Decision],
+    instances: &mut Vec<Instance>,
+    instance_pools: &mut Vec<Option<String>>,
+    placer: &mut Placer,
+) {
+    let svc = &estate.services[i];
+    let department = svc.department.as_deref().unwrap_or("");
+    let allowed = estate.department_of(svc).and_then(|d| d.pools.as_ref());
+    match &svc.demand {
+        Some(Demand::Workload {
+            replicas, requests, ..
+        }) => {
+            let request = Request {
+                level: svc.level,
+                demand: requests.times(i64::from(*replicas)),
+                allowed,
+            };
+            match placer.place(&request) {
+                Some(pool) => decisions[i].pool = Some(pool.to_string()),
+                None => decisions[i].reasons.push(Reason::new(
+                    ReasonCode::InsufficientCapacity,
+                    placer.explain_refusal(&request, department),
+                )),
+            }
+        }
+        Some(Demand::Tenant { offering }) => {
+            let o = &estate.offerings[offering];
+            let tenant = Tenant {
+                service: i,
+                offering: o,
+                level: svc.level,
+                allowed,
+                previous: None,
+                previous_pool: None,
+            };
+            let existing = share::fullest_joinable(instances.iter(), &tenant, &estate.pools)
+                .and_then(|best| instances.iter().position(|x| std::ptr::eq(x, best)));
+            let j = match existing {
+                Some(j) => j,
+                None => {
+                    let used = instances
+                        .iter()
+                        .filter(|x| x.offering == o.name && x.level == svc.level)
+                        .map(|x| x.index);
+                    let inst = share::open(&tenant, share::lowest_free_index(used));
+                    instances.push(inst);
+                    instance_pools.push(None);
+                    instances.len() - 1
+                }
+            };
+            share::join(&mut instances[j], &tenant);
+            decisions[i].instance = Some(j);
+            if existing.is_none() {
+                let request = Request {
+                    level: svc.level,
+                    demand: o.instance_demand(),
+                    allowed: instances[j].allowed.as_ref(),
+                };
+                instance_pools[j] = placer.place(&request).map(str::to_string);
+                instances[j].pool = instance_pools[j].clone();
+            }
+            decisions[i].pool = instance_pools[j].clone();
+            if decisions[i].pool.is_none() {
+                let request = Request {
+                    level: svc.level,
+                    demand: o.instance_demand(),
+                    allowed: instances[j].allowed.as_ref(),
+                };
+                let why = placer.explain_refusal(&request, department);
+                decisions[i].reasons.push(Reason::new(
+                    ReasonCode::InsufficientCapacity,
+                    format!(
+                        "shared instance {:?} of ServiceOffering {:?}: {why}",
+                        instances[j].name, o.name
+                    ),
+                ));
+            }
+        }
+        None => {}
+    }
 }

@@ -18,8 +18,9 @@ pub struct Tenant<'a> {
     pub level: u8,
     /// The department's pool allow-list.
     pub allowed: Option<&'a BTreeSet<String>>,
-    /// The instance it was bound to before, if any.
+    /// The instance it was bound to before, if any, and that instance's pool then.
     pub previous: Option<&'a str>,
+    pub previous_pool: Option<&'a str>,
 }
 
 #[derive(Clone, Debug)]
@@ -32,6 +33,9 @@ pub struct Instance {
     pub tenants: Vec<usize>,
     /// Pools allowed for every tenant; `None` when no tenant restricts pools.
     pub allowed: Option<BTreeSet<String>>,
+    /// The pool the instance is on (before this plan, or as placed by an open planner):
+    /// a tenant whose allow-list excludes it must not join, or the instance would move.
+    pub pool: Option<String>,
 }
 
 pub fn instance_name(offering: &str, level: u8, index: u32) -> String {
@@ -39,7 +43,9 @@ pub fn instance_name(offering: &str, level: u8, index: u32) -> String {
 }
 
 fn parse_index(name: &str, offering: &str, level: u8) -> Option<u32> {
-    let rest = name.strip_prefix(offering)?.strip_prefix(&format!("-l{level}-"))?;
+    let rest = name
+        .strip_prefix(offering)?
+        .strip_prefix(&format!("-l{level}-"))?;
     rest.parse().ok().filter(|i| *i >= 1)
 }
 
@@ -58,29 +64,63 @@ fn placeable(allowed: Option<&BTreeSet<String>>, level: u8, pools: &[PoolModel])
         .any(|p| p.usable() && p.level >= level && allowed.is_none_or(|a| a.contains(&p.name)))
 }
 
-/// Seats every tenant; returns the instances (ordered by offering, level, index) and,
-/// per tenant in input order, the index of its instance in that list.
-pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usize>) {
-    // Per (offering, level): instance index number → Instance.
-    let mut groups: BTreeMap<(&str, u8), BTreeMap<u32, Instance>> = BTreeMap::new();
-    let mut seat_of: Vec<Option<(u32, &str, u8)>> = vec![None; tenants.len()];
+fn joinable(inst: &Instance, t: &Tenant, pools: &[PoolModel]) -> bool {
+    (inst.tenants.len() as u32) < t.offering.tenants_per_instance
+        && inst
+            .pool
+            .as_ref()
+            .is_none_or(|p| t.allowed.is_none_or(|a| a.contains(p)))
+        && placeable(
+            intersect(inst.allowed.as_ref(), t.allowed).as_ref(),
+            t.level,
+            pools,
+        )
+}
 
-    let joinable = |inst: &Instance, t: &Tenant| {
-        (inst.tenants.len() as u32) < t.offering.tenants_per_instance
-            && placeable(intersect(inst.allowed.as_ref(), t.allowed).as_ref(), t.level, pools)
+pub(crate) fn join(inst: &mut Instance, t: &Tenant) {
+    inst.allowed = if inst.tenants.is_empty() {
+        t.allowed.cloned()
+    } else {
+        intersect(inst.allowed.as_ref(), t.allowed)
     };
-    let join = |inst: &mut Instance, t: &Tenant| {
-        inst.allowed = intersect(inst.allowed.as_ref(), t.allowed);
-        inst.tenants.push(t.service);
-    };
-    let open = |t: &Tenant, index: u32| Instance {
+    inst.tenants.push(t.service);
+}
+
+pub(crate) fn open(t: &Tenant, index: u32) -> Instance {
+    Instance {
         offering: t.offering.name.clone(),
         level: t.level,
         index,
         name: instance_name(&t.offering.name, t.level, index),
         tenants: Vec::new(),
         allowed: t.allowed.cloned(),
-    };
+        pool: None,
+    }
+}
+
+/// Among the instances of the tenant's offering and level, the fullest with room
+/// (ties: lowest index).
+pub(crate) fn fullest_joinable<'i>(
+    group: impl Iterator<Item = &'i Instance>,
+    t: &Tenant,
+    pools: &[PoolModel],
+) -> Option<&'i Instance> {
+    group
+        .filter(|inst| inst.offering == t.offering.name && inst.level == t.level && joinable(inst, t, pools))
+        .max_by(|a, b| a.tenants.len().cmp(&b.tenants.len()).then(b.index.cmp(&a.index)))
+}
+
+pub(crate) fn lowest_free_index(used: impl Iterator<Item = u32>) -> u32 {
+    let used: BTreeSet<u32> = used.collect();
+    (1..).find(|i| !used.contains(i)).unwrap_or(1)
+}
+
+/// Seats every tenant; returns the instances (ordered by offering, level, index) and,
+/// per tenant in input order, the index of its instance in that list.
+pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usize>) {
+    // Per (offering, level): instance index number → Instance.
+    let mut groups: BTreeMap<(&str, u8), BTreeMap<u32, Instance>> = BTreeMap::new();
+    let mut seat_of: Vec<Option<(u32, &str, u8)>> = vec![None; tenants.len()];
 
     // Pass 1: tenants keep their instance while it has room.
     for (ti, t) in tenants.iter().enumerate() {
@@ -90,10 +130,10 @@ pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usiz
         };
         let group = groups.entry(key).or_default();
         let inst = group.entry(index).or_insert_with(|| open(t, index));
-        if inst.tenants.is_empty() {
-            inst.allowed = t.allowed.cloned();
-        }
-        if joinable(inst, t) {
+        if joinable(inst, t, pools) {
+            if inst.pool.is_none() {
+                inst.pool = t.previous_pool.map(str::to_string);
+            }
             join(inst, t);
             seat_of[ti] = Some((index, key.0, key.1));
         }
@@ -109,12 +149,8 @@ pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usiz
         }
         let key = (t.offering.name.as_str(), t.level);
         let group = groups.entry(key).or_default();
-        let best = group
-            .values()
-            .filter(|inst| joinable(inst, t))
-            .max_by(|a, b| a.tenants.len().cmp(&b.tenants.len()).then(b.index.cmp(&a.index)))
-            .map(|inst| inst.index);
-        let index = best.unwrap_or_else(|| (1..).find(|i| !group.contains_key(i)).unwrap_or(1));
+        let best = fullest_joinable(group.values(), t, pools).map(|inst| inst.index);
+        let index = best.unwrap_or_else(|| lowest_free_index(group.keys().copied()));
         let inst = group.entry(index).or_insert_with(|| open(t, index));
         join(inst, t);
         seat_of[ti] = Some((index, key.0, key.1));
@@ -154,13 +190,17 @@ pub(crate) fn seat_tenants(
             let Some(Demand::Tenant { offering }) = &svc.demand else {
                 return None;
             };
-            let dept = svc.department.as_deref().and_then(|d| estate.department(d));
+            let dept = estate.department_of(svc);
             Some(Tenant {
                 service: i,
                 offering: &estate.offerings[offering],
                 level: svc.level,
                 allowed: dept.and_then(|d| d.pools.as_ref()),
-                previous: previous.services.get(&svc.key).and_then(|a| a.shared_instance.as_deref()),
+                previous: previous
+                    .services
+                    .get(&svc.key)
+                    .and_then(|a| a.shared_instance.as_deref()),
+                previous_pool: previous.services.get(&svc.key).and_then(|a| a.pool.as_deref()),
             })
         })
         .collect();
@@ -210,11 +250,28 @@ mod tests {
         let tenants: Vec<Tenant> = levels
             .iter()
             .enumerate()
-            .map(|(i, l)| Tenant { service: i, offering: &o, level: *l, allowed: None, previous: None })
+            .map(|(i, l)| Tenant {
+                service: i,
+                offering: &o,
+                level: *l,
+                allowed: None,
+                previous: None,
+                previous_pool: None,
+            })
             .collect();
         let (instances, seats) = seat(&tenants, &pools);
-        let names: Vec<_> = instances.iter().map(|i| (i.name.as_str(), i.tenants.clone())).collect();
-        assert_eq!(names, [("pg-l2-1", vec![0, 2]), ("pg-l2-2", vec![3]), ("pg-l3-1", vec![1, 4])]);
+        let names: Vec<_> = instances
+            .iter()
+            .map(|i| (i.name.as_str(), i.tenants.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("pg-l2-1", vec![0, 2]),
+                ("pg-l2-2", vec![3]),
+                ("pg-l3-1", vec![1, 4])
+            ]
+        );
         assert_eq!(seats, [0, 2, 0, 1, 2]);
     }
 
@@ -222,10 +279,25 @@ mod tests {
     fn tenants_keep_their_instance_and_newcomers_fill_the_fullest() {
         let o = offering(3);
         let pools = [pool("a", 3)];
-        let t = |service, previous| Tenant { service, offering: &o, level: 2, allowed: None, previous };
-        let tenants = [t(0, Some("pg-l2-4")), t(1, Some("pg-l2-2")), t(2, Some("pg-l2-4")), t(3, None)];
+        let t = |service, previous| Tenant {
+            service,
+            offering: &o,
+            level: 2,
+            allowed: None,
+            previous,
+            previous_pool: None,
+        };
+        let tenants = [
+            t(0, Some("pg-l2-4")),
+            t(1, Some("pg-l2-2")),
+            t(2, Some("pg-l2-4")),
+            t(3, None),
+        ];
         let (instances, _) = seat(&tenants, &pools);
-        let names: Vec<_> = instances.iter().map(|i| (i.name.as_str(), i.tenants.clone())).collect();
+        let names: Vec<_> = instances
+            .iter()
+            .map(|i| (i.name.as_str(), i.tenants.clone()))
+            .collect();
         assert_eq!(names, [("pg-l2-2", vec![1]), ("pg-l2-4", vec![0, 2, 3])]);
     }
 
@@ -236,9 +308,30 @@ mod tests {
         let only_a: BTreeSet<String> = ["a".to_string()].into();
         let only_b: BTreeSet<String> = ["b".to_string()].into();
         let tenants = [
-            Tenant { service: 0, offering: &o, level: 3, allowed: Some(&only_a), previous: None },
-            Tenant { service: 1, offering: &o, level: 3, allowed: Some(&only_b), previous: None },
-            Tenant { service: 2, offering: &o, level: 3, allowed: None, previous: None },
+            Tenant {
+                service: 0,
+                offering: &o,
+                level: 3,
+                allowed: Some(&only_a),
+                previous: None,
+                previous_pool: None,
+            },
+            Tenant {
+                service: 1,
+                offering: &o,
+                level: 3,
+                allowed: Some(&only_b),
+                previous: None,
+                previous_pool: None,
+            },
+            Tenant {
+                service: 2,
+                offering: &o,
+                level: 3,
+                allowed: None,
+                previous: None,
+                previous_pool: None,
+            },
         ];
         let (instances, seats) = seat(&tenants, &pools);
         assert_eq!(instances.len(), 2);

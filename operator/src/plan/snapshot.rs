@@ -53,7 +53,10 @@ pub struct ServiceKey {
 
 impl ServiceKey {
     pub fn of(svc: &DepartmentService) -> Self {
-        Self { namespace: svc.namespace().unwrap_or_default(), name: svc.name_any() }
+        Self {
+            namespace: svc.namespace().unwrap_or_default(),
+            name: svc.name_any(),
+        }
     }
 }
 
@@ -103,8 +106,14 @@ impl Assignments {
             .filter(|s| s.pool.is_some() || s.shared_instance.is_some())
             .map(|s| {
                 (
-                    ServiceKey { namespace: s.namespace.clone(), name: s.name.clone() },
-                    Assignment { pool: s.pool.clone(), shared_instance: s.shared_instance.clone() },
+                    ServiceKey {
+                        namespace: s.namespace.clone(),
+                        name: s.name.clone(),
+                    },
+                    Assignment {
+                        pool: s.pool.clone(),
+                        shared_instance: s.shared_instance.clone(),
+                    },
                 )
             })
             .collect();

@@ -7,7 +7,10 @@ use crate::synthetic::{created_at, department, offering, policy, pool, tenant, w
 fn estate() -> Snapshot {
     Snapshot {
         pools: vec![pool("l2-a", 2, "10", "40Gi"), pool("l3-a", 3, "10", "40Gi")],
-        departments: vec![department("fin", 3, "8", "32Gi", 10), department("edu", 2, "4", "16Gi", 3)],
+        departments: vec![
+            department("fin", 3, "8", "32Gi", 10),
+            department("edu", 2, "4", "16Gi", 3),
+        ],
         ..Snapshot::default()
     }
 }
@@ -17,7 +20,10 @@ fn run(s: &Snapshot) -> Plan {
 }
 
 fn svc<'a>(p: &'a Plan, ns: &str, name: &str) -> &'a ServicePlan {
-    p.services.iter().find(|s| s.namespace == ns && s.name == name).expect("service in plan")
+    p.services
+        .iter()
+        .find(|s| s.namespace == ns && s.name == name)
+        .expect("service in plan")
 }
 
 fn codes(s: &ServicePlan) -> Vec<ReasonCode> {
@@ -27,7 +33,8 @@ fn codes(s: &ServicePlan) -> Vec<ReasonCode> {
 #[test]
 fn a_placed_workload_reports_pool_charge_and_phase() {
     let mut s = estate();
-    s.services.push(workload("dept-fin", "ledger", 2, 2, "500m", "1Gi"));
+    s.services
+        .push(workload("dept-fin", "ledger", 2, 2, "500m", "1Gi"));
     let p = run(&s);
     let ledger = svc(&p, "dept-fin", "ledger");
     assert_eq!(ledger.phase, Phase::Placed);
@@ -52,15 +59,25 @@ fn invalid_objects_list_every_problem_with_its_field() {
     let broken = p.pools.iter().find(|x| x.name == "broken").unwrap();
     let messages: Vec<&str> = broken.reasons.iter().map(|r| r.message.as_str()).collect();
     assert!(broken.reasons.iter().all(|r| r.code == ReasonCode::InvalidSpec));
-    assert!(messages.contains(&"spec.securityLevel: 7 is not a security level (1–4)"), "{messages:?}");
-    assert!(messages.iter().any(|m| m.starts_with("spec.capacity.cpu: \"lots\" is not a Kubernetes quantity")));
+    assert!(
+        messages.contains(&"spec.securityLevel: 7 is not a security level (1–4)"),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("spec.capacity.cpu: \"lots\" is not a Kubernetes quantity"))
+    );
     assert!(messages.contains(&"spec.capacity.memory: must be greater than zero"));
     assert!(messages.contains(&"spec.targetUtilisation: 1.5 is outside (0, 1]"));
 
     let w = svc(&p, "dept-fin", "w");
     assert_eq!(w.phase, Phase::Rejected);
     assert_eq!(codes(w), [ReasonCode::InvalidSpec]);
-    assert_eq!(w.reasons[0].message, "spec: exactly one of spec.workload or spec.offering must be set");
+    assert_eq!(
+        w.reasons[0].message,
+        "spec: exactly one of spec.workload or spec.offering must be set"
+    );
 }
 
 #[test]
@@ -70,7 +87,10 @@ fn a_service_outside_any_department_namespace_is_refused() {
     let p = run(&s);
     let stray = svc(&p, "default", "stray");
     assert_eq!(codes(stray), [ReasonCode::DepartmentNotFound]);
-    assert_eq!(stray.reasons[0].message, "metadata.namespace: no Department owns namespace \"default\"");
+    assert_eq!(
+        stray.reasons[0].message,
+        "metadata.namespace: no Department owns namespace \"default\""
+    );
     assert_eq!(stray.department, None);
 }
 
@@ -81,7 +101,11 @@ fn missing_requests_come_from_policy_defaults_or_are_refused() {
     w.spec.workload.as_mut().unwrap().resources = None;
     s.services.push(w.clone());
     let p = run(&s);
-    let messages: Vec<_> = svc(&p, "dept-fin", "nodefaults").reasons.iter().map(|r| r.message.clone()).collect();
+    let messages: Vec<_> = svc(&p, "dept-fin", "nodefaults")
+        .reasons
+        .iter()
+        .map(|r| r.message.clone())
+        .collect();
     assert_eq!(
         messages,
         [
@@ -93,8 +117,14 @@ fn missing_requests_come_from_policy_defaults_or_are_refused() {
     s.policies.push(policy(
         "std",
         PlatformPolicySpec {
-            default_resources: Some(ResourceRequest { cpu: Some("250m".into()), memory: Some("256Mi".into()) }),
-            limit_ratio: Some(ResourceFactors { cpu: 2.0, memory: 1.5 }),
+            default_resources: Some(ResourceRequest {
+                cpu: Some("250m".into()),
+                memory: Some("256Mi".into()),
+            }),
+            limit_ratio: Some(ResourceFactors {
+                cpu: 2.0,
+                memory: 1.5,
+            }),
             ..Default::default()
         },
     ));
@@ -113,7 +143,10 @@ fn policy_violations_name_the_policy_limit_and_value() {
             allowed_registries: vec!["registry.gov.example/".into()],
             forbid_latest_tag: true,
             max_replicas: Some(3),
-            max_replica_resources: Some(ResourceRequest { cpu: Some("2".into()), memory: Some("4Gi".into()) }),
+            max_replica_resources: Some(ResourceRequest {
+                cpu: Some("2".into()),
+                memory: Some("4Gi".into()),
+            }),
             ..Default::default()
         },
     ));
@@ -126,13 +159,35 @@ fn policy_violations_name_the_policy_limit_and_value() {
     assert_eq!(rogue.phase, Phase::Rejected);
     assert_eq!(codes(rogue), [ReasonCode::PolicyViolation; 5]);
     let m: Vec<_> = rogue.reasons.iter().map(|r| r.message.as_str()).collect();
-    assert_eq!(m[0], "spec.workload.image: \"docker.io/library/nginx:latest\" is not from a registry allowed by PlatformPolicy \"standards\" (spec.allowedRegistries: registry.gov.example/)");
-    assert_eq!(m[1], "spec.workload.image: \"docker.io/library/nginx:latest\" uses :latest, forbidden by PlatformPolicy \"standards\" (spec.forbidLatestTag)");
-    assert_eq!(m[2], "spec.workload.replicas: 5 exceeds 3, the spec.maxReplicas of PlatformPolicy \"standards\"");
-    assert_eq!(m[3], "spec.workload.resources.cpu: 3 per replica exceeds 2, the spec.maxReplicaResources.cpu of PlatformPolicy \"standards\"");
-    assert_eq!(m[4], "spec.workload.resources.memory: 8Gi per replica exceeds 4Gi, the spec.maxReplicaResources.memory of PlatformPolicy \"standards\"");
+    assert_eq!(
+        m[0],
+        "spec.workload.image: \"docker.io/library/nginx:latest\" is not from a registry allowed by PlatformPolicy \"standards\" (spec.allowedRegistries: registry.gov.example/)"
+    );
+    assert_eq!(
+        m[1],
+        "spec.workload.image: \"docker.io/library/nginx:latest\" uses :latest, forbidden by PlatformPolicy \"standards\" (spec.forbidLatestTag)"
+    );
+    assert_eq!(
+        m[2],
+        "spec.workload.replicas: 5 exceeds 3, the spec.maxReplicas of PlatformPolicy \"standards\""
+    );
+    assert_eq!(
+        m[3],
+        "spec.workload.resources.cpu: 3 per replica exceeds 2, the spec.maxReplicaResources.cpu of PlatformPolicy \"standards\""
+    );
+    assert_eq!(
+        m[4],
+        "spec.workload.resources.memory: 8Gi per replica exceeds 4Gi, the spec.maxReplicaResources.memory of PlatformPolicy \"standards\""
+    );
     assert_eq!(p.policies[0].violations, 1);
-    assert_eq!(p.departments.iter().find(|d| d.name == "fin").unwrap().rejected_services, 1);
+    assert_eq!(
+        p.departments
+            .iter()
+            .find(|d| d.name == "fin")
+            .unwrap()
+            .rejected_services,
+        1
+    );
 }
 
 #[test]
@@ -141,7 +196,10 @@ fn an_invalid_policy_fails_closed() {
     s.policies.push(policy(
         "typo",
         PlatformPolicySpec {
-            max_replica_resources: Some(ResourceRequest { cpu: Some("two".into()), memory: None }),
+            max_replica_resources: Some(ResourceRequest {
+                cpu: Some("two".into()),
+                memory: None,
+            }),
             ..Default::default()
         },
     ));
@@ -156,8 +214,10 @@ fn an_invalid_policy_fails_closed() {
 fn admission_is_first_come_first_served_against_quota() {
     let mut s = estate();
     // edu has 4 cores; "zeta" was created first, so it wins over "alpha".
-    s.services.push(created_at(workload("dept-edu", "zeta", 2, 1, "3", "1Gi"), 100));
-    s.services.push(created_at(workload("dept-edu", "alpha", 2, 1, "2", "1Gi"), 200));
+    s.services
+        .push(created_at(workload("dept-edu", "zeta", 2, 1, "3", "1Gi"), 100));
+    s.services
+        .push(created_at(workload("dept-edu", "alpha", 2, 1, "2", "1Gi"), 200));
     let p = run(&s);
     assert!(svc(&p, "dept-edu", "zeta").admitted);
     let alpha = svc(&p, "dept-edu", "alpha");
@@ -176,12 +236,16 @@ fn admission_is_first_come_first_served_against_quota() {
 fn the_service_count_is_part_of_the_quota() {
     let mut s = estate();
     for i in 0..4 {
-        s.services.push(workload("dept-edu", &format!("s{i}"), 1, 1, "100m", "64Mi"));
+        s.services
+            .push(workload("dept-edu", &format!("s{i}"), 1, 1, "100m", "64Mi"));
     }
     let p = run(&s);
     let s3 = svc(&p, "dept-edu", "s3");
     assert_eq!(codes(s3), [ReasonCode::QuotaExceeded]);
-    assert_eq!(s3.reasons[0].message, "spec.quota.services of Department \"edu\" is 3; earlier services reserve 3 and this one needs 1");
+    assert_eq!(
+        s3.reasons[0].message,
+        "spec.quota.services of Department \"edu\" is 3; earlier services reserve 3 and this one needs 1"
+    );
 }
 
 #[test]
@@ -192,20 +256,33 @@ fn clearance_offering_and_allow_list_refusals() {
     s.services.push(tenant("dept-fin", "db", 3, "pg"));
     s.services.push(tenant("dept-fin", "nosuch", 2, "mysql"));
     s.departments[0].spec.pools = vec!["l2-a".into(), "gone".into()];
-    s.services.push(workload("dept-fin", "classified", 3, 1, "1", "1Gi"));
+    s.services
+        .push(workload("dept-fin", "classified", 3, 1, "1", "1Gi"));
     let p = run(&s);
 
     let secret = svc(&p, "dept-edu", "secret");
     assert_eq!(codes(secret), [ReasonCode::ClearanceInsufficient]);
-    assert_eq!(secret.reasons[0].message, "spec.securityLevel: 3 is above the spec.securityClearance 2 of Department \"edu\"");
+    assert_eq!(
+        secret.reasons[0].message,
+        "spec.securityLevel: 3 is above the spec.securityClearance 2 of Department \"edu\""
+    );
 
     let db = svc(&p, "dept-fin", "db");
-    assert_eq!(codes(db), [ReasonCode::LevelAboveOffering, ReasonCode::PoolNotAllowed]);
-    assert_eq!(db.reasons[0].message, "spec.securityLevel: 3 is above the spec.securityLevel 2 ServiceOffering \"pg\" is accredited for");
+    assert_eq!(
+        codes(db),
+        [ReasonCode::LevelAboveOffering, ReasonCode::PoolNotAllowed]
+    );
+    assert_eq!(
+        db.reasons[0].message,
+        "spec.securityLevel: 3 is above the spec.securityLevel 2 ServiceOffering \"pg\" is accredited for"
+    );
 
     let nosuch = svc(&p, "dept-fin", "nosuch");
     assert_eq!(codes(nosuch), [ReasonCode::OfferingNotFound]);
-    assert_eq!(nosuch.reasons[0].message, "spec.offering.name: ServiceOffering \"mysql\" does not exist");
+    assert_eq!(
+        nosuch.reasons[0].message,
+        "spec.offering.name: ServiceOffering \"mysql\" does not exist"
+    );
 
     let classified = svc(&p, "dept-fin", "classified");
     assert_eq!(codes(classified), [ReasonCode::PoolNotAllowed]);
@@ -230,7 +307,10 @@ fn placement_prefers_the_lowest_level_then_fills_to_target() {
     // 1 core: both stay under target; the fullest (l2-a at 0.8 after) wins.
     assert_eq!(svc(&p, "dept-fin", "c").pool.as_deref(), Some("l2-a"));
     let l3 = p.pools.iter().find(|x| x.name == "l3-a").unwrap();
-    assert_eq!(l3.services, 0, "accredited capacity stays free while level 2 has room");
+    assert_eq!(
+        l3.services, 0,
+        "accredited capacity stays free while level 2 has room"
+    );
 }
 
 #[test]
@@ -242,7 +322,11 @@ fn above_target_the_pool_with_most_room_is_used_before_a_higher_level() {
         s.services.push(workload("dept-fin", n, 1, 1, cpu, "1Gi"));
     }
     let p = run(&s);
-    assert_eq!(svc(&p, "dept-fin", "c").pool.as_deref(), Some("l2-b"), "l2-b has most room (7 of 10 used)");
+    assert_eq!(
+        svc(&p, "dept-fin", "c").pool.as_deref(),
+        Some("l2-b"),
+        "l2-b has most room (7 of 10 used)"
+    );
 }
 
 #[test]
@@ -266,7 +350,10 @@ fn no_feasible_pool_leaves_the_service_pending_with_an_explanation() {
 fn a_service_keeps_its_pool_while_feasible_and_moves_off_a_cordoned_one() {
     let mut s = estate();
     let mut w = workload("dept-fin", "w", 2, 1, "1", "1Gi");
-    w.status = Some(DepartmentServiceStatus { pool: Some("l3-a".into()), ..Default::default() });
+    w.status = Some(DepartmentServiceStatus {
+        pool: Some("l3-a".into()),
+        ..Default::default()
+    });
     s.services.push(w);
     let kept = plan(&s, &Assignments::from_status(&s));
     let w = svc(&kept, "dept-fin", "w");
@@ -284,14 +371,36 @@ fn a_service_keeps_its_pool_while_feasible_and_moves_off_a_cordoned_one() {
 fn tenants_share_instances_by_level_and_pay_their_share() {
     let mut s = estate();
     s.offerings.push(offering("pg", 3, 4, 2, "1", "2Gi"));
-    for (ns, name, level) in [("dept-fin", "a", 3), ("dept-fin", "b", 2), ("dept-edu", "c", 2), ("dept-edu", "d", 2)] {
+    for (ns, name, level) in [
+        ("dept-fin", "a", 3),
+        ("dept-fin", "b", 2),
+        ("dept-edu", "c", 2),
+        ("dept-edu", "d", 2),
+    ] {
         s.services.push(tenant(ns, name, level, "pg"));
     }
     let p = run(&s);
     let pg = &p.offerings[0];
-    let inst: Vec<_> = pg.instances.iter().map(|i| (i.name.as_str(), i.security_level, i.pool.as_deref(), i.tenants.len())).collect();
-    assert_eq!(inst, [("pg-l2-1", 2, Some("l2-a"), 3), ("pg-l3-1", 3, Some("l3-a"), 1)]);
-    assert_eq!(pg.instances[0].tenants, ["dept-edu/c", "dept-edu/d", "dept-fin/b"]);
+    let inst: Vec<_> = pg
+        .instances
+        .iter()
+        .map(|i| {
+            (
+                i.name.as_str(),
+                i.security_level,
+                i.pool.as_deref(),
+                i.tenants.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inst,
+        [("pg-l2-1", 2, Some("l2-a"), 3), ("pg-l3-1", 3, Some("l3-a"), 1)]
+    );
+    assert_eq!(
+        pg.instances[0].tenants,
+        ["dept-edu/c", "dept-edu/d", "dept-fin/b"]
+    );
     // Two replicas of 1 core / 2Gi shared by up to 4 tenants: 500m and 1Gi each.
     let c = svc(&p, "dept-edu", "c");
     assert_eq!(c.allocated, crate::quantity::Res::new(500, 1 << 30));
@@ -301,8 +410,19 @@ fn tenants_share_instances_by_level_and_pay_their_share() {
     assert_eq!((pg.tenants, pg.siloed_instances, pg.instances_saved), (4, 3, 1));
     let l2 = p.pools.iter().find(|x| x.name == "l2-a").unwrap();
     assert_eq!((l2.services, l2.departments, l2.shared_instances), (3, 2, 1));
-    assert_eq!(l2.allocated, crate::quantity::Res::new(2000, 4 << 30), "the whole instance, not the shares");
-    assert_eq!(p.departments.iter().find(|d| d.name == "edu").unwrap().shared_services, 2);
+    assert_eq!(
+        l2.allocated,
+        crate::quantity::Res::new(2000, 4 << 30),
+        "the whole instance, not the shares"
+    );
+    assert_eq!(
+        p.departments
+            .iter()
+            .find(|d| d.name == "edu")
+            .unwrap()
+            .shared_services,
+        2
+    );
 }
 
 #[test]
@@ -310,8 +430,14 @@ fn cost_and_savings_against_the_siloed_baseline() {
     let mut s = estate();
     s.pools.truncate(1);
     let p2 = &mut s.pools[0].spec;
-    p2.cost = Some(Cost { cpu_core_hour: 0.05, memory_gib_hour: 0.01 });
-    p2.node_shape = Some(ResourceAmounts { cpu: "4".into(), memory: "16Gi".into() });
+    p2.cost = Some(Cost {
+        cpu_core_hour: 0.05,
+        memory_gib_hour: 0.01,
+    });
+    p2.node_shape = Some(ResourceAmounts {
+        cpu: "4".into(),
+        memory: "16Gi".into(),
+    });
     s.offerings.push(offering("pg", 2, 10, 1, "2", "4Gi"));
     s.services.push(workload("dept-fin", "app", 2, 1, "1", "2Gi"));
     s.services.push(tenant("dept-fin", "db", 2, "pg"));
@@ -320,17 +446,36 @@ fn cost_and_savings_against_the_siloed_baseline() {
     // Consolidated: 1 core/2Gi + one 2 core/4Gi instance = 3 cores, 6Gi → 1 node.
     // Siloed: fin 1+2 cores → 1 node; edu 2 cores → 1 node.
     let sv = &p.savings;
-    assert_eq!((sv.nodes_consolidated, sv.nodes_siloed, sv.nodes_saved), (1, 2, 1));
+    assert_eq!(
+        (sv.nodes_consolidated, sv.nodes_siloed, sv.nodes_saved),
+        (1, 2, 1)
+    );
     assert_eq!(sv.instances_saved, 1);
     let node_month = (4.0 * 0.05 + 16.0 * 0.01) * 730.0;
     assert_eq!(sv.monthly_cost_consolidated, output::round2(node_month));
     assert_eq!(sv.monthly_cost_siloed, output::round2(2.0 * node_month));
-    assert_eq!(sv.utilisation_consolidated, Ratio { cpu: 0.75, memory: 0.375 });
-    assert_eq!(sv.utilisation_siloed, Ratio { cpu: 0.625, memory: 0.3125 });
+    assert_eq!(
+        sv.utilisation_consolidated,
+        Ratio {
+            cpu: 0.75,
+            memory: 0.375
+        }
+    );
+    assert_eq!(
+        sv.utilisation_siloed,
+        Ratio {
+            cpu: 0.625,
+            memory: 0.3125
+        }
+    );
     // fin pays its workload and a tenth of the instance.
     let fin = p.departments.iter().find(|d| d.name == "fin").unwrap();
     let fin_cost = (1.2 * 0.05 + (2.0 + 0.4) * 0.01) * 730.0;
-    assert!((fin.monthly_cost - fin_cost).abs() < 0.01, "{} vs {fin_cost}", fin.monthly_cost);
+    assert!(
+        (fin.monthly_cost - fin_cost).abs() < 0.01,
+        "{} vs {fin_cost}",
+        fin.monthly_cost
+    );
 }
 
 #[test]
@@ -341,9 +486,18 @@ fn pool_capacity_comes_from_matching_schedulable_nodes() {
         let mut n = Node::default();
         n.metadata.name = Some(name.into());
         n.metadata.labels = Some([("govcloud.io/pool".to_string(), pool.to_string())].into());
-        n.spec = Some(NodeSpec { unschedulable: Some(unschedulable), ..Default::default() });
+        n.spec = Some(NodeSpec {
+            unschedulable: Some(unschedulable),
+            ..Default::default()
+        });
         n.status = Some(NodeStatus {
-            allocatable: Some([("cpu".into(), Quantity("3800m".into())), ("memory".into(), Quantity("15Gi".into()))].into()),
+            allocatable: Some(
+                [
+                    ("cpu".into(), Quantity("3800m".into())),
+                    ("memory".into(), Quantity("15Gi".into())),
+                ]
+                .into(),
+            ),
             ..Default::default()
         });
         n
@@ -351,24 +505,35 @@ fn pool_capacity_comes_from_matching_schedulable_nodes() {
     let mut s = estate();
     s.pools[0].spec.capacity = None;
     s.pools[1].spec.capacity = None;
-    s.nodes = vec![node("n1", "l2-a", false), node("n2", "l2-a", false), node("n3", "l2-a", true)];
+    s.nodes = vec![
+        node("n1", "l2-a", false),
+        node("n2", "l2-a", false),
+        node("n3", "l2-a", true),
+    ];
     let p = run(&s);
     assert_eq!(p.pools[0].capacity, crate::quantity::Res::new(7600, 30 << 30));
     assert_eq!(p.pools[1].reasons[0].code, ReasonCode::InvalidSpec);
-    assert!(p.pools[1].reasons[0].message.starts_with("spec.capacity: not set, and no schedulable Node matches spec.nodeSelector"));
+    assert!(
+        p.pools[1].reasons[0]
+            .message
+            .starts_with("spec.capacity: not set, and no schedulable Node matches spec.nodeSelector")
+    );
 }
 
 #[test]
 fn the_plan_does_not_depend_on_input_order() {
-    let mut s = crate::synthetic::estate(7, crate::synthetic::EstateShape {
-        services: 300,
-        departments: 12,
-        pools: 6,
-        offerings: 5,
-        levels: 3,
-        tenant_fraction: 0.3,
-        headroom: 1.2,
-    });
+    let mut s = crate::synthetic::estate(
+        7,
+        crate::synthetic::EstateShape {
+            services: 300,
+            departments: 12,
+            pools: 6,
+            offerings: 5,
+            levels: 3,
+            tenant_fraction: 0.3,
+            headroom: 1.2,
+        },
+    );
     let a = serde_json::to_string(&run(&s)).unwrap();
     s.services.reverse();
     s.pools.reverse();

@@ -6,12 +6,12 @@ use k8s_openapi::api::core::v1::Node;
 use kube::ResourceExt;
 
 use super::model::*;
-use super::{window, Reason, ReasonCode, ServiceKey, Settings};
+use super::{Reason, ReasonCode, ServiceKey, Settings, window};
 use crate::api::{
-    Availability, Department, DepartmentService, MaintenanceWindow, OwnerKind, PlatformPolicy,
-    Port, ResourcePool, ServiceOffering,
+    Availability, Department, DepartmentService, MaintenanceWindow, OwnerKind, PlatformPolicy, Port,
+    ResourcePool, ServiceOffering,
 };
-use crate::quantity::{parse_cpu, parse_memory, Res};
+use crate::quantity::{Res, parse_cpu, parse_memory};
 
 fn invalid(message: String) -> Reason {
     Reason::new(ReasonCode::InvalidSpec, message)
@@ -42,7 +42,10 @@ impl Problems {
 
     /// Parses both and refuses zero, which no capacity or instance can be.
     fn positive(&mut self, path: &str, cpu: &str, memory: &str) -> Res {
-        let res = Res::new(self.cpu(&format!("{path}.cpu"), cpu), self.memory(&format!("{path}.memory"), memory));
+        let res = Res::new(
+            self.cpu(&format!("{path}.cpu"), cpu),
+            self.memory(&format!("{path}.memory"), memory),
+        );
         if parse_cpu(cpu) == Ok(0) {
             self.push(format!("{path}.cpu: must be greater than zero"));
         }
@@ -71,7 +74,10 @@ impl Problems {
         let mut numbers = BTreeSet::new();
         for (i, p) in ports.iter().enumerate() {
             if !names.insert(&p.name) {
-                self.push(format!("{path}[{i}].name: {:?} is used by an earlier port", p.name));
+                self.push(format!(
+                    "{path}[{i}].name: {:?} is used by an earlier port",
+                    p.name
+                ));
             }
             if !numbers.insert((p.port, p.protocol)) {
                 self.push(format!("{path}[{i}].port: {} is used by an earlier port", p.port));
@@ -137,7 +143,10 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
         .as_ref()
         .map(|s| p.positive("spec.nodeShape", &s.cpu, &s.memory));
     let rates = spec.cost.as_ref().map(|c| {
-        for (field, v) in [("cpuCoreHour", c.cpu_core_hour), ("memoryGiBHour", c.memory_gib_hour)] {
+        for (field, v) in [
+            ("cpuCoreHour", c.cpu_core_hour),
+            ("memoryGiBHour", c.memory_gib_hour),
+        ] {
             if !(v >= 0.0 && v.is_finite()) {
                 p.push(format!("spec.cost.{field}: {v} is negative"));
             }
@@ -162,7 +171,8 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
 /// A DNS-1123 label, as a namespace name must be.
 fn dns_label(s: &str) -> bool {
     (1..=63).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -187,7 +197,9 @@ pub fn department(dept: &Department, settings: &Settings) -> DepartmentModel {
             p.push(format!("spec.owners[{i}].name: must not be empty"));
         }
         if o.kind == OwnerKind::ServiceAccount && o.namespace.as_deref().unwrap_or("").is_empty() {
-            p.push(format!("spec.owners[{i}].namespace: a ServiceAccount owner needs its namespace"));
+            p.push(format!(
+                "spec.owners[{i}].namespace: a ServiceAccount owner needs its namespace"
+            ));
         }
     }
     p.windows(&spec.maintenance_windows);
@@ -213,7 +225,10 @@ pub fn offering(offering: &ServiceOffering) -> OfferingModel {
         p.push("spec.tenantsPerInstance: must be at least 1".into());
     }
     if spec.instance.replicas < 1 {
-        p.push(format!("spec.instance.replicas: {} is below 1", spec.instance.replicas));
+        p.push(format!(
+            "spec.instance.replicas: {} is below 1",
+            spec.instance.replicas
+        ));
     }
     let r = &spec.instance.resources;
     let requests = p.positive("spec.instance.resources", &r.cpu, &r.memory);
@@ -244,10 +259,19 @@ pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
     }
     let max = spec.max_replica_resources.clone().unwrap_or_default();
     let def = spec.default_resources.clone().unwrap_or_default();
-    let max_cpu = max.cpu.as_deref().map(|s| p.cpu("spec.maxReplicaResources.cpu", s));
-    let max_memory = max.memory.as_deref().map(|s| p.memory("spec.maxReplicaResources.memory", s));
+    let max_cpu = max
+        .cpu
+        .as_deref()
+        .map(|s| p.cpu("spec.maxReplicaResources.cpu", s));
+    let max_memory = max
+        .memory
+        .as_deref()
+        .map(|s| p.memory("spec.maxReplicaResources.memory", s));
     let default_cpu = def.cpu.as_deref().map(|s| p.cpu("spec.defaultResources.cpu", s));
-    let default_memory = def.memory.as_deref().map(|s| p.memory("spec.defaultResources.memory", s));
+    let default_memory = def
+        .memory
+        .as_deref()
+        .map(|s| p.memory("spec.defaultResources.memory", s));
     let limit_ratio = spec.limit_ratio.as_ref().map(|r| {
         for (field, v) in [("cpu", r.cpu), ("memory", r.memory)] {
             if !(v >= 1.0 && v.is_finite()) {
@@ -274,7 +298,9 @@ pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
 pub fn effective_policy(policies: &[PolicyModel]) -> EffectivePolicy {
     let valid = || policies.iter().filter(|p| p.reasons.is_empty());
     let ratio = |f: fn(&(f64, f64)) -> f64| {
-        valid().filter_map(|p| p.limit_ratio.as_ref().map(f)).fold(f64::INFINITY, f64::min)
+        valid()
+            .filter_map(|p| p.limit_ratio.as_ref().map(f))
+            .fold(f64::INFINITY, f64::min)
     };
     let finite = |v: f64| if v.is_finite() { v } else { 1.0 };
     EffectivePolicy {
@@ -286,22 +312,28 @@ pub fn effective_policy(policies: &[PolicyModel]) -> EffectivePolicy {
 
 pub fn service(
     svc: &DepartmentService,
-    departments: &BTreeMap<&str, &DepartmentModel>,
+    dept: Option<(usize, &DepartmentModel)>,
     effective: &EffectivePolicy,
 ) -> ServiceModel {
     let spec = &svc.spec;
     let key = ServiceKey::of(svc);
     let mut p = Problems::default();
-    let dept = departments.get(key.namespace.as_str());
-    match dept {
+    match dept.map(|(_, d)| d) {
         None => p.0.push(Reason::new(
             ReasonCode::DepartmentNotFound,
-            format!("metadata.namespace: no Department owns namespace {:?}", key.namespace),
+            format!(
+                "metadata.namespace: no Department owns namespace {:?}",
+                key.namespace
+            ),
         )),
         Some(d) if !d.reasons.is_empty() => p.push(format!(
             "metadata.namespace: Department {:?} is invalid ({})",
             d.name,
-            d.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ")
+            d.reasons
+                .iter()
+                .map(|r| r.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
         )),
         Some(_) => {}
     }
@@ -315,7 +347,9 @@ pub fn service(
             if o.name.is_empty() {
                 p.push("spec.offering.name: must not be empty".into());
             }
-            Some(Demand::Tenant { offering: o.name.clone() })
+            Some(Demand::Tenant {
+                offering: o.name.clone(),
+            })
         }
         (Some(w), None) => {
             if w.image.trim().is_empty() {
@@ -360,14 +394,18 @@ pub fn service(
                 image: w.image.clone(),
                 replicas: replicas.max(1),
                 requests,
-                limits: Res::new((cpu as f64 * rc).ceil() as i64, (memory as f64 * rm).ceil() as i64),
+                limits: Res::new(
+                    (cpu as f64 * rc).ceil() as i64,
+                    (memory as f64 * rm).ceil() as i64,
+                ),
             })
         }
     };
     let reasons = p.0;
     ServiceModel {
         key,
-        department: dept.map(|d| d.name.clone()),
+        department: dept.map(|(_, d)| d.name.clone()),
+        dept: dept.map(|(i, _)| i),
         level: spec.security_level,
         created: svc.metadata.creation_timestamp.as_ref().map(|t| t.0),
         availability: spec.availability,

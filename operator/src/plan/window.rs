@@ -56,7 +56,9 @@ fn valid_time_zone(tz: &str) -> bool {
     !tz.is_empty()
         && tz.split('/').all(|part| {
             !part.is_empty()
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
         })
 }
 
@@ -67,8 +69,9 @@ const FIELDS: [(&str, u32, u32); 5] = [
     ("month", 1, 12),
     ("day-of-week", 0, 7),
 ];
-const MONTHS: [&str; 12] =
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
 const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 fn check_cron(expr: &str) -> Result<(), String> {
@@ -128,12 +131,21 @@ mod tests {
     use super::*;
 
     fn window(schedule: &str, duration: &str) -> MaintenanceWindow {
-        MaintenanceWindow { schedule: schedule.into(), duration: duration.into(), time_zone: None }
+        MaintenanceWindow {
+            schedule: schedule.into(),
+            duration: duration.into(),
+            time_zone: None,
+        }
     }
 
     #[test]
     fn accepts_common_schedules() {
-        for s in ["0 2 * * SUN", "30 1 1-7 * 6", "*/15 0-5 * JAN-MAR MON-FRI", "0 22 * * 1,3,5"] {
+        for s in [
+            "0 2 * * SUN",
+            "30 1 1-7 * 6",
+            "*/15 0-5 * JAN-MAR MON-FRI",
+            "0 22 * * 1,3,5",
+        ] {
             assert!(check("w", &window(s, "2h")).is_empty(), "{s}");
         }
     }
@@ -142,9 +154,15 @@ mod tests {
     fn names_the_field_and_value() {
         let p = check("spec.maintenanceWindows[0]", &window("0 25 * * *", "2x"));
         assert_eq!(p.len(), 2);
-        assert!(p[0].starts_with("spec.maintenanceWindows[0].schedule: \"0 25 * * *\""), "{p:?}");
+        assert!(
+            p[0].starts_with("spec.maintenanceWindows[0].schedule: \"0 25 * * *\""),
+            "{p:?}"
+        );
         assert!(p[0].contains("hour"), "{p:?}");
-        assert!(p[1].starts_with("spec.maintenanceWindows[0].duration: \"2x\""), "{p:?}");
+        assert!(
+            p[1].starts_with("spec.maintenanceWindows[0].duration: \"2x\""),
+            "{p:?}"
+        );
         assert!(check("w", &window("0 2 * *", "1h"))[0].contains("has 4 fields"));
     }
 
