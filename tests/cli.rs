@@ -94,10 +94,7 @@ fn help_describes_every_flag_with_an_example() {
     let plan = govcloud(&["plan", "--help"]);
     assert_eq!(plan.status.code(), Some(0));
     let help = stdout(&plan);
-    assert!(
-        !help.contains('\x1b'),
-        "no colour codes into a pipe:\n{help}"
-    );
+    assert!(!help.contains('\x1b'), "no colour codes into a pipe:\n{help}");
     for word in [
         "DIR|FILE",
         "--output",
@@ -132,12 +129,7 @@ fn bad_flags_exit_2_with_a_message() {
         vec![],
     ] {
         let out = govcloud(&args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "govcloud {args:?}: {}",
-            stderr(&out)
-        );
+        assert_eq!(out.status.code(), Some(2), "govcloud {args:?}: {}", stderr(&out));
         assert!(!stderr(&out).is_empty(), "govcloud {args:?} says nothing");
         assert!(
             stdout(&out).is_empty(),
@@ -165,11 +157,7 @@ fn malformed_input_exits_2_listing_every_problem() {
     ]);
     let out = govcloud(&["plan", path(&dir)]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stdout(&out).is_empty(),
-        "nothing is planned: {}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).is_empty(), "nothing is planned: {}", stdout(&out));
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 4, "{err}");
@@ -178,17 +166,16 @@ fn malformed_input_exits_2_listing_every_problem() {
         "{err}"
     );
     assert!(
-        lines[1].contains("b-types.yaml:14:22: document 2: Department finance: spec.securityClearance: invalid type"),
+        lines[1].contains(
+            "b-types.yaml:14:22: document 2: Department finance: spec.securityClearance: invalid type"
+        ),
         "{err}"
     );
     assert!(
         lines[2].contains("c-unknown.yaml:7:11: document 1: DepartmentService dept-finance/intelligence: spec.expose: unknown field"),
         "{err}"
     );
-    assert_eq!(
-        lines[3],
-        "govcloud: 3 problems in the input; nothing was planned"
-    );
+    assert_eq!(lines[3], "govcloud: 3 problems in the input; nothing was planned");
 }
 
 #[test]
@@ -209,9 +196,7 @@ fn crds_prints_the_committed_crd_files() {
     assert_eq!(stdout(&out), govcloud::crds::all_yaml());
     let committed: String = govcloud::crds::all()
         .iter()
-        .map(|(file, _)| {
-            fs::read_to_string(repo_root().join("crds").join(file)).expect("reading crds/")
-        })
+        .map(|(file, _)| fs::read_to_string(repo_root().join("crds").join(file)).expect("reading crds/"))
         .collect();
     assert_eq!(
         stdout(&out),
@@ -252,11 +237,9 @@ fn json_output_is_the_plan_schema() {
 fn yaml_output_says_what_json_output_says() {
     let dir = estate(&[("estate.yaml", ESTATE), ("refused.yaml", REFUSED)]);
     let json: serde_json::Value =
-        serde_json::from_str(&stdout(&govcloud(&["plan", path(&dir), "-o", "json"])))
-            .expect("valid JSON");
+        serde_json::from_str(&stdout(&govcloud(&["plan", path(&dir), "-o", "json"]))).expect("valid JSON");
     let yaml: serde_json::Value =
-        serde_saphyr::from_str(&stdout(&govcloud(&["plan", path(&dir), "-o", "yaml"])))
-            .expect("valid YAML");
+        serde_saphyr::from_str(&stdout(&govcloud(&["plan", path(&dir), "-o", "yaml"]))).expect("valid YAML");
     assert_eq!(yaml, json);
 }
 
@@ -303,10 +286,7 @@ fn fail_on_refusal_exits_1_only_when_something_is_refused() {
 #[test]
 fn emit_manifests_prints_yaml_documents_in_the_chosen_namespaces() {
     // Services live in their department's namespace, which the prefix names.
-    let dir = estate(&[(
-        "estate.yaml",
-        &ESTATE.replace("dept-finance", "agency-finance"),
-    )]);
+    let dir = estate(&[("estate.yaml", &ESTATE.replace("dept-finance", "agency-finance"))]);
     let out = govcloud(&[
         "plan",
         path(&dir),
@@ -315,8 +295,7 @@ fn emit_manifests_prints_yaml_documents_in_the_chosen_namespaces() {
         "agency-",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let docs: Vec<serde_json::Value> =
-        serde_saphyr::from_multiple(&stdout(&out)).expect("YAML documents");
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&stdout(&out)).expect("YAML documents");
     assert!(docs.len() > 3, "{docs:?}");
     assert!(
         docs.iter()
@@ -328,10 +307,7 @@ fn emit_manifests_prints_yaml_documents_in_the_chosen_namespaces() {
             .unwrap_or_else(|| panic!("no {kind}"))
     };
     assert_eq!(find("Namespace")["metadata"]["name"], "agency-finance");
-    assert_eq!(
-        find("Deployment")["metadata"]["namespace"],
-        "agency-finance"
-    );
+    assert_eq!(find("Deployment")["metadata"]["namespace"], "agency-finance");
 }
 
 #[test]

@@ -44,8 +44,7 @@ fn drift() -> &'static [String] {
                 continue;
             }
             if bless {
-                fs::write(&path, want)
-                    .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+                fs::write(&path, want).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
             } else {
                 drifted.push(format!("crds/{file}"));
             }
@@ -116,8 +115,7 @@ fn crds_pass_kubernetes_validate_strict() {
 fn kubernetes_validate_rejects_a_misspelled_crd_field() {
     // Proves the check above can fail: strict mode refuses an unknown field.
     let (_, crd) = crds::all().remove(0);
-    let broken =
-        crds::to_yaml(&crd).replacen("  scope: Cluster", "  scope: Cluster\n  scpoe: Cluster", 1);
+    let broken = crds::to_yaml(&crd).replacen("  scope: Cluster", "  scope: Cluster\n  scpoe: Cluster", 1);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("broken.yaml");
     fs::write(&path, broken).expect("writing the broken CRD");
@@ -228,10 +226,7 @@ fn crds_carry_what_a_platform_team_needs() {
         );
         let version = served_version(crd);
         assert!(
-            version
-                .subresources
-                .as_ref()
-                .is_some_and(|s| s.status.is_some()),
+            version.subresources.as_ref().is_some_and(|s| s.status.is_some()),
             "{kind}: status subresource, so that users cannot overwrite the operator's status"
         );
         let shown = column_names(version);

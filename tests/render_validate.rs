@@ -132,8 +132,7 @@ spec:
 /// Adds every document of `yaml` to the snapshot by kind (this test must not depend on
 /// the loader's error reporting, only on the planner and the renderer).
 fn add_documents(snapshot: &mut Snapshot, yaml: &str, origin: &str) {
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple(yaml).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    let docs: Vec<Value> = serde_saphyr::from_multiple(yaml).unwrap_or_else(|e| panic!("{origin}: {e}"));
     for doc in docs.into_iter().filter(|d| !d.is_null()) {
         let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
         let at = format!("{origin}: {kind}");

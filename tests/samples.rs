@@ -89,11 +89,7 @@ fn schema_check_rejects_broken_samples() {
 fn sample_estate_has_the_promised_shape() {
     let e = snapshot();
 
-    assert!(
-        e.pools.len() >= 4,
-        "at least 4 pools, got {}",
-        e.pools.len()
-    );
+    assert!(e.pools.len() >= 4, "at least 4 pools, got {}", e.pools.len());
     let levels: BTreeSet<u8> = e.pools.iter().map(|p| p.spec.security_level).collect();
     assert!(
         levels.is_superset(&BTreeSet::from([2, 3])),
@@ -158,11 +154,7 @@ fn sample_estate_has_the_promised_shape() {
             s.name_any()
         );
     }
-    for availability in [
-        Availability::Basic,
-        Availability::Standard,
-        Availability::High,
-    ] {
+    for availability in [Availability::Basic, Availability::Standard, Availability::High] {
         let shown = e
             .services
             .iter()
@@ -272,11 +264,7 @@ fn sample_offerings_are_shared_by_many_departments_at_two_levels() {
             .flat_map(|i| &i.tenants)
             .map(|t| t.split('/').next().unwrap())
             .collect();
-        assert!(
-            departments.len() >= 5,
-            "{}: tenants from {departments:?}",
-            o.name
-        );
+        assert!(departments.len() >= 5, "{}: tenants from {departments:?}", o.name);
         assert!(o.instances_saved > 0, "{}: saves instances", o.name);
     }
     let savings = &plan.savings;

@@ -5,10 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod crds;
-pub mod quantity;
-pub mod plan;
-pub mod synthetic;
-pub mod render;
-pub mod load;
 pub mod cli;
+pub mod crds;
+pub mod load;
+pub mod plan;
+pub mod quantity;
+pub mod render;
+pub mod synthetic;

@@ -99,14 +99,23 @@ pub struct Res {
 }
 
 impl Res {
-    pub const ZERO: Res = Res { cpu_millis: 0, memory_bytes: 0 };
+    pub const ZERO: Res = Res {
+        cpu_millis: 0,
+        memory_bytes: 0,
+    };
 
     pub fn new(cpu_millis: i64, memory_bytes: i64) -> Self {
-        Self { cpu_millis, memory_bytes }
+        Self {
+            cpu_millis,
+            memory_bytes,
+        }
     }
 
     pub fn times(self, n: i64) -> Self {
-        Self::new(self.cpu_millis.saturating_mul(n), self.memory_bytes.saturating_mul(n))
+        Self::new(
+            self.cpu_millis.saturating_mul(n),
+            self.memory_bytes.saturating_mul(n),
+        )
     }
 
     /// Divides rounding up, so that shares of an instance never sum below the instance.
@@ -179,7 +188,12 @@ impl std::ops::SubAssign for Res {
 
 impl fmt::Display for Res {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cpu {}, memory {}", self.cpu_quantity(), self.memory_quantity())
+        write!(
+            f,
+            "cpu {}, memory {}",
+            self.cpu_quantity(),
+            self.memory_quantity()
+        )
     }
 }
 
@@ -192,7 +206,14 @@ pub fn format_cpu(millis: i64) -> String {
 }
 
 pub fn format_memory(bytes: i64) -> String {
-    for (suffix, shift) in [("Ei", 60), ("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] {
+    for (suffix, shift) in [
+        ("Ei", 60),
+        ("Pi", 50),
+        ("Ti", 40),
+        ("Gi", 30),
+        ("Mi", 20),
+        ("Ki", 10),
+    ] {
         let unit = 1i64 << shift;
         if bytes != 0 && bytes % unit == 0 {
             return format!("{}{suffix}", bytes / unit);

@@ -51,32 +51,20 @@ fn split_documents(text: &str) -> Vec<String> {
 /// Every document of every `config/samples/*.yaml`, in file order.
 pub fn load_samples() -> Vec<Doc> {
     let files = support::yaml_files(&samples_dir());
-    assert!(
-        !files.is_empty(),
-        "no samples in {}",
-        samples_dir().display()
-    );
+    assert!(!files.is_empty(), "no samples in {}", samples_dir().display());
     let mut docs = Vec::new();
     for path in files {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {file}: {e}"));
         // The YAML parser's view of the stream must agree with the textual split that
         // is handed to check-jsonschema, or a document could go unchecked.
-        let parsed: Vec<Value> =
-            serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let parsed: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         let texts = split_documents(&text);
         let (found, split) = (parsed.len(), texts.len());
-        assert_eq!(
-            found, split,
-            "{file}: documents found by the parser and by `---`"
-        );
+        assert_eq!(found, split, "{file}: documents found by the parser and by `---`");
         for (i, (text, value)) in texts.into_iter().zip(parsed).enumerate() {
             let origin = format!("{file}#{}", i + 1);
-            docs.push(Doc {
-                origin,
-                text,
-                value,
-            });
+            docs.push(Doc { origin, text, value });
         }
     }
     docs

@@ -48,9 +48,7 @@ fn strict_schema(crd_schema: &Value, kind: &str, namespaced: bool) -> Value {
         .as_object_mut()
         .expect("a schema with properties");
     properties.extend(envelope.as_object().unwrap().clone());
-    let required = schema["required"]
-        .as_array_mut()
-        .expect("the CRD requires spec");
+    let required = schema["required"].as_array_mut().expect("the CRD requires spec");
     required.extend(["apiVersion", "kind", "metadata"].map(Value::from));
     schema
 }
@@ -59,8 +57,8 @@ fn close_objects(schema: &mut Value) {
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
-    let open = obj.contains_key("additionalProperties")
-        || obj.contains_key("x-kubernetes-preserve-unknown-fields");
+    let open =
+        obj.contains_key("additionalProperties") || obj.contains_key("x-kubernetes-preserve-unknown-fields");
     if obj.contains_key("properties") && !open {
         obj.insert("additionalProperties".into(), Value::Bool(false));
     }
@@ -104,10 +102,7 @@ pub fn check_against_schemas(docs: &[&Doc]) -> Vec<Output> {
             .path()
             .join(format!("{}.yaml", doc.origin.replace('#', "-doc")));
         fs::write(&path, &doc.text).unwrap();
-        by_kind
-            .entry(doc.kind())
-            .or_default()
-            .push(path.into_os_string());
+        by_kind.entry(doc.kind()).or_default().push(path.into_os_string());
     }
     let run = |(kind, files): (&str, Vec<OsString>)| {
         let schema = schemas

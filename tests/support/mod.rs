@@ -90,8 +90,7 @@ pub fn repo_root() -> PathBuf {
 
 /// The files in `dir` whose names end in `.yaml`, sorted by name.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let entries =
-        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
     let mut files: Vec<PathBuf> = entries
         .map(|entry| entry.expect("a readable directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))

@@ -42,7 +42,10 @@ pub struct ResourceFactors {
 
 impl Default for ResourceFactors {
     fn default() -> Self {
-        Self { cpu: 1.0, memory: 1.0 }
+        Self {
+            cpu: 1.0,
+            memory: 1.0,
+        }
     }
 }
 
@@ -76,7 +79,10 @@ pub struct MaintenanceWindow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Port {
     /// IANA service name of the port (lowercase, at most 15 characters).
-    #[schemars(length(min = 1, max = 15), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 15),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub name: String,
     #[schemars(range(min = 1, max = 65535))]
     pub port: i32,

@@ -2,7 +2,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Conditions, MaintenanceWindow, ResourceAmounts, QUANTITY_PATTERN};
+use super::{Conditions, MaintenanceWindow, QUANTITY_PATTERN, ResourceAmounts};
 
 /// A tenant; the operator owns its namespace `<namespacePrefix><name>`.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -72,8 +72,7 @@ pub(super) fn format(plan: &Plan, output: OutputFormat) -> String {
     match output {
         OutputFormat::Table => table(plan),
         OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(plan)
-                .expect("a plan has string keys and finite numbers");
+            let json = serde_json::to_string_pretty(plan).expect("a plan has string keys and finite numbers");
             json + "\n"
         }
         OutputFormat::Yaml => {
@@ -86,24 +85,18 @@ pub(super) fn format(plan: &Plan, output: OutputFormat) -> String {
 /// REFUSALS section lists.
 pub(super) fn refusals(plan: &Plan) -> impl Iterator<Item = (&'static str, String, &Reason)> {
     let services = plan.services.iter().flat_map(|s| {
-        s.reasons.iter().map(move |r| {
-            (
-                "DepartmentService",
-                format!("{}/{}", s.namespace, s.name),
-                r,
-            )
-        })
-    });
-    let pools = plan.pools.iter().flat_map(|p| {
-        p.reasons
+        s.reasons
             .iter()
-            .map(move |r| ("ResourcePool", p.name.clone(), r))
+            .map(move |r| ("DepartmentService", format!("{}/{}", s.namespace, s.name), r))
     });
-    let departments = plan.departments.iter().flat_map(|d| {
-        d.reasons
-            .iter()
-            .map(move |r| ("Department", d.name.clone(), r))
-    });
+    let pools = plan
+        .pools
+        .iter()
+        .flat_map(|p| p.reasons.iter().map(move |r| ("ResourcePool", p.name.clone(), r)));
+    let departments = plan
+        .departments
+        .iter()
+        .flat_map(|d| d.reasons.iter().map(move |r| ("Department", d.name.clone(), r)));
     let offerings = plan.offerings.iter().flat_map(|o| {
         o.reasons
             .iter()

@@ -93,9 +93,7 @@ pub(super) fn decode(value: Value) -> Result<Decoded, Vec<Problem>> {
         };
         return Err(vec![Problem::new(
             FieldPath::default(),
-            format!(
-                "expected a Kubernetes object (a mapping with apiVersion and kind), found {found}"
-            ),
+            format!("expected a Kubernetes object (a mapping with apiVersion and kind), found {found}"),
         )]);
     };
     let header = |field: &str| match fields.get(field) {
@@ -170,10 +168,7 @@ fn typed<T: DeserializeOwned>(value: &Value, strict: bool) -> Result<T, Vec<Prob
             problems.push(Problem::new(field, "unknown field"));
         }
     };
-    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
-        value,
-        &mut note_unknown,
-    ));
+    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut note_unknown));
     match result {
         Ok(object) if problems.is_empty() => Ok(object),
         Ok(_) => Err(problems),

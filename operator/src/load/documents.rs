@@ -97,9 +97,7 @@ impl Document<'_> {
             Ok(value) => Ok(Some(value)),
             Err(e) => Err(Malformed {
                 message: message_of(&e),
-                position: e
-                    .location()
-                    .map(|l| (l.line() + self.line_offset, l.column())),
+                position: e.location().map(|l| (l.line() + self.line_offset, l.column())),
             }),
         }
     }

@@ -47,11 +47,7 @@ pub struct Skipped {
 
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: skipped {} {}",
-            self.origin, self.api_version, self.kind
-        )?;
+        write!(f, "{}: skipped {} {}", self.origin, self.api_version, self.kind)?;
         if let Some(name) = &self.name {
             write!(f, " {name}")?;
         }

@@ -66,9 +66,7 @@ impl FieldPath {
                     segments.push(Segment::Key(key.clone()));
                     parent
                 }
-                P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
-                    parent
-                }
+                P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => parent,
             };
         }
         segments.reverse();

@@ -133,13 +133,7 @@ fn a_multi_document_file_loads_every_kind() {
     assert_eq!(s.offerings[0].spec.tenants_per_instance, 5);
     assert!(s.policies[0].spec.forbid_latest_tag);
     // A Node's unquoted quantities are fine: core quantities are int-or-string.
-    let allocatable = s.nodes[0]
-        .status
-        .as_ref()
-        .unwrap()
-        .allocatable
-        .as_ref()
-        .unwrap();
+    let allocatable = s.nodes[0].status.as_ref().unwrap().allocatable.as_ref().unwrap();
     assert_eq!(allocatable["cpu"].0, "16");
     assert_eq!(s.settings, crate::plan::Settings::default());
     assert!(loaded.skipped.is_empty());
@@ -225,12 +219,7 @@ fn directories_are_walked_recursively_in_path_order() {
     write(&dir, "notes.txt", "not: [yaml");
     write(&dir, ".git/config.yaml", "not: [yaml");
     let loaded = load_paths(&[dir.path().to_path_buf()]).unwrap();
-    let names: Vec<_> = loaded
-        .snapshot
-        .departments
-        .iter()
-        .map(|d| d.name_any())
-        .collect();
+    let names: Vec<_> = loaded.snapshot.departments.iter().map(|d| d.name_any()).collect();
     assert_eq!(names, ["from-a-c", "from-a-z", "from-a-yaml", "from-b"]);
 }
 
@@ -242,10 +231,7 @@ fn files_and_directories_can_be_mixed_and_a_named_file_needs_no_extension() {
     write(&dir, "more/department.yaml", DEPARTMENT);
     let loaded = load_paths(&[file, sub]).unwrap();
     assert_eq!(
-        (
-            loaded.snapshot.pools.len(),
-            loaded.snapshot.departments.len()
-        ),
+        (loaded.snapshot.pools.len(), loaded.snapshot.departments.len()),
         (1, 1)
     );
 }
@@ -274,11 +260,7 @@ fn malformed_yaml_names_file_document_line_and_column() {
     assert_eq!(at.document, 2);
     assert_eq!(at.line, Some(12));
     assert!(at.column.is_some());
-    assert!(
-        errors[0].to_string().contains("input.yaml:12:"),
-        "{}",
-        errors[0]
-    );
+    assert!(errors[0].to_string().contains("input.yaml:12:"), "{}", errors[0]);
 }
 
 #[test]
@@ -318,20 +300,13 @@ spec:
     let (_, _, line, object, field, message) = field_error(&errors[0]);
     assert_eq!(
         (line, object.as_str(), field.as_str()),
-        (
-            Some(6),
-            "DepartmentService dept-finance/web",
-            "spec.availability"
-        )
+        (Some(6), "DepartmentService dept-finance/web", "spec.availability")
     );
     assert!(message.starts_with("unknown variant `Hihg`"), "{message}");
 
     let errors = errors_of(&text.replace("Hihg", "High"));
     let (_, _, line, _, field, _) = field_error(&errors[0]);
-    assert_eq!(
-        (line, field.as_str()),
-        (Some(10), "spec.workload.ports[0].port")
-    );
+    assert_eq!((line, field.as_str()), (Some(10), "spec.workload.ports[0].port"));
 }
 
 #[test]
@@ -395,11 +370,7 @@ fn a_service_needs_a_namespace_and_every_object_a_name() {
 
 #[test]
 fn a_document_that_is_not_an_object_is_an_error() {
-    let errors = errors_of(&docs(&[
-        "just a string\n",
-        "- a\n- b\n",
-        "metadata: {name: x}\n",
-    ]));
+    let errors = errors_of(&docs(&["just a string\n", "- a\n- b\n", "metadata: {name: x}\n"]));
     let found: Vec<_> = errors
         .iter()
         .map(field_error)
@@ -477,10 +448,7 @@ fn duplicates_name_both_places() {
         (at.file.as_path(), at.document, at.line),
         (second.as_path(), 2, Some(12))
     );
-    assert_eq!(
-        (earlier.file.as_path(), earlier.document),
-        (first.as_path(), 1)
-    );
+    assert_eq!((earlier.file.as_path(), earlier.document), (first.as_path(), 1));
     assert_eq!(object.to_string(), "ResourcePool gold");
     let shown = errors[0].to_string();
     assert!(
@@ -508,18 +476,21 @@ fn every_problem_in_every_file_is_reported_together() {
     let lines: Vec<_> = errors.to_string().lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 5, "{lines:#?}");
     assert!(
-        lines[0].starts_with("missing.yaml: cannot read:")
-            || lines[0].contains("missing.yaml: cannot read:"),
+        lines[0].starts_with("missing.yaml: cannot read:") || lines[0].contains("missing.yaml: cannot read:"),
         "{lines:#?}"
     );
     assert!(
         lines[1].contains("1-syntax.yaml:1:") && lines[1].contains("document 1: malformed YAML"),
         "{lines:#?}"
     );
-    assert!(lines[2].contains("2-types.yaml:6:22: document 1: Department finance: spec.securityClearance: invalid type"), "{lines:#?}");
     assert!(
-        lines[3]
-            .contains("document 2: PlatformPolicy baseline: spec.forbidLatestTag: invalid type"),
+        lines[2].contains(
+            "2-types.yaml:6:22: document 1: Department finance: spec.securityClearance: invalid type"
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[3].contains("document 2: PlatformPolicy baseline: spec.forbidLatestTag: invalid type"),
         "{lines:#?}"
     );
     assert!(

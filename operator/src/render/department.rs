@@ -56,24 +56,13 @@ fn render_one(
 ) {
     let ns = plan.namespace.as_str();
     let labels = meta::with(meta::managed(), labels::DEPARTMENT, &plan.name);
-    out.push(Manifest::Namespace(restricted_namespace(
-        ns,
-        labels.clone(),
-    )));
+    out.push(Manifest::Namespace(restricted_namespace(ns, labels.clone())));
     out.push(Manifest::ResourceQuota(quota(ns, plan, labels.clone())));
     if !limits.is_empty() {
-        out.push(Manifest::LimitRange(limit_range(
-            ns,
-            limits,
-            labels.clone(),
-        )));
+        out.push(Manifest::LimitRange(limit_range(ns, limits, labels.clone())));
     }
     if !dept.spec.owners.is_empty() {
-        out.push(Manifest::RoleBinding(owners_binding(
-            ns,
-            dept,
-            labels.clone(),
-        )));
+        out.push(Manifest::RoleBinding(owners_binding(ns, dept, labels.clone())));
     }
     let instances = bound_instances(ctx, ns);
     netpol::department_policies(ctx.settings(), ns, &instances, &labels, out);
@@ -83,10 +72,7 @@ fn render_one(
 pub(super) fn restricted_namespace(name: &str, labels: Labels) -> Namespace {
     let mut labels = labels;
     for mode in ["enforce", "audit", "warn"] {
-        labels.insert(
-            format!("pod-security.kubernetes.io/{mode}"),
-            "restricted".into(),
-        );
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
     }
     Namespace {
         metadata: meta::object_meta(name, None, labels),

@@ -3,8 +3,8 @@
 
 use crate::api::Phase;
 use crate::plan::{
-    DepartmentPlan, InstancePlan, OfferingPlan, Plan, PolicyPlan, QuotaPlan, Reason, ReasonCode,
-    Savings, ServicePlan, Settings, Snapshot, WorkloadShape,
+    DepartmentPlan, InstancePlan, OfferingPlan, Plan, PolicyPlan, QuotaPlan, Reason, ReasonCode, Savings,
+    ServicePlan, Settings, Snapshot, WorkloadShape,
 };
 use crate::quantity::Res;
 
@@ -241,10 +241,9 @@ fn instance(name: &str, level: u8, pool: Option<&str>, tenants: &[&str]) -> Inst
 pub(super) fn plan() -> Plan {
     use Phase::*;
     let mut broken = department("broken", 0.0, GI, 1);
-    broken.reasons.push(Reason::new(
-        ReasonCode::InvalidSpec,
-        "spec.quota.cpu: \"lots\"",
-    ));
+    broken
+        .reasons
+        .push(Reason::new(ReasonCode::InvalidSpec, "spec.quota.cpu: \"lots\""));
     Plan {
         services: vec![
             workload(

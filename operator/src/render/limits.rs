@@ -62,8 +62,7 @@ pub fn container_limits<'a>(
                 default_request.cpu_millis = parse(p, field, "cpu", d.cpu.as_deref(), parse_cpu)?;
             }
             if default_request.memory_bytes.is_none() {
-                default_request.memory_bytes =
-                    parse(p, field, "memory", d.memory.as_deref(), parse_memory)?;
+                default_request.memory_bytes = parse(p, field, "memory", d.memory.as_deref(), parse_memory)?;
             }
         }
         if let Some(m) = &spec.max_replica_resources {
@@ -168,10 +167,7 @@ mod tests {
                 memory_bytes: Some(64 << 20)
             }
         );
-        assert!(
-            l.default_limit.is_empty(),
-            "no ratio, no stated default limit"
-        );
+        assert!(l.default_limit.is_empty(), "no ratio, no stated default limit");
         assert!(l.max.is_empty());
     }
 

@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
-    LabelSelector, LabelSelectorRequirement, ObjectMeta,
-};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
 
 use crate::api::labels;
 use crate::quantity::{Res, format_cpu, format_memory};
@@ -86,10 +84,7 @@ pub(super) fn resource_map(res: Res) -> Option<BTreeMap<String, Quantity>> {
         map.insert("cpu".to_owned(), Quantity(format_cpu(res.cpu_millis)));
     }
     if res.memory_bytes > 0 {
-        map.insert(
-            "memory".to_owned(),
-            Quantity(format_memory(res.memory_bytes)),
-        );
+        map.insert("memory".to_owned(), Quantity(format_memory(res.memory_bytes)));
     }
     (!map.is_empty()).then_some(map)
 }

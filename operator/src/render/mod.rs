@@ -115,8 +115,7 @@ impl Manifest {
     /// The object as the API server receives it, `apiVersion` and `kind` included.
     pub fn to_json(&self) -> serde_json::Value {
         // k8s-openapi objects have string keys and no non-finite floats, so this cannot fail.
-        with_object!(self, o => serde_json::to_value(o))
-            .expect("Kubernetes objects always serialise to JSON")
+        with_object!(self, o => serde_json::to_value(o)).expect("Kubernetes objects always serialise to JSON")
     }
 
     /// Apply order within a namespace: the guard rails (quota, limits, RBAC, network
@@ -209,9 +208,7 @@ impl<'a> Ctx<'a> {
             .services
             .iter()
             .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
-            .ok_or_else(|| {
-                RenderError::missing(format!("DepartmentService {namespace}/{name}"), field)
-            })
+            .ok_or_else(|| RenderError::missing(format!("DepartmentService {namespace}/{name}"), field))
     }
 
     fn service_plan(&self, namespace: &str, name: &str) -> Option<&'a ServicePlan> {

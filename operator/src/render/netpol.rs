@@ -2,8 +2,8 @@
 //! is a separate, named policy so that `kubectl get netpol` reads as the list of what is open.
 
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec,
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -55,10 +55,7 @@ pub(super) fn department_policies(
     });
     push(
         ALLOW_DNS,
-        egress(
-            vec![namespace_peer("kube-system")],
-            Some(dns_ports.to_vec()),
-        ),
+        egress(vec![namespace_peer("kube-system")], Some(dns_ports.to_vec())),
     );
     let same_namespace = NetworkPolicyPeer {
         pod_selector: Some(meta::everything()),
@@ -119,11 +116,7 @@ pub(super) fn exposure_policy(
     }
     NetworkPolicy {
         metadata: meta::object_meta(&format!("{name}{INGRESS_SUFFIX}"), Some(ns), labels),
-        spec: Some(ingress(
-            meta::match_labels(selector),
-            from,
-            policy_ports(ports),
-        )),
+        spec: Some(ingress(meta::match_labels(selector), from, policy_ports(ports))),
     }
 }
 
@@ -147,11 +140,7 @@ pub(super) fn tenants_policy(
         }]
     });
     NetworkPolicy {
-        metadata: meta::object_meta(
-            &format!("{instance}{INGRESS_SUFFIX}"),
-            Some(shared_ns),
-            labels,
-        ),
+        metadata: meta::object_meta(&format!("{instance}{INGRESS_SUFFIX}"), Some(shared_ns), labels),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(meta::match_labels(selector)),
             policy_types: Some(vec![INGRESS.into()]),
@@ -181,10 +170,7 @@ fn egress(to: Vec<NetworkPolicyPeer>, ports: Option<Vec<NetworkPolicyPort>>) -> 
     NetworkPolicySpec {
         pod_selector: Some(meta::everything()),
         policy_types: Some(vec![EGRESS.into()]),
-        egress: Some(vec![NetworkPolicyEgressRule {
-            to: Some(to),
-            ports,
-        }]),
+        egress: Some(vec![NetworkPolicyEgressRule { to: Some(to), ports }]),
         ingress: None,
     }
 }

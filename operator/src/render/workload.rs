@@ -23,11 +23,7 @@ fn runs(plan: &ServicePlan) -> bool {
         && plan.workload.is_some()
 }
 
-fn render_one(
-    ctx: &Ctx<'_>,
-    plan: &ServicePlan,
-    out: &mut Vec<Manifest>,
-) -> Result<(), RenderError> {
+fn render_one(ctx: &Ctx<'_>, plan: &ServicePlan, out: &mut Vec<Manifest>) -> Result<(), RenderError> {
     let key = format!("{}/{}", plan.namespace, plan.name);
     let field = |f: &str| format!("plan.services[{key}].{f}");
     let (Some(pool_name), Some(shape)) = (&plan.pool, &plan.workload) else {
@@ -45,10 +41,7 @@ fn render_one(
 
     // The namespace's department when the plan knows it, else the namespace itself, so
     // the selector is never empty of an owner.
-    let department = plan
-        .department
-        .clone()
-        .unwrap_or_else(|| plan.namespace.clone());
+    let department = plan.department.clone().unwrap_or_else(|| plan.namespace.clone());
     let selector = meta::with(
         meta::with(meta::managed(), labels::DEPARTMENT, department),
         labels::SERVICE,

@@ -18,11 +18,7 @@ impl Grid {
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
-        debug_assert_eq!(
-            cells.len(),
-            self.header.len(),
-            "a row has a cell per column"
-        );
+        debug_assert_eq!(cells.len(), self.header.len(), "a row has a cell per column");
         self.rows.push(cells);
     }
 

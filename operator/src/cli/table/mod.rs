@@ -94,11 +94,7 @@ fn pools(plan: &Plan) -> Grid {
             p.security_level.to_string(),
             p.cordoned.to_string(),
             format!("{}/{}", cores(alloc.cpu_millis), cores(cap.cpu_millis)),
-            format!(
-                "{}/{}",
-                memory(alloc.memory_bytes),
-                memory(cap.memory_bytes)
-            ),
+            format!("{}/{}", memory(alloc.memory_bytes), memory(cap.memory_bytes)),
             percent(p.utilisation.cpu),
             percent(p.utilisation.memory),
             p.services.to_string(),
@@ -126,16 +122,8 @@ fn departments(plan: &Plan) -> Grid {
             d.name.clone(),
             d.namespace.clone(),
             d.security_clearance.to_string(),
-            format!(
-                "{}/{}",
-                cores(d.allocated.cpu_millis),
-                cores_f64(d.quota.cpu)
-            ),
-            format!(
-                "{}/{}",
-                memory(d.allocated.memory_bytes),
-                memory(d.quota.memory)
-            ),
+            format!("{}/{}", cores(d.allocated.cpu_millis), cores_f64(d.quota.cpu)),
+            format!("{}/{}", memory(d.allocated.memory_bytes), memory(d.quota.memory)),
             format!("{}/{}", d.services, d.quota.services),
             d.rejected_services.to_string(),
             money(d.monthly_cost),

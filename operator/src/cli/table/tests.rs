@@ -1,8 +1,8 @@
 use super::*;
 use crate::api::Phase;
 use crate::plan::{
-    DepartmentPlan, InstancePlan, OfferingPlan, PolicyPlan, PoolPlan, QuotaPlan, Ratio, Reason,
-    ReasonCode, Savings,
+    DepartmentPlan, InstancePlan, OfferingPlan, PolicyPlan, PoolPlan, QuotaPlan, Ratio, Reason, ReasonCode,
+    Savings,
 };
 use crate::quantity::Res;
 
@@ -177,10 +177,7 @@ fn empty_sections_say_so_and_no_line_ends_in_spaces() {
     plan.services.clear();
     plan.policies.clear();
     let got = table(&plan);
-    assert!(
-        got.starts_with("SERVICES (0)\n(none)\n\nPOOLS (1)\n"),
-        "{got}"
-    );
+    assert!(got.starts_with("SERVICES (0)\n(none)\n\nPOOLS (1)\n"), "{got}");
     assert!(got.contains("REFUSALS (0)\n(none)\n"), "{got}");
     assert!(got.lines().all(|l| l == l.trim_end()), "{got}");
 }

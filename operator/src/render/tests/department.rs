@@ -16,10 +16,7 @@ fn department_namespace_enforces_restricted_pod_security() {
     let ns = find(&rendered(), "Namespace", None, "dept-finance").unwrap();
     let labels = &ns["metadata"]["labels"];
     for mode in ["enforce", "audit", "warn"] {
-        assert_eq!(
-            labels[format!("pod-security.kubernetes.io/{mode}")],
-            "restricted"
-        );
+        assert_eq!(labels[format!("pod-security.kubernetes.io/{mode}")], "restricted");
     }
     assert_eq!(labels["govcloud.io/department"], "finance");
     assert_eq!(labels["app.kubernetes.io/managed-by"], "govcloud");
@@ -56,12 +53,7 @@ fn limit_range_carries_the_merged_policy() {
 #[test]
 fn owners_are_bound_to_the_department_admin_role() {
     let ms = rendered();
-    let rb = get(
-        &ms,
-        "RoleBinding",
-        "dept-finance",
-        "govcloud-department-admins",
-    );
+    let rb = get(&ms, "RoleBinding", "dept-finance", "govcloud-department-admins");
     assert_eq!(rb["roleRef"]["kind"], "ClusterRole");
     assert_eq!(rb["roleRef"]["name"], "govcloud-department-admin");
     let subjects: Vec<(String, String)> = rb["subjects"]
@@ -100,19 +92,12 @@ fn owners_are_bound_to_the_department_admin_role() {
 #[test]
 fn department_namespace_denies_by_default_and_opens_named_paths() {
     let ms = rendered();
-    let deny = get(
-        &ms,
-        "NetworkPolicy",
-        "dept-finance",
-        "govcloud-default-deny",
-    )["spec"]
-        .clone();
+    let deny = get(&ms, "NetworkPolicy", "dept-finance", "govcloud-default-deny")["spec"].clone();
     assert_eq!(
         deny,
         json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
     );
-    let dns = get(&ms, "NetworkPolicy", "dept-finance", "govcloud-allow-dns")["spec"]["egress"][0]
-        .clone();
+    let dns = get(&ms, "NetworkPolicy", "dept-finance", "govcloud-allow-dns")["spec"]["egress"][0].clone();
     assert_eq!(
         dns["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
         "kube-system"
@@ -121,13 +106,7 @@ fn department_namespace_denies_by_default_and_opens_named_paths() {
         dns["ports"],
         json!([{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}])
     );
-    let platform = get(
-        &ms,
-        "NetworkPolicy",
-        "dept-finance",
-        "govcloud-allow-platform",
-    )["spec"]
-        .clone();
+    let platform = get(&ms, "NetworkPolicy", "dept-finance", "govcloud-allow-platform")["spec"].clone();
     assert_eq!(
         platform["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
         "govcloud-system"

@@ -40,10 +40,7 @@ fn order_is_namespaces_first_then_apply_order_and_deterministic() {
         .collect();
     let quota = finance.iter().position(|k| *k == "ResourceQuota").unwrap();
     let deployment = finance.iter().position(|k| *k == "Deployment").unwrap();
-    assert!(
-        quota < deployment,
-        "guard rails before workloads: {finance:?}"
-    );
+    assert!(quota < deployment, "guard rails before workloads: {finance:?}");
     assert_eq!(to_yaml(&ms), to_yaml(&rendered()), "same input, same bytes");
 }
 

@@ -13,19 +13,14 @@ fn shared_instance_runs_in_the_shared_namespace_at_the_offering_version() {
         "restricted"
     );
     assert!(
-        ns["metadata"]["labels"]
-            .get("govcloud.io/department")
-            .is_none(),
+        ns["metadata"]["labels"].get("govcloud.io/department").is_none(),
         "not a department"
     );
     let d = get(&ms, "Deployment", "govcloud-shared", "postgres-l2-1");
     assert_eq!(d["spec"]["replicas"], 2);
     let c = &d["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(c["image"], "registry.gov.example:5000/shared/postgres:16.2");
-    assert_eq!(
-        c["resources"]["limits"],
-        json!({"cpu": "1500m", "memory": "3Gi"})
-    );
+    assert_eq!(c["resources"]["limits"], json!({"cpu": "1500m", "memory": "3Gi"}));
     let svc = get(&ms, "Service", "govcloud-shared", "postgres-l2-1");
     assert_eq!(svc["spec"]["ports"][0]["port"], 5432);
     assert!(
@@ -37,12 +32,7 @@ fn shared_instance_runs_in_the_shared_namespace_at_the_offering_version() {
 #[test]
 fn shared_instance_admits_exactly_its_tenants() {
     let ms = rendered();
-    let np = get(
-        &ms,
-        "NetworkPolicy",
-        "govcloud-shared",
-        "postgres-l2-1-ingress",
-    );
+    let np = get(&ms, "NetworkPolicy", "govcloud-shared", "postgres-l2-1-ingress");
     assert_eq!(
         np["spec"]["podSelector"]["matchLabels"]["govcloud.io/instance"],
         "postgres-l2-1"
@@ -94,7 +84,6 @@ fn tenant_workloads_reach_the_instance_by_the_tenant_service_name() {
 #[test]
 fn shared_instance_replicas_spread_across_nodes() {
     let ms = rendered();
-    let spread =
-        pod_spec(&ms, "govcloud-shared", "postgres-l2-1")["topologySpreadConstraints"].clone();
+    let spread = pod_spec(&ms, "govcloud-shared", "postgres-l2-1")["topologySpreadConstraints"].clone();
     assert_eq!(spread.as_array().map(Vec::len), Some(2));
 }

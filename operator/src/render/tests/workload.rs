@@ -17,10 +17,7 @@ fn workloads_are_pinned_to_their_pool() {
         json!([{"key": "govcloud.io/pool", "operator": "Equal", "value": "secure-l3", "effect": "NoSchedule"}])
     );
     let deployment = get(&ms, "Deployment", "dept-finance", "ledger");
-    assert_eq!(
-        deployment["metadata"]["labels"]["govcloud.io/pool"],
-        "secure-l3"
-    );
+    assert_eq!(deployment["metadata"]["labels"]["govcloud.io/pool"], "secure-l3");
     assert!(
         deployment["spec"]["selector"]["matchLabels"]
             .get("govcloud.io/pool")
@@ -40,11 +37,7 @@ fn every_pod_runs_restricted() {
         .filter(|m| m.kind() == "Deployment")
         .map(|m| m.to_json()["spec"]["template"]["spec"].clone())
         .collect();
-    assert_eq!(
-        deployments.len(),
-        4,
-        "ledger, nightly, records, postgres-l2-1"
-    );
+    assert_eq!(deployments.len(), 4, "ledger, nightly, records, postgres-l2-1");
     for pod in deployments {
         assert_eq!(
             pod["securityContext"],
@@ -93,10 +86,7 @@ fn probes_use_the_first_tcp_port_and_only_when_there_is_one() {
 fn disruption_budget_follows_availability() {
     let ms = rendered();
     let ledger = get(&ms, "PodDisruptionBudget", "dept-finance", "ledger");
-    assert_eq!(
-        ledger["spec"]["minAvailable"], 2,
-        "High with 3 replicas keeps 2"
-    );
+    assert_eq!(ledger["spec"]["minAvailable"], 2, "High with 3 replicas keeps 2");
     assert!(ledger["spec"].get("maxUnavailable").is_none());
     let records = get(&ms, "PodDisruptionBudget", "dept-health", "records");
     assert_eq!(records["spec"]["maxUnavailable"], 1, "Standard");
@@ -140,7 +130,8 @@ fn only_high_availability_spreads_across_zones_and_nodes() {
 fn ingress_follows_exposure() {
     let ms = rendered();
     let from = |ns, name| get(&ms, "NetworkPolicy", ns, name)["spec"]["ingress"][0]["from"].clone();
-    let own = json!([{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "dept-finance"}}}]);
+    let own =
+        json!([{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "dept-finance"}}}]);
     assert_eq!(from("dept-finance", "nightly-ingress"), own, "Department");
     let departments = json!({"namespaceSelector": {"matchExpressions": [{"key": "govcloud.io/department", "operator": "Exists"}]}});
     assert_eq!(
@@ -148,7 +139,8 @@ fn ingress_follows_exposure() {
         json!([departments.clone()]),
         "Internal"
     );
-    let ingress = json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}});
+    let ingress =
+        json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}});
     assert_eq!(
         from("dept-finance", "ledger-ingress"),
         json!([departments, ingress]),
