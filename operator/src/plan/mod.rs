@@ -20,7 +20,9 @@ mod window;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use model::{Demand, DepartmentModel, OfferingModel, PolicyModel, PoolModel, ServiceModel};
+pub use model::{
+    Demand, DepartmentModel, EffectivePolicy, OfferingModel, PolicyModel, PoolModel, ServiceModel,
+};
 pub use output::*;
 pub use placer::{Placer, Request};
 pub use share::instance_name;
@@ -124,6 +126,14 @@ impl Estate {
         });
         order
     }
+}
+
+/// All platform policies merged, as the planner applies them (defaults, limit ratio,
+/// maxima): what a department's LimitRange restates.
+pub fn effective_policy(policies: &[crate::api::PlatformPolicy]) -> EffectivePolicy {
+    let mut models: Vec<PolicyModel> = policies.iter().map(validate::policy).collect();
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+    validate::effective_policy(&models)
 }
 
 /// Decides the whole estate. The same inputs give the same plan, byte for byte.

@@ -74,8 +74,13 @@ pub struct EffectivePolicy {
     /// Requests for workloads that give none: the first policy by name that sets each.
     pub default_cpu: Option<(i64, String)>,
     pub default_memory: Option<(i64, String)>,
-    /// Limits = requests × ratio: the most restrictive (smallest) ratio.
+    /// Limits = requests × ratio: the most restrictive (smallest) ratio; 1 when none is set.
     pub limit_ratio: (f64, f64),
+    /// Whether any policy sets a ratio (a LimitRange then states default limits).
+    pub limit_ratio_set: bool,
+    /// Largest requests per replica: the most restrictive `maxReplicaResources`.
+    pub max_cpu: Option<i64>,
+    pub max_memory: Option<i64>,
 }
 
 #[derive(Clone, Debug)]

@@ -294,7 +294,9 @@ pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
     }
 }
 
-/// Combines valid policies (sorted by name) into defaults and limit ratios.
+/// Combines valid policies (sorted by name): a default is a convenience, so the first
+/// policy that sets it wins; a ratio or a maximum is a constraint, so the most
+/// restrictive wins. Refused policies constrain nothing here (they fail compliance).
 pub fn effective_policy(policies: &[PolicyModel]) -> EffectivePolicy {
     let valid = || policies.iter().filter(|p| p.reasons.is_empty());
     let ratio = |f: fn(&(f64, f64)) -> f64| {
@@ -307,6 +309,9 @@ pub fn effective_policy(policies: &[PolicyModel]) -> EffectivePolicy {
         default_cpu: valid().find_map(|p| p.default_cpu.map(|v| (v, p.name.clone()))),
         default_memory: valid().find_map(|p| p.default_memory.map(|v| (v, p.name.clone()))),
         limit_ratio: (finite(ratio(|r| r.0)), finite(ratio(|r| r.1))),
+        limit_ratio_set: valid().any(|p| p.limit_ratio.is_some()),
+        max_cpu: valid().filter_map(|p| p.max_cpu).min(),
+        max_memory: valid().filter_map(|p| p.max_memory).min(),
     }
 }
 

@@ -13,7 +13,7 @@ use super::meta::{self, Labels};
 use super::netpol;
 use super::{ContainerLimits, Ctx, Limit, Manifest, RenderError, container_limits};
 use crate::api::{Department, OwnerKind, labels};
-use crate::plan::DepartmentPlan;
+use crate::plan::{DepartmentPlan, effective_policy};
 use crate::quantity::{format_cpu, format_memory};
 
 /// Bound to the department owners; the ClusterRole itself ships with the Helm chart.
@@ -25,20 +25,7 @@ const LIMIT_RANGE_NAME: &str = "govcloud-limits";
 const SERVICE_COUNT: &str = "count/departmentservices.govcloud.io";
 
 pub(super) fn render_all(ctx: &Ctx<'_>, out: &mut Vec<Manifest>) -> Result<(), RenderError> {
-    // Refused policies constrain nothing, exactly as in the planner.
-    let refused: BTreeSet<&str> = ctx
-        .plan
-        .policies
-        .iter()
-        .filter(|p| !p.reasons.is_empty())
-        .map(|p| p.name.as_str())
-        .collect();
-    let limits = container_limits(
-        ctx.snapshot
-            .policies
-            .iter()
-            .filter(|p| !refused.contains(p.metadata.name.as_deref().unwrap_or_default())),
-    )?;
+    let limits = container_limits(&effective_policy(&ctx.snapshot.policies));
     for plan in ctx.plan.departments.iter().filter(|d| d.reasons.is_empty()) {
         let field = format!("plan.departments[{}]", plan.name);
         let dept = ctx.department(&plan.name, &field)?;

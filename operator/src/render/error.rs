@@ -1,7 +1,5 @@
 //! Why a plan could not be rendered: it does not belong to the snapshot it is rendered with.
 
-use crate::quantity::QuantityError;
-
 /// Each variant names the object (`Kind namespace/name`) and the field at fault, so the
 /// operator can put the problem on a condition as it stands.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -9,14 +7,6 @@ pub enum RenderError {
     /// The plan refers to an object the snapshot does not contain.
     #[error("{object} is not in the snapshot (referenced by {field})")]
     Missing { object: String, field: String },
-    /// A quantity the planner should have refused as `InvalidSpec`.
-    #[error("{object}: {field}: {source}")]
-    Quantity {
-        object: String,
-        field: String,
-        #[source]
-        source: QuantityError,
-    },
     /// Plan and snapshot disagree about an object (e.g. a workload plan for an offering tenant).
     #[error("{object}: {field}: {message}")]
     Inconsistent {

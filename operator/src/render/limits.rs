@@ -5,11 +5,7 @@
 //! and predictable); a ratio or a maximum is a constraint, so the most restrictive wins
 //! (no policy is ever loosened by another).
 
-use kube::ResourceExt;
-
-use super::RenderError;
-use crate::api::PlatformPolicy;
-use crate::quantity::{QuantityError, parse_cpu, parse_memory};
+use crate::plan::EffectivePolicy;
 
 /// An amount where either dimension may be absent: CPU in millicores, memory in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,102 +37,39 @@ impl ContainerLimits {
     }
 }
 
-/// Merges the policies (in any order; they are taken by name) into one set of limits.
+/// The limits a department namespace gets from the policies as the planner merged them.
 ///
 /// Defaults are clamped to the maximum so that the LimitRange stays acceptable to the API
 /// server (it refuses a default above the max) even when two policies disagree.
-pub fn container_limits<'a>(
-    policies: impl IntoIterator<Item = &'a PlatformPolicy>,
-) -> Result<ContainerLimits, RenderError> {
-    let mut policies: Vec<&PlatformPolicy> = policies.into_iter().collect();
-    policies.sort_by_key(|p| p.name_any());
-
-    let mut default_request = Limit::default();
-    let mut max_request = Limit::default();
-    let mut ratio: Option<(f64, f64)> = None;
-    for p in &policies {
-        let spec = &p.spec;
-        if let Some(d) = &spec.default_resources {
-            let field = "spec.defaultResources";
-            if default_request.cpu_millis.is_none() {
-                default_request.cpu_millis = parse(p, field, "cpu", d.cpu.as_deref(), parse_cpu)?;
-            }
-            if default_request.memory_bytes.is_none() {
-                default_request.memory_bytes = parse(p, field, "memory", d.memory.as_deref(), parse_memory)?;
-            }
-        }
-        if let Some(m) = &spec.max_replica_resources {
-            let field = "spec.maxReplicaResources";
-            let cpu = parse(p, field, "cpu", m.cpu.as_deref(), parse_cpu)?;
-            let memory = parse(p, field, "memory", m.memory.as_deref(), parse_memory)?;
-            max_request.cpu_millis = min_some(max_request.cpu_millis, cpu);
-            max_request.memory_bytes = min_some(max_request.memory_bytes, memory);
-        }
-        if let Some(r) = &spec.limit_ratio {
-            ratio = Some(match ratio {
-                Some((cpu, memory)) => (cpu.min(r.cpu), memory.min(r.memory)),
-                None => (r.cpu, r.memory),
-            });
-        }
-    }
-
-    // Without a ratio, limits equal requests: the tightest reading of "limits = requests × ratio".
-    let (cpu_ratio, memory_ratio) = ratio.unwrap_or((1.0, 1.0));
+pub fn container_limits(policy: &EffectivePolicy) -> ContainerLimits {
+    let (cpu_ratio, memory_ratio) = policy.limit_ratio;
     let max = Limit {
-        cpu_millis: max_request.cpu_millis.map(|v| scale(v, cpu_ratio)),
-        memory_bytes: max_request.memory_bytes.map(|v| scale(v, memory_ratio)),
+        cpu_millis: policy.max_cpu.map(|v| scale(v, cpu_ratio)),
+        memory_bytes: policy.max_memory.map(|v| scale(v, memory_ratio)),
     };
     let clamp = |v: Option<i64>, cap: Option<i64>| match (v, cap) {
         (Some(v), Some(cap)) => Some(v.min(cap)),
         (v, _) => v,
     };
+    let default_cpu = policy.default_cpu.as_ref().map(|(v, _)| *v);
+    let default_memory = policy.default_memory.as_ref().map(|(v, _)| *v);
     // A default limit is only stated when a policy states a ratio; otherwise the API server
     // derives it from the max, which is the same number.
-    let default_limit = match ratio {
-        Some(_) => Limit {
-            cpu_millis: clamp(
-                default_request.cpu_millis.map(|v| scale(v, cpu_ratio)),
-                max.cpu_millis,
-            ),
-            memory_bytes: clamp(
-                default_request.memory_bytes.map(|v| scale(v, memory_ratio)),
-                max.memory_bytes,
-            ),
+    let default_limit = if policy.limit_ratio_set {
+        Limit {
+            cpu_millis: clamp(default_cpu.map(|v| scale(v, cpu_ratio)), max.cpu_millis),
+            memory_bytes: clamp(default_memory.map(|v| scale(v, memory_ratio)), max.memory_bytes),
+        }
+    } else {
+        Limit::default()
+    };
+    ContainerLimits {
+        default_request: Limit {
+            cpu_millis: clamp(default_cpu, max.cpu_millis),
+            memory_bytes: clamp(default_memory, max.memory_bytes),
         },
-        None => Limit::default(),
-    };
-    let default_request = Limit {
-        cpu_millis: clamp(default_request.cpu_millis, max.cpu_millis),
-        memory_bytes: clamp(default_request.memory_bytes, max.memory_bytes),
-    };
-    Ok(ContainerLimits {
-        default_request,
         default_limit,
         max,
-    })
-}
-
-fn parse(
-    policy: &PlatformPolicy,
-    field: &str,
-    dimension: &str,
-    value: Option<&str>,
-    parse: fn(&str) -> Result<i64, QuantityError>,
-) -> Result<Option<i64>, RenderError> {
-    value
-        .map(parse)
-        .transpose()
-        .map_err(|source| RenderError::Quantity {
-            object: format!("PlatformPolicy {}", policy.name_any()),
-            field: format!("{field}.{dimension}"),
-            source,
-        })
-}
-
-fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
 
@@ -149,6 +82,12 @@ fn scale(v: i64, factor: f64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::PlatformPolicy;
+
+    fn limits_of<const N: usize>(policies: [&PlatformPolicy; N]) -> ContainerLimits {
+        let owned: Vec<PlatformPolicy> = policies.into_iter().cloned().collect();
+        container_limits(&crate::plan::effective_policy(&owned))
+    }
 
     fn policy(name: &str, yaml: &str) -> PlatformPolicy {
         let spec = serde_saphyr::from_str(yaml).expect("policy spec");
@@ -159,7 +98,7 @@ mod tests {
     fn defaults_come_from_the_first_policy_by_name_that_sets_them() {
         let b = policy("b", "defaultResources: {cpu: 100m, memory: 128Mi}");
         let a = policy("a", "defaultResources: {memory: 64Mi}");
-        let l = container_limits([&b, &a]).unwrap();
+        let l = limits_of([&b, &a]);
         assert_eq!(
             l.default_request,
             Limit {
@@ -182,7 +121,7 @@ mod tests {
             "limitRatio: {cpu: 1.5, memory: 2}\nmaxReplicaResources: {memory: 4Gi}",
         );
         let c = policy("c", "defaultResources: {cpu: 200m, memory: 1Gi}");
-        let l = container_limits([&a, &b, &c]).unwrap();
+        let l = limits_of([&a, &b, &c]);
         assert_eq!(
             l.max,
             Limit {
@@ -206,7 +145,7 @@ mod tests {
             "defaultResources: {cpu: '2', memory: 2Gi}\nlimitRatio: {cpu: 2, memory: 1}",
         );
         let b = policy("b", "maxReplicaResources: {cpu: '1', memory: 1Gi}");
-        let l = container_limits([&a, &b]).unwrap();
+        let l = limits_of([&a, &b]);
         assert_eq!(
             l.max,
             Limit {
@@ -236,7 +175,7 @@ mod tests {
             "a",
             "limitRatio: {cpu: 1.5, memory: 1}\nmaxReplicaResources: {cpu: 333m}",
         );
-        let l = container_limits([&a]).unwrap();
+        let l = limits_of([&a]);
         assert_eq!(
             l.max.cpu_millis,
             Some(500),
@@ -246,16 +185,18 @@ mod tests {
 
     #[test]
     fn no_policies_means_no_limits() {
-        assert!(container_limits([]).unwrap().is_empty());
+        assert!(limits_of([]).is_empty());
     }
 
     #[test]
-    fn a_bad_quantity_names_policy_and_field() {
-        let a = policy("a", "defaultResources: {cpu: lots}");
-        let err = container_limits([&a]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "PlatformPolicy a: spec.defaultResources.cpu: \"lots\" is not a Kubernetes quantity (e.g. 500m, 2, 1.5Gi)"
+    fn a_refused_policy_constrains_nothing_as_in_the_planner() {
+        let bad = policy(
+            "a",
+            "defaultResources: {cpu: lots}\nlimitRatio: {cpu: 3, memory: 3}",
         );
+        let good = policy("b", "defaultResources: {cpu: 100m}");
+        let l = limits_of([&bad, &good]);
+        assert_eq!(l.default_request.cpu_millis, Some(100));
+        assert!(l.default_limit.is_empty());
     }
 }
