@@ -11,4 +11,5 @@ pub mod load;
 pub mod plan;
 pub mod quantity;
 pub mod render;
+pub mod status;
 pub mod synthetic;

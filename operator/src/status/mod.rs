@@ -1,0 +1,91 @@
+//! Desired status and events, derived from the plan: what the operator writes back.
+//!
+//! Pure like `plan` and `render`: no client, no I/O, no clock. The caller passes `now`,
+//! which is used only for the `lastTransitionTime` of a condition whose status flips or
+//! that is new; every other timestamp is carried over from the current status. So an
+//! unchanged plan yields a status equal to the current one, [`needs_update`] is false,
+//! nothing is written and no reconcile is retriggered.
+//!
+//! # Conditions
+//!
+//! `DepartmentService` carries `Compliant`, `Admitted`, `Placed` and `Ready`. Each refusal
+//! of the plan lands on exactly one condition ([`service_condition_of`]), whose message
+//! joins the plan's messages for that condition with `"; "` in plan order; when several
+//! codes land on one condition, its reason is the first of them in plan order:
+//!
+//! | `ReasonCode` | condition | effect on the others |
+//! |---|---|---|
+//! | `InvalidSpec` | `Admitted=False` | `Compliant=Unknown` (reason `InvalidSpec`) unless a violation makes it False |
+//! | `DepartmentNotFound` | `Admitted=False` | `Compliant=Unknown` (reason `DepartmentNotFound`) likewise |
+//! | `PolicyViolation` | `Compliant=False` | `Admitted=False` with `NotCompliant` unless an admission code is present |
+//! | `ClearanceInsufficient` | `Admitted=False` | |
+//! | `QuotaExceeded` | `Admitted=False` | |
+//! | `OfferingNotFound` | `Admitted=False` | |
+//! | `LevelAboveOffering` | `Admitted=False` | |
+//! | `PoolNotAllowed` | `Admitted=False` | |
+//! | `InsufficientCapacity` | `Placed=False` | |
+//!
+//! Not being admitted makes `Placed=False` (`NotAdmitted`); not being placed makes
+//! `Ready=False` (`NotPlaced`). The positive and neutral reasons are the constants in
+//! [`reasons`]: `Compliant`, `Admitted`, `Placed`, `ReplicasReady`, `ReplicasUnavailable`,
+//! `AwaitingRollout`, `NotCompliant`, `NotAdmitted`, `NotPlaced`, `Valid`, `Schedulable`,
+//! `Cordoned`.
+//!
+//! `Ready` stays `Unknown` (`AwaitingRollout`) and the phase `Placed` until the caller
+//! passes the workload's [`Readiness`]; then all replicas ready gives `Ready=True` and
+//! phase `Ready`, fewer gives `Ready=False` (`ReplicasUnavailable`) and phase `Degraded`.
+//!
+//! `ResourcePool`, `Department`, `ServiceOffering` and `PlatformPolicy` carry `Valid`:
+//! True (`Valid`), or False with the first reason code of the plan (`InvalidSpec`) and every
+//! message joined. Pools also carry `Schedulable`: True (`Schedulable`), False (`Cordoned`)
+//! or False (`InvalidSpec`), mirroring what placement will do with them.
+//!
+//! Conditions of other types (written by other parts of the operator, e.g. a deletion
+//! held by a finalizer) are kept as they are, after the ones decided here: the list is a
+//! map keyed by type with several writers. Fields the plan does not know (`used`) are
+//! carried over from the current status for the same reason.
+//!
+//! # Events
+//!
+//! [`events`] compares a previous status with the desired one and names each decision a
+//! department or auditor wants to see, with reasons from the fixed set [`EVENT_REASONS`]
+//! (they become metric labels, so never an object name).
+
+mod conditions;
+mod department;
+mod events;
+mod offering;
+mod policy;
+mod pool;
+mod service;
+
+pub use conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types};
+pub use department::department_status;
+pub use events::{
+    EVENT_REASONS, EventRecord, EventType, StatusConditions, offering_events, service_events, validity_events,
+};
+pub use offering::offering_status;
+pub use policy::policy_status;
+pub use pool::pool_status;
+pub use service::{Readiness, service_condition_of, service_status};
+
+use crate::api::ResourceAmounts;
+use crate::quantity::Res;
+
+/// Whether the status subresource must be written: only when something changed, so that
+/// a resync with nothing new makes no write.
+pub fn needs_update<S: PartialEq>(current: Option<&S>, desired: &S) -> bool {
+    current != Some(desired)
+}
+
+/// Canonical quantity strings, as every other writer of quantities produces them, so that
+/// a status read back from the API server compares equal to the one computed.
+pub(crate) fn amounts(res: Res) -> ResourceAmounts {
+    ResourceAmounts {
+        cpu: res.cpu_quantity(),
+        memory: res.memory_quantity(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,60 @@
+//! Desired status of a ResourcePool from its PoolPlan.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::amounts;
+use super::conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types, valid};
+use crate::api::{ResourcePool, ResourcePoolStatus, Utilisation};
+use crate::plan::PoolPlan;
+
+/// What placement does with the pool: an invalid or cordoned pool takes nothing new.
+fn schedulable(plan: &PoolPlan) -> DesiredCondition {
+    let (status, reason, message) = match (plan.reasons.first(), plan.cordoned) {
+        (Some(first), _) => (
+            ConditionStatus::False,
+            first.code.as_str(),
+            "not used for placement while its spec is invalid (see Valid)".to_string(),
+        ),
+        (None, true) => (
+            ConditionStatus::False,
+            reasons::CORDONED,
+            "spec.cordoned: no new placements; existing services move away in maintenance".to_string(),
+        ),
+        (None, false) => (
+            ConditionStatus::True,
+            reasons::SCHEDULABLE,
+            format!(
+                "accepting placements of level {} and below, filled to {} before emptier pools",
+                plan.security_level, plan.target_utilisation
+            ),
+        ),
+    };
+    DesiredCondition::new(types::SCHEDULABLE, status, reason, message)
+}
+
+/// The status `pool` should have under `plan`. `used` comes from measured usage, not the
+/// plan, so it is carried over.
+pub fn pool_status(pool: &ResourcePool, plan: &PoolPlan, now: &Time) -> ResourcePoolStatus {
+    let generation = pool.metadata.generation;
+    let current = pool.status.as_ref();
+    let desired = vec![valid(&plan.reasons, "spec is valid"), schedulable(plan)];
+    ResourcePoolStatus {
+        capacity: Some(amounts(plan.capacity)),
+        allocated: Some(amounts(plan.allocated)),
+        used: current.and_then(|s| s.used.clone()),
+        utilisation: Some(Utilisation {
+            cpu: plan.utilisation.cpu,
+            memory: plan.utilisation.memory,
+        }),
+        services: plan.services,
+        departments: plan.departments,
+        shared_instances: plan.shared_instances,
+        conditions: merge_conditions(
+            current.map_or(&[][..], |s| &s.conditions[..]),
+            desired,
+            generation,
+            now,
+        ),
+        observed_generation: generation,
+    }
+}
