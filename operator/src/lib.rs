@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod crds;
 pub mod load;
 pub mod plan;

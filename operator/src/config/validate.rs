@@ -1,0 +1,247 @@
+//! Problems of meaning: values that parse but that the operator cannot run with. Every check
+//! runs, so that one edit-and-retry cycle fixes the whole file.
+
+use std::time::Duration;
+
+use super::duration::Shown;
+use super::{OperatorConfig, UsageSource};
+use crate::load::{FieldPath, Segment};
+
+/// The path of a config key, from its camelCase segments.
+pub(super) fn path(keys: &[&str]) -> FieldPath {
+    FieldPath(keys.iter().map(|k| Segment::Key((*k).to_owned())).collect())
+}
+
+#[derive(Default)]
+struct Problems(Vec<(FieldPath, String)>);
+
+impl Problems {
+    fn push(&mut self, keys: &[&str], message: String) {
+        self.0.push((path(keys), message));
+    }
+
+    fn positive(&mut self, keys: &[&str], d: Duration) {
+        if d.is_zero() {
+            self.push(keys, "must be longer than 0s".into());
+        }
+    }
+
+    /// `shorter` must be strictly shorter than `longer` (named `name` in the message).
+    fn shorter(&mut self, keys: &[&str], shorter: Duration, name: &str, longer: Duration) {
+        if shorter >= longer {
+            self.push(
+                keys,
+                format!("{} must be shorter than {name} {}", Shown(shorter), Shown(longer)),
+            );
+        }
+    }
+}
+
+/// Every problem, in the order of the keys in `config/govcloud.yaml`.
+pub(super) fn problems(c: &OperatorConfig) -> Vec<(FieldPath, String)> {
+    let mut p = Problems::default();
+    namespaces(c, &mut p);
+    if !(c.currency.len() == 3 && c.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+        p.push(
+            &["currency"],
+            format!(
+                "{:?} is not an ISO 4217 code (three capital letters, such as CNY)",
+                c.currency
+            ),
+        );
+    }
+    controller(c, &mut p);
+    leader_election(c, &mut p);
+    usage(c, &mut p);
+    p.0
+}
+
+fn namespaces(c: &OperatorConfig, p: &mut Problems) {
+    let prefix = &c.namespace_prefix;
+    let prefix_ok = dns_label_prefix(prefix);
+    if !prefix_ok {
+        p.push(
+            &["namespacePrefix"],
+            format!(
+                "{prefix:?} is not a DNS label prefix (1–62 lowercase letters, digits and '-', \
+                 starting with a letter or digit)"
+            ),
+        );
+    }
+    for (key, ns) in [
+        ("sharedNamespace", &c.shared_namespace),
+        ("platformNamespace", &c.platform_namespace),
+        ("ingressNamespace", &c.ingress_namespace),
+    ] {
+        if !dns_label(ns) {
+            p.push(&[key], not_a_namespace(ns));
+        } else if let Some(department) = ns
+            .strip_prefix(prefix.as_str())
+            .filter(|d| prefix_ok && !d.is_empty())
+        {
+            // The operator would hand this namespace to a Department of that name.
+            p.push(
+                &[key],
+                format!(
+                    "{ns:?} starts with namespacePrefix {prefix:?}: it would be the namespace of a \
+                     department named {department:?}"
+                ),
+            );
+        }
+    }
+}
+
+fn controller(c: &OperatorConfig, p: &mut Problems) {
+    let ctl = &c.controller;
+    if !(1..=64).contains(&ctl.concurrency) {
+        p.push(
+            &["controller", "concurrency"],
+            format!("{} is outside 1–64", ctl.concurrency),
+        );
+    }
+    // A debounce as long as the resync would let resyncs starve the planner of quiet time.
+    p.shorter(&["controller", "debounce"], ctl.debounce, "resync", ctl.resync);
+    if ctl.resync < Duration::from_secs(1) {
+        p.push(
+            &["controller", "resync"],
+            format!(
+                "{} is under 1s, which would keep the API server busy",
+                Shown(ctl.resync)
+            ),
+        );
+    }
+    p.positive(&["controller", "backoff", "initial"], ctl.backoff.initial);
+    if ctl.backoff.max < ctl.backoff.initial {
+        p.push(
+            &["controller", "backoff", "max"],
+            format!(
+                "{} must not be shorter than initial {}",
+                Shown(ctl.backoff.max),
+                Shown(ctl.backoff.initial)
+            ),
+        );
+    }
+}
+
+fn leader_election(c: &OperatorConfig, p: &mut Problems) {
+    let le = &c.leader_election;
+    if !dns_subdomain(&le.lease_name) {
+        p.push(
+            &["leaderElection", "leaseName"],
+            format!(
+                "{:?} is not a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters)",
+                le.lease_name
+            ),
+        );
+    }
+    if let Some(ns) = le.lease_namespace.as_deref().filter(|ns| !dns_label(ns)) {
+        p.push(&["leaderElection", "leaseNamespace"], not_a_namespace(ns));
+    }
+    if le.lease_duration.subsec_nanos() != 0 || le.lease_duration.is_zero() {
+        p.push(
+            &["leaderElection", "leaseDuration"],
+            format!(
+                "{} must be a whole number of seconds, at least 1s (the Lease stores leaseDurationSeconds)",
+                Shown(le.lease_duration)
+            ),
+        );
+    }
+    // client-go's invariants: the leader must give up before its lease can be taken, and
+    // must get more than one renewal attempt in before it gives up.
+    let keys = |k| ["leaderElection", k];
+    p.shorter(
+        &keys("renewDeadline"),
+        le.renew_deadline,
+        "leaseDuration",
+        le.lease_duration,
+    );
+    p.shorter(
+        &keys("retryPeriod"),
+        le.retry_period,
+        "renewDeadline",
+        le.renew_deadline,
+    );
+    p.positive(&keys("retryPeriod"), le.retry_period);
+}
+
+fn usage(c: &OperatorConfig, p: &mut Problems) {
+    let usage = &c.usage;
+    if usage.source == UsageSource::None {
+        return;
+    }
+    p.positive(&["usage", "interval"], usage.interval);
+    if usage.source != UsageSource::Prometheus {
+        return;
+    }
+    let prom = &usage.prometheus;
+    let keys = |k| ["usage", "prometheus", k];
+    match prom.url.as_deref() {
+        None => p.push(&keys("url"), "required when usage.source is prometheus".into()),
+        Some(url) if !http_url(url) => p.push(
+            &keys("url"),
+            format!("{url:?} is not an http:// or https:// URL with a host"),
+        ),
+        Some(_) => {}
+    }
+    p.positive(&keys("timeout"), prom.timeout);
+    // A query outliving the sampling interval would pile up behind the next one.
+    p.shorter(&keys("timeout"), prom.timeout, "usage.interval", usage.interval);
+    for (key, file) in [
+        ("bearerTokenFile", &prom.bearer_token_file),
+        ("caFile", &prom.ca_file),
+    ] {
+        if file.as_ref().is_some_and(|f| f.as_os_str().is_empty()) {
+            p.push(
+                &keys(key),
+                "must not be empty (leave the key out, or null, for none)".into(),
+            );
+        }
+    }
+    for (key, query) in [("cpu", &prom.queries.cpu), ("memory", &prom.queries.memory)] {
+        if query.trim().is_empty() {
+            p.push(
+                &["usage", "prometheus", "queries", key],
+                "must not be empty".into(),
+            );
+        }
+    }
+}
+
+fn not_a_namespace(ns: &str) -> String {
+    format!(
+        "{ns:?} is not a DNS label (1–63 lowercase letters, digits and '-', not starting or ending with '-')"
+    )
+}
+
+fn label_chars(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A DNS-1123 label, as a namespace name must be.
+fn dns_label(s: &str) -> bool {
+    (1..=63).contains(&s.len()) && label_chars(s) && !s.starts_with('-') && !s.ends_with('-')
+}
+
+/// The start of a DNS-1123 label with room for at least one more character.
+fn dns_label_prefix(s: &str) -> bool {
+    (1..=62).contains(&s.len()) && label_chars(s) && !s.starts_with('-')
+}
+
+/// A DNS-1123 subdomain, as most object names must be.
+fn dns_subdomain(s: &str) -> bool {
+    (1..=253).contains(&s.len()) && s.split('.').all(dns_label)
+}
+
+/// `http(s)://host[:port][/path]`: enough to catch a missing scheme or a typo, which is what
+/// a hand-written URL gets wrong; the client reports anything subtler when it first queries.
+fn http_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !host.is_empty() && !host.starts_with(':') && !url.contains(char::is_whitespace)
+}
