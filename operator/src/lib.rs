@@ -1,12 +1,13 @@
 //! govcloud: consolidation planner and operator for shared government cluster infrastructure.
 //!
 //! `api`, `quantity`, `plan` and `render` decide and never touch a Kubernetes client;
+//! `controller` applies their decisions;
 //! I/O lives at the edges (`load`, `cli`).
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod cli;
-pub mod config;
+pub mod controller;
 pub mod crds;
 pub mod load;
 pub mod plan;

@@ -35,7 +35,7 @@ impl ReasonCode {
         ReasonCode::InsufficientCapacity,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ReasonCode::InvalidSpec => "InvalidSpec",
             ReasonCode::DepartmentNotFound => "DepartmentNotFound",
