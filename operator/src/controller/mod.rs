@@ -6,7 +6,9 @@
 mod apply;
 mod drift;
 mod error;
+mod estate;
 
 pub use apply::{Applier, ManagedKind, Outcome, Summary, managed_kinds, managed_selector};
 pub use drift::covers;
 pub use error::{ApplyError, Category};
+pub use estate::{EstateReconciler, PassReport};
