@@ -14,5 +14,6 @@ pub mod load;
 pub mod plan;
 pub mod quantity;
 pub mod render;
+pub mod runtime;
 pub mod status;
 pub mod synthetic;

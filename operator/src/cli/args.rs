@@ -52,6 +52,45 @@ pub enum Command {
     /// Print the CustomResourceDefinitions as multi-document YAML (the files in `crds/`).
     #[command(after_help = "Example:\n  govcloud crds | kubectl apply --server-side -f -")]
     Crds,
+    /// Run the operator against the current kubeconfig or the in-cluster config.
+    #[command(
+        long_about = "Run the operator: watch the govcloud kinds and Nodes, re-plan the whole \
+            estate whenever something changes (debounced) or the resync interval passes, apply \
+            the rendered objects with server-side apply under the field manager `govcloud` \
+            (reverting manual edits of managed fields), sweep objects no longer rendered, and \
+            write statuses and events where they changed. Serves /healthz and /readyz.\n\n\
+            Stops on SIGTERM or Ctrl-C. Refuses to start, with the fix in the message, when \
+            the CRDs are not installed.",
+        after_help = "Examples:\n  \
+            govcloud crds | kubectl apply --server-side -f -\n  \
+            govcloud run --config config/govcloud.yaml\n\n\
+            Exit codes: 0 stopped by a signal, 2 invalid config or flags, 3 the operator could \
+            not run (cluster unreachable, CRDs missing)."
+    )]
+    Run(RunArgs),
+}
+
+/// Flags of `govcloud run`; each wins over the config file.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Operator config file (see config/govcloud.yaml); built-in defaults when absent
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Elect a leader through a coordination.k8s.io Lease (leaderElection.enabled)
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// Maximum concurrent reconciles (controller.concurrency)
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// Address of /healthz and /readyz (http.address), e.g. 0.0.0.0:8080
+    #[arg(long, value_name = "ADDR")]
+    pub http_address: Option<std::net::SocketAddr>,
+    /// Prefix of department namespaces (namespacePrefix)
+    #[arg(long, value_name = "PREFIX")]
+    pub namespace_prefix: Option<String>,
+    /// Log lines as JSON (for log collectors) instead of text
+    #[arg(long)]
+    pub log_json: bool,
 }
 
 #[derive(Debug, Args)]

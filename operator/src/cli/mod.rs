@@ -6,6 +6,7 @@
 
 mod args;
 mod plan;
+mod run;
 mod table;
 mod units;
 
@@ -15,15 +16,17 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, OutputFormat, PlanArgs};
+pub use args::{Cli, Command, OutputFormat, PlanArgs, RunArgs};
 pub use table::table;
 
 /// Everything went as asked.
 pub const EXIT_OK: u8 = 0;
 /// The plan refuses something and `--fail-on-refusal` was given.
 pub const EXIT_REFUSED: u8 = 1;
-/// The input could not be used: bad flags, unreadable or malformed manifests.
+/// The input could not be used: bad flags, unreadable or malformed manifests or config.
 pub const EXIT_INPUT: u8 = 2;
+/// `govcloud run` could not run: the cluster is unreachable or not prepared.
+pub const EXIT_RUNTIME: u8 = 3;
 
 /// Runs the command line of this process.
 pub fn run() -> ExitCode {
@@ -57,6 +60,7 @@ where
         Command::Crds => out
             .write_all(crate::crds::all_yaml().as_bytes())
             .map(|()| EXIT_OK),
+        Command::Run(args) => Ok(run::run(&args, err)),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,129 @@
+//! `govcloud run`: the operator process.
+//!
+//! Watch caches feed one serialized planner loop: whenever anything changes (debounced)
+//! or the resync interval passes, it snapshots the caches and makes one estate pass —
+//! plan, render, apply, sweep, statuses and events. Decisions live in status, so a
+//! restarted operator with nothing changed re-plans identically and writes nothing.
+
+mod caches;
+mod crds_check;
+mod http;
+mod shutdown;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::Client;
+use kube::runtime::events::{Recorder, Reporter};
+use tokio::sync::Notify;
+
+pub use http::{Readiness, router};
+
+use crate::config::OperatorConfig;
+use crate::controller::EstateReconciler;
+
+/// Why the operator could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot reach the Kubernetes API (kubeconfig or in-cluster config): {0}")]
+    Connect(#[source] kube::Error),
+    #[error("Kubernetes API request failed: {0}")]
+    Cluster(#[source] kube::Error),
+    #[error(
+        "the govcloud CRDs are not installed ({}); install them with `govcloud crds | kubectl apply --server-side -f -` (or `kubectl apply -f crds/`)",
+        .0.join(", ")
+    )]
+    CrdsMissing(Vec<String>),
+    #[error(
+        "leaderElection.enabled (or --leader-elect) is set, but this build runs a single replica only; \
+         unset it and run one replica"
+    )]
+    LeaderElectionUnavailable,
+    #[error("serving HTTP on {0}: {1}")]
+    Bind(SocketAddr, #[source] std::io::Error),
+    #[error("a watch cache stopped before it synced")]
+    CacheStopped,
+}
+
+/// Runs the operator until SIGTERM or Ctrl-C.
+pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
+    if config.leader_election.enabled {
+        return Err(RunError::LeaderElectionUnavailable);
+    }
+    // Already installed only when something in this process did it first: fine either way.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = Client::try_default().await.map_err(RunError::Connect)?;
+    let missing = crds_check::missing_crds(&client).await?;
+    if !missing.is_empty() {
+        return Err(RunError::CrdsMissing(missing));
+    }
+
+    let (trigger, stop) = shutdown::channel();
+    let ready = Readiness::default();
+    let server = tokio::spawn(http::serve(config.http.address, ready.clone(), stop.clone()));
+    tokio::spawn(async move {
+        shutdown::on_signal().await;
+        tracing::info!("shutting down");
+        trigger.fire();
+    });
+
+    let changed = Arc::new(Notify::new());
+    let caches = caches::Caches::start(&client, changed.clone());
+    tokio::select! {
+        synced = caches.ready() => synced.map_err(|_| RunError::CacheStopped)?,
+        () = stop.clone().wait() => return finish(server).await,
+    }
+    tracing::info!("caches synced");
+
+    let reporter = Reporter {
+        controller: "govcloud".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let reconciler = EstateReconciler::new(client.clone(), Some(Recorder::new(client, reporter)));
+    let settings = config.settings();
+    let (debounce, resync) = (config.controller.debounce, config.controller.resync);
+    loop {
+        let snapshot = caches.snapshot(settings.clone());
+        let now = Time(Timestamp::now());
+        match reconciler.pass(&snapshot, &now).await {
+            Ok((_, report)) => {
+                for e in &report.errors {
+                    tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried next pass");
+                }
+                tracing::info!(
+                    applied = report.summary.applied,
+                    unchanged = report.summary.unchanged,
+                    deleted = report.summary.deleted,
+                    status_writes = report.status_writes,
+                    events = report.events,
+                    errors = report.errors.len(),
+                    "estate pass"
+                );
+                ready.set(true);
+            }
+            Err(e) => tracing::error!(error = %e, "the plan could not be rendered"),
+        }
+        // Wait for a change (then let a burst settle) or the resync interval.
+        tokio::select! {
+            () = changed.notified() => {
+                tokio::select! {
+                    () = tokio::time::sleep(debounce) => {},
+                    () = stop.clone().wait() => break,
+                }
+            }
+            () = tokio::time::sleep(resync.max(Duration::from_secs(1))) => {},
+            () = stop.clone().wait() => break,
+        }
+    }
+    finish(server).await
+}
+
+async fn finish(server: tokio::task::JoinHandle<Result<(), RunError>>) -> Result<(), RunError> {
+    match server.await {
+        Ok(result) => result,
+        Err(_) => Ok(()),
+    }
+}
