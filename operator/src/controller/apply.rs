@@ -5,6 +5,8 @@
 
 use std::collections::BTreeSet;
 
+use futures::StreamExt;
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, Namespace, ResourceQuota, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -74,6 +76,8 @@ pub struct Summary {
 #[derive(Clone)]
 pub struct Applier {
     client: Client,
+    /// Requests in flight at once while ensuring (controller.concurrency).
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for Applier {
@@ -91,7 +95,16 @@ fn describe(kind: &str, namespace: Option<&str>, name: &str) -> String {
 
 impl Applier {
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            concurrency: 1,
+        }
+    }
+
+    /// Ensures up to `n` objects at once (at least one).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
     }
 
     fn api(&self, resource: &ApiResource, namespace: Option<&str>) -> Api<DynamicObject> {
@@ -136,13 +149,17 @@ impl Applier {
     pub async fn ensure_all(&self, manifests: &[Manifest]) -> (Summary, Vec<ApplyError>) {
         let mut summary = Summary::default();
         let mut errors = Vec::new();
-        for m in manifests {
-            match self.ensure(m).await {
+        let mut results = futures::stream::iter(manifests.iter().map(|m| self.ensure(m)))
+            .buffer_unordered(self.concurrency);
+        while let Some(result) = results.next().await {
+            match result {
                 Ok(Outcome::Applied) => summary.applied += 1,
                 Ok(Outcome::Unchanged) => summary.unchanged += 1,
                 Err(e) => errors.push(e),
             }
         }
+        // Completion order varies with concurrency; reports should not.
+        errors.sort_by(|a, b| a.object.cmp(&b.object));
         (summary, errors)
     }
 

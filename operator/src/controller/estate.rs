@@ -70,6 +70,12 @@ impl EstateReconciler {
         }
     }
 
+    /// Applies up to `n` objects at once.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.applier = self.applier.with_concurrency(n);
+        self
+    }
+
     /// Plans `snapshot` (decisions before it come from the statuses in it), applies the
     /// rendered objects, sweeps what is no longer rendered, and writes statuses and events.
     pub async fn pass(&self, snapshot: &Snapshot, now: &Time) -> Result<(Plan, PassReport), RenderError> {

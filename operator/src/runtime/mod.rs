@@ -82,7 +82,8 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         controller: "govcloud".into(),
         instance: std::env::var("POD_NAME").ok(),
     };
-    let reconciler = EstateReconciler::new(client.clone(), Some(Recorder::new(client, reporter)));
+    let reconciler = EstateReconciler::new(client.clone(), Some(Recorder::new(client, reporter)))
+        .with_concurrency(config.controller.concurrency as usize);
     let settings = config.settings();
     let (debounce, resync) = (config.controller.debounce, config.controller.resync);
     loop {
