@@ -30,11 +30,10 @@ pub const EXIT_RUNTIME: u8 = 3;
 
 /// Runs the command line of this process.
 pub fn run() -> ExitCode {
-    let code = run_with(
-        std::env::args_os(),
-        &mut io::stdout().lock(),
-        &mut io::stderr().lock(),
-    );
+    // Unlocked handles: `govcloud run` logs to stderr from every worker thread, and a
+    // lock held here by the main thread for the process's life would block them all
+    // (including the SIGTERM handler's "shutting down").
+    let code = run_with(std::env::args_os(), &mut io::stdout(), &mut io::stderr());
     ExitCode::from(code)
 }
 

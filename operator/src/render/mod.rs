@@ -36,6 +36,8 @@ use k8s_openapi::api::rbac::v1::RoleBinding;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 
+use std::collections::HashMap;
+
 use kube::ResourceExt;
 
 use crate::api::{Department, DepartmentService, ResourcePool, ServiceOffering};
@@ -145,15 +147,23 @@ impl Manifest {
 /// Fails only when the plan names an object the snapshot lacks or holds an unparsable
 /// quantity, i.e. when plan and snapshot do not belong together.
 pub fn render(snapshot: &Snapshot, plan: &Plan) -> Result<Vec<Manifest>, RenderError> {
-    let ctx = Ctx { snapshot, plan };
+    let ctx = Ctx::new(snapshot, plan);
     let mut out = Vec::new();
     department::render_all(&ctx, &mut out)?;
     workload::render_all(&ctx, &mut out)?;
     shared::render_all(&ctx, &mut out)?;
-    out.sort_by(|a, b| {
+    // Sort a permutation, not the manifests: they are large, and moving them around
+    // dominated rendering a big estate.
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&out[a], &out[b]);
         (a.namespace(), a.apply_rank(), a.name()).cmp(&(b.namespace(), b.apply_rank(), b.name()))
     });
-    Ok(out)
+    let mut slots: Vec<Option<Manifest>> = out.into_iter().map(Some).collect();
+    Ok(order
+        .into_iter()
+        .map(|i| slots[i].take().expect("each index once"))
+        .collect())
 }
 
 /// Multi-document YAML, documents separated by `---`, in the order given.
@@ -163,38 +173,61 @@ pub fn to_yaml(manifests: &[Manifest]) -> String {
     serde_saphyr::to_string_multiple(&docs).expect("JSON values always serialise to YAML")
 }
 
-/// What every part of the renderer reads: the snapshot for specs, the plan for decisions.
+/// What every part of the renderer reads: the snapshot for specs, the plan for decisions,
+/// indexed once so that rendering stays linear in the size of the estate.
 struct Ctx<'a> {
     snapshot: &'a Snapshot,
     plan: &'a Plan,
+    pools: HashMap<String, &'a ResourcePool>,
+    departments: HashMap<String, &'a Department>,
+    offerings: HashMap<String, &'a ServiceOffering>,
+    services: HashMap<(String, String), &'a DepartmentService>,
+    service_plans: HashMap<(&'a str, &'a str), &'a ServicePlan>,
 }
 
 impl<'a> Ctx<'a> {
+    fn new(snapshot: &'a Snapshot, plan: &'a Plan) -> Self {
+        Self {
+            snapshot,
+            plan,
+            pools: snapshot.pools.iter().map(|p| (p.name_any(), p)).collect(),
+            departments: snapshot.departments.iter().map(|d| (d.name_any(), d)).collect(),
+            offerings: snapshot.offerings.iter().map(|o| (o.name_any(), o)).collect(),
+            services: snapshot
+                .services
+                .iter()
+                .map(|s| ((s.namespace().unwrap_or_default(), s.name_any()), s))
+                .collect(),
+            service_plans: plan
+                .services
+                .iter()
+                .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
+                .collect(),
+        }
+    }
+
     fn settings(&self) -> &'a crate::plan::Settings {
         &self.snapshot.settings
     }
 
     fn pool(&self, name: &str, field: &str) -> Result<&'a ResourcePool, RenderError> {
-        self.snapshot
-            .pools
-            .iter()
-            .find(|p| p.name_any() == name)
+        self.pools
+            .get(name)
+            .copied()
             .ok_or_else(|| RenderError::missing(format!("ResourcePool {name}"), field))
     }
 
     fn department(&self, name: &str, field: &str) -> Result<&'a Department, RenderError> {
-        self.snapshot
-            .departments
-            .iter()
-            .find(|d| d.name_any() == name)
+        self.departments
+            .get(name)
+            .copied()
             .ok_or_else(|| RenderError::missing(format!("Department {name}"), field))
     }
 
     fn offering(&self, name: &str, field: &str) -> Result<&'a ServiceOffering, RenderError> {
-        self.snapshot
-            .offerings
-            .iter()
-            .find(|o| o.name_any() == name)
+        self.offerings
+            .get(name)
+            .copied()
             .ok_or_else(|| RenderError::missing(format!("ServiceOffering {name}"), field))
     }
 
@@ -204,17 +237,13 @@ impl<'a> Ctx<'a> {
         name: &str,
         field: &str,
     ) -> Result<&'a DepartmentService, RenderError> {
-        self.snapshot
-            .services
-            .iter()
-            .find(|s| s.namespace().as_deref() == Some(namespace) && s.name_any() == name)
+        self.services
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .copied()
             .ok_or_else(|| RenderError::missing(format!("DepartmentService {namespace}/{name}"), field))
     }
 
     fn service_plan(&self, namespace: &str, name: &str) -> Option<&'a ServicePlan> {
-        self.plan
-            .services
-            .iter()
-            .find(|s| s.namespace == namespace && s.name == name)
+        self.service_plans.get(&(namespace, name)).copied()
     }
 }
