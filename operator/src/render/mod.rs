@@ -19,6 +19,7 @@ mod error;
 mod limits;
 mod meta;
 mod netpol;
+mod owners;
 mod pod;
 mod shared;
 mod workload;
@@ -92,6 +93,10 @@ fn meta_of<T: Metadata<Ty = ObjectMeta>>(o: &T) -> &ObjectMeta {
     o.metadata()
 }
 
+fn meta_of_mut<T: Metadata<Ty = ObjectMeta>>(o: &mut T) -> &mut ObjectMeta {
+    o.metadata_mut()
+}
+
 impl Manifest {
     pub fn kind(&self) -> &'static str {
         with_object!(self, o => kind_of(o))
@@ -103,6 +108,10 @@ impl Manifest {
 
     pub fn metadata(&self) -> &ObjectMeta {
         with_object!(self, o => meta_of(o))
+    }
+
+    pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        with_object!(self, o => meta_of_mut(o))
     }
 
     pub fn name(&self) -> &str {
@@ -152,6 +161,7 @@ pub fn render(snapshot: &Snapshot, plan: &Plan) -> Result<Vec<Manifest>, RenderE
     department::render_all(&ctx, &mut out)?;
     workload::render_all(&ctx, &mut out)?;
     shared::render_all(&ctx, &mut out)?;
+    owners::attach(&ctx, &mut out);
     // Sort a permutation, not the manifests: they are large, and moving them around
     // dominated rendering a big estate.
     let mut order: Vec<usize> = (0..out.len()).collect();

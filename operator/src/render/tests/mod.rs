@@ -1,6 +1,7 @@
 //! What a platform team or a department notices in the rendered objects.
 
 mod department;
+mod owners;
 mod shared;
 mod workload;
 
