@@ -13,10 +13,12 @@
 
 mod support;
 
+use support::process::Process;
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -31,67 +33,6 @@ const CONVERGE: Duration = Duration::from_secs(60);
 const START_STOP: Duration = Duration::from_secs(20);
 /// Interval between two looks at the double while waiting for a condition.
 const POLL: Duration = Duration::from_millis(200);
-
-/// A child process that is killed (if still running) and reaped when dropped, so that
-/// no path out of the test, a panic included, leaves it behind.
-#[derive(Debug)]
-struct Process {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Process {
-    /// What the process wrote to its log so far, for failure messages.
-    fn log(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let tail: Vec<&str> = text.lines().rev().take(60).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!(
-            "--- {} log (last lines of {}) ---\n{}",
-            self.name,
-            self.log.display(),
-            tail.join("\n")
-        )
-    }
-
-    /// Sends SIGTERM through `kill(1)` (this crate forbids the unsafe code a direct
-    /// `kill(2)` would take).
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("running kill(1)");
-        assert!(
-            status.success(),
-            "kill -TERM {} failed: {status}",
-            self.child.id()
-        );
-    }
-
-    /// Waits up to `limit` for the process to exit.
-    fn wait_for_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("polling the child") {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-        }
-        let _ = self.child.wait();
-    }
-}
 
 /// Starts the API double on a free loopback port and returns it with the port.
 fn start_double(dir: &Path) -> (Process, u16) {

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod fake_cluster;
+pub mod process;
 
 use std::ffi::OsStr;
 use std::io::ErrorKind;
