@@ -5,6 +5,7 @@
 //! plan, render, apply, sweep, statuses and events. Decisions live in status, so a
 //! restarted operator with nothing changed re-plans identically and writes nothing.
 
+mod backoff;
 mod caches;
 mod crds_check;
 mod http;
@@ -86,10 +87,12 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         .with_concurrency(config.controller.concurrency as usize);
     let settings = config.settings();
     let (debounce, resync) = (config.controller.debounce, config.controller.resync);
+    let backoff_config = config.controller.backoff.clone();
+    let mut retry: Option<Duration> = None;
     loop {
         let snapshot = caches.snapshot(settings.clone());
         let now = Time(Timestamp::now());
-        match reconciler.pass(&snapshot, &now).await {
+        let failed = match reconciler.pass(&snapshot, &now).await {
             Ok((_, report)) => {
                 for e in &report.errors {
                     tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried next pass");
@@ -104,10 +107,16 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
                     "estate pass"
                 );
                 ready.set(true);
+                !report.errors.is_empty()
             }
-            Err(e) => tracing::error!(error = %e, "the plan could not be rendered"),
-        }
-        // Wait for a change (then let a burst settle) or the resync interval.
+            Err(e) => {
+                tracing::error!(error = %e, "the plan could not be rendered");
+                true
+            }
+        };
+        retry = backoff::next(retry, failed, backoff_config.initial, backoff_config.max);
+        let wait = retry.unwrap_or(resync).max(Duration::from_millis(100));
+        // Wait for a change (then let a burst settle), a retry, or the resync interval.
         tokio::select! {
             () = changed.notified() => {
                 tokio::select! {
@@ -115,7 +124,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
                     () = stop.clone().wait() => break,
                 }
             }
-            () = tokio::time::sleep(resync.max(Duration::from_secs(1))) => {},
+            () = tokio::time::sleep(wait) => {},
             () = stop.clone().wait() => break,
         }
     }
