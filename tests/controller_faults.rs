@@ -1,4 +1,5 @@
-//! Fault injection: for every write a pass makes, a run where that one write fails
+//! Fault injection: for every write a pass makes — creating the estate, then sweeping
+//! and re-stating a service that became refused — a run where that one write fails
 //! (500, or 409 Conflict) followed by a normal pass. Each converges to exactly the state
 //! of a run without faults: nothing leaked, duplicated or orphaned.
 //!
@@ -14,7 +15,7 @@ use govcloud::api::DepartmentService;
 use govcloud::controller::{EstateReconciler, managed_kinds, managed_selector};
 use govcloud::plan::Snapshot;
 use kube::Client;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use support::fake_cluster::{Fault, beyond_namespace_limitation, cluster, now, settled_estate, snapshot};
 
 fn estate() -> Snapshot {
@@ -70,17 +71,27 @@ async fn pass(client: &Client, estate: &Snapshot) -> usize {
     errors.len()
 }
 
-const GONE: (&str, &str) = ("dept-finance", "ledger");
+const REFUSED: (&str, &str) = ("dept-finance", "ledger");
 
-/// Runs the estate to convergence, removes one service, and converges again.
+/// The change between the two phases: a service switches to an image the platform
+/// policy refuses, so the operator itself must sweep its workload (its owner still
+/// exists, so the garbage collector would not) and rewrite its status.
+async fn refuse_one(client: &kube::Client) {
+    let api: Api<DepartmentService> = Api::namespaced(client.clone(), REFUSED.0);
+    let edit = serde_json::json!({"spec": {"workload": {"image": "docker.io/library/nginx:latest"}}});
+    api.patch(REFUSED.1, &PatchParams::default(), &Patch::Merge(&edit))
+        .await
+        .unwrap();
+}
+
+/// Runs the estate to convergence, has one service refused, and converges again.
 async fn scenario(fail_in: Option<(u8, usize, Fault)>) -> (BTreeMap<String, serde_json::Value>, usize) {
     let estate = estate();
     let (client, writes) = cluster(&estate).await;
     let mut failed = 0;
     for phase in 0..2u8 {
         if phase == 1 {
-            let api: Api<DepartmentService> = Api::namespaced(client.clone(), GONE.0);
-            api.delete(GONE.1, &DeleteParams::default()).await.unwrap();
+            refuse_one(&client).await;
         }
         let armed = matches!(fail_in, Some((p, _, _)) if p == phase);
         if let Some((_, at, fault)) = fail_in.filter(|_| armed) {
@@ -117,10 +128,7 @@ async fn writes_per_phase() -> [usize; 2] {
     let mut counts = [0; 2];
     for (phase, count) in counts.iter_mut().enumerate() {
         if phase == 1 {
-            Api::<DepartmentService>::namespaced(client.clone(), GONE.0)
-                .delete(GONE.1, &DeleteParams::default())
-                .await
-                .unwrap();
+            refuse_one(&client).await;
         }
         let before = writes.lock().unwrap().count;
         assert_eq!(pass(&client, &estate).await, 0);
@@ -141,7 +149,7 @@ async fn every_failed_write_is_recovered_by_the_next_pass() {
     assert!(
         !reference
             .keys()
-            .any(|k| k.ends_with(&format!("/{}", GONE.1)) && !k.starts_with("status")),
+            .any(|k| k.ends_with(&format!("/{}", REFUSED.1)) && !k.starts_with("status")),
         "swept"
     );
 
