@@ -132,7 +132,7 @@ impl serde_saphyr::Localizer for WithoutPositions {
 }
 
 /// The parser's message for users (no advice about parser options), on one line.
-fn message_of(error: &serde_saphyr::Error) -> String {
+pub(crate) fn message_of(error: &serde_saphyr::Error) -> String {
     let formatter = serde_saphyr::UserMessageFormatter.with_localizer(&WithoutPositions);
     let text = error.without_snippet().render_with_formatter(&formatter);
     text.lines().next().unwrap_or_default().trim().to_owned()

@@ -37,7 +37,7 @@ impl FieldPath {
         Self(segments)
     }
 
-    pub(super) fn from_path_to_error(path: &serde_path_to_error::Path) -> Self {
+    pub(crate) fn from_path_to_error(path: &serde_path_to_error::Path) -> Self {
         use serde_path_to_error::Segment as S;
         Self(
             path.iter()
