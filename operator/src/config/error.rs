@@ -61,7 +61,7 @@ pub enum ConfigError {
     #[error("{at}: malformed YAML: {message}")]
     Syntax { at: Position, message: String },
     /// A value of the wrong type or form, or an unknown key.
-    #[error("{at}: {}{message}", field_prefix(field))]
+    #[error("{at}: {}{message}", field.prefix())]
     Field {
         at: Position,
         field: FieldPath,
@@ -86,23 +86,7 @@ impl ConfigError {
     }
 }
 
-fn field_prefix(field: &FieldPath) -> String {
-    if field.is_root() {
-        String::new()
-    } else {
-        format!("{field}: ")
-    }
-}
-
 /// Every problem found, in the order of the config's keys; displayed one per line.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}", one_per_line(.0))]
+#[error("{}", crate::load::one_per_line(.0))]
 pub struct ConfigErrors(pub Vec<ConfigError>);
-
-fn one_per_line(errors: &[ConfigError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}

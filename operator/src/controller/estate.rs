@@ -4,7 +4,7 @@
 //! The deciding happens in the pure calls (`plan`, `render`, `status`); this file only
 //! moves their results to and from the API server.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::apply::{Applier, Summary, managed_selector};
 use super::error::ApplyError;
 use crate::api::DepartmentService;
-use crate::plan::{Assignments, Plan, ServiceKey, Snapshot, plan};
+use crate::plan::{Assignments, Plan, ServicePlan, Snapshot, plan};
 use crate::render::{RenderError, render};
 use crate::status::{self, EventRecord, EventType, Readiness};
 
@@ -125,107 +125,106 @@ impl EstateReconciler {
         now: &Time,
         report: &mut PassReport,
     ) {
-        let services: BTreeMap<ServiceKey, &crate::plan::ServicePlan> = plan
+        let services: HashMap<(&str, &str), &ServicePlan> = plan
             .services
             .iter()
-            .map(|s| {
-                (
-                    ServiceKey {
-                        namespace: s.namespace.clone(),
-                        name: s.name.clone(),
-                    },
-                    s,
-                )
-            })
+            .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
             .collect();
-        for svc in &snapshot.services {
-            let key = ServiceKey::of(svc);
-            let Some(planned) = services.get(&key) else {
-                continue;
-            };
-            // A tenant's readiness is its shared instance's, in the shared namespace.
-            let ready = match &planned.shared_instance {
-                Some(instance) => {
-                    readiness.get(&(snapshot.settings.shared_namespace.clone(), instance.clone()))
-                }
-                None => readiness.get(&(key.namespace.clone(), key.name.clone())),
-            };
-            let desired = status::service_status(svc, planned, ready.copied(), now);
-            let events = status::service_events(svc.status.as_ref(), &desired);
-            let api: Api<DepartmentService> = Api::namespaced(self.client.clone(), &key.namespace);
-            self.write(&api, svc, svc.status.as_ref(), &desired, events, report)
-                .await;
-        }
-        let by_name = |name: Option<&String>| name.cloned().unwrap_or_default();
-        for pool in &snapshot.pools {
-            if let Some(p) = plan
-                .pools
-                .iter()
-                .find(|p| p.name == by_name(pool.metadata.name.as_ref()))
-            {
-                let desired = status::pool_status(pool, p, now);
-                let events = status::validity_events(pool.status.as_ref(), &desired);
-                self.write(
-                    &Api::all(self.client.clone()),
-                    pool,
-                    pool.status.as_ref(),
-                    &desired,
-                    events,
-                    report,
+        let settings = &snapshot.settings;
+        let namespaced =
+            |o: &DepartmentService| Api::namespaced(self.client.clone(), &o.namespace().unwrap_or_default());
+        self.write_each(
+            &snapshot.services,
+            |o| {
+                services
+                    .get(&(
+                        o.metadata.namespace.as_deref().unwrap_or_default(),
+                        o.metadata.name.as_deref()?,
+                    ))
+                    .copied()
+            },
+            namespaced,
+            |o| o.status.as_ref(),
+            |o, p| {
+                status::service_status(
+                    o,
+                    p,
+                    readiness.get(&status::workload_of(p, settings)).copied(),
+                    now,
                 )
+            },
+            status::service_events,
+            report,
+        )
+        .await;
+        let pools = by_name(&plan.pools, |p| &p.name);
+        let departments = by_name(&plan.departments, |p| &p.name);
+        let offerings = by_name(&plan.offerings, |p| &p.name);
+        let policies = by_name(&plan.policies, |p| &p.name);
+        self.write_each(
+            &snapshot.pools,
+            |o| lookup(&pools, o),
+            |_| Api::all(self.client.clone()),
+            |o| o.status.as_ref(),
+            |o, p| status::pool_status(o, p, now),
+            status::validity_events,
+            report,
+        )
+        .await;
+        self.write_each(
+            &snapshot.departments,
+            |o| lookup(&departments, o),
+            |_| Api::all(self.client.clone()),
+            |o| o.status.as_ref(),
+            |o, p| status::department_status(o, p, now),
+            status::validity_events,
+            report,
+        )
+        .await;
+        self.write_each(
+            &snapshot.offerings,
+            |o| lookup(&offerings, o),
+            |_| Api::all(self.client.clone()),
+            |o| o.status.as_ref(),
+            |o, p| status::offering_status(o, p, now),
+            status::offering_events,
+            report,
+        )
+        .await;
+        self.write_each(
+            &snapshot.policies,
+            |o| lookup(&policies, o),
+            |_| Api::all(self.client.clone()),
+            |o| o.status.as_ref(),
+            |o, p| status::policy_status(o, p, now),
+            status::validity_events,
+            report,
+        )
+        .await;
+    }
+
+    /// For each object with a plan: its desired status, written where it changed, and
+    /// the events that change announces.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_each<'a, K, P: 'a, S>(
+        &self,
+        objects: &[K],
+        plan_of: impl Fn(&K) -> Option<&'a P>,
+        api_of: impl Fn(&K) -> Api<K>,
+        current: impl Fn(&K) -> Option<&S>,
+        desired: impl Fn(&K, &P) -> S,
+        events: impl Fn(Option<&S>, &S) -> Vec<EventRecord>,
+        report: &mut PassReport,
+    ) where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+        S: Serialize + PartialEq,
+    {
+        for obj in objects {
+            let Some(planned) = plan_of(obj) else { continue };
+            let desired = desired(obj, planned);
+            let events = events(current(obj), &desired);
+            self.write(&api_of(obj), obj, current(obj), &desired, events, report)
                 .await;
-            }
-        }
-        for dept in &snapshot.departments {
-            if let Some(p) = plan
-                .departments
-                .iter()
-                .find(|p| p.name == by_name(dept.metadata.name.as_ref()))
-            {
-                let desired = status::department_status(dept, p, now);
-                let events = status::validity_events(dept.status.as_ref(), &desired);
-                self.write(
-                    &Api::all(self.client.clone()),
-                    dept,
-                    dept.status.as_ref(),
-                    &desired,
-                    events,
-                    report,
-                )
-                .await;
-            }
-        }
-        for offering in &snapshot.offerings {
-            if let Some(p) = plan
-                .offerings
-                .iter()
-                .find(|p| p.name == by_name(offering.metadata.name.as_ref()))
-            {
-                let desired = status::offering_status(offering, p, now);
-                let events = status::offering_events(offering.status.as_ref(), &desired);
-                let api = Api::all(self.client.clone());
-                self.write(&api, offering, offering.status.as_ref(), &desired, events, report)
-                    .await;
-            }
-        }
-        for policy in &snapshot.policies {
-            if let Some(p) = plan
-                .policies
-                .iter()
-                .find(|p| p.name == by_name(policy.metadata.name.as_ref()))
-            {
-                let desired = status::policy_status(policy, p, now);
-                let events = status::validity_events(policy.status.as_ref(), &desired);
-                self.write(
-                    &Api::all(self.client.clone()),
-                    policy,
-                    policy.status.as_ref(),
-                    &desired,
-                    events,
-                    report,
-                )
-                .await;
-            }
         }
     }
 
@@ -283,4 +282,13 @@ impl EstateReconciler {
             }
         }
     }
+}
+
+/// Plan entries by object name.
+fn by_name<P>(plans: &[P], name: impl Fn(&P) -> &String) -> HashMap<&str, &P> {
+    plans.iter().map(|p| (name(p).as_str(), p)).collect()
+}
+
+fn lookup<'a, K: Resource, P>(plans: &HashMap<&str, &'a P>, obj: &K) -> Option<&'a P> {
+    plans.get(obj.meta().name.as_deref()?).copied()
 }

@@ -111,12 +111,7 @@ pub enum LoadError {
 
 fn subject(object: Option<&ObjectRef>, field: &FieldPath) -> String {
     let object = object.map(|o| format!("{o}: ")).unwrap_or_default();
-    let field = if field.is_root() {
-        String::new()
-    } else {
-        format!("{field}: ")
-    };
-    format!("{object}{field}")
+    format!("{object}{}", field.prefix())
 }
 
 /// Every problem found in the input, in file and document order; displayed one per line.
@@ -124,7 +119,8 @@ fn subject(object: Option<&ObjectRef>, field: &FieldPath) -> String {
 #[error("{}", one_per_line(.0))]
 pub struct LoadErrors(pub Vec<LoadError>);
 
-fn one_per_line(errors: &[LoadError]) -> String {
+/// Errors displayed one per line (also the operator config's).
+pub(crate) fn one_per_line<E: std::fmt::Display>(errors: &[E]) -> String {
     errors
         .iter()
         .map(ToString::to_string)

@@ -29,6 +29,7 @@ use documents::Document;
 /// The YAML parser's message for users, on one line and without positions (shared with
 /// the operator config, which reports positions its own way).
 pub(crate) use documents::message_of as yaml_message;
+pub(crate) use error::one_per_line;
 pub use error::{LoadError, LoadErrors, ObjectRef, Origin};
 pub use path::{FieldPath, Segment};
 

@@ -17,6 +17,15 @@ impl FieldPath {
         self.0.is_empty()
     }
 
+    /// `"spec.quota.cpu: "` to lead a message, or nothing for the whole document.
+    pub fn prefix(&self) -> String {
+        if self.is_root() {
+            String::new()
+        } else {
+            format!("{self}: ")
+        }
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }

@@ -68,10 +68,6 @@ impl Placer {
         &self.slots[i].name
     }
 
-    pub fn allocated(&self, pool: &str) -> Res {
-        self.index_of(pool).map_or(Res::ZERO, |i| self.slots[i].allocated)
-    }
-
     fn admissible(&self, i: usize, req: &Request) -> bool {
         let s = &self.slots[i];
         s.open && s.level >= req.level && req.allowed.is_none_or(|a| a.contains(&s.name))

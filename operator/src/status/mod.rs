@@ -67,7 +67,7 @@ pub use events::{
 pub use offering::offering_status;
 pub use policy::policy_status;
 pub use pool::pool_status;
-pub use service::{Readiness, service_condition_of, service_status};
+pub use service::{Readiness, service_condition_of, service_status, workload_of};
 
 use crate::api::ResourceAmounts;
 use crate::quantity::Res;

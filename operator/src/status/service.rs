@@ -17,6 +17,15 @@ pub struct Readiness {
 }
 
 /// The condition type each refusal code lands on (the table in the module docs).
+/// The Deployment whose readiness is the service's, as (namespace, name): its own, or
+/// for a tenant its shared instance's in the shared namespace.
+pub fn workload_of(plan: &ServicePlan, settings: &crate::plan::Settings) -> (String, String) {
+    match &plan.shared_instance {
+        Some(instance) => (settings.shared_namespace.clone(), instance.clone()),
+        None => (plan.namespace.clone(), plan.name.clone()),
+    }
+}
+
 pub fn service_condition_of(code: ReasonCode) -> &'static str {
     match code {
         ReasonCode::PolicyViolation => types::COMPLIANT,
