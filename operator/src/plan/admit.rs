@@ -93,23 +93,20 @@ pub(crate) fn admit_one(
         ));
     }
     if let Some(charge) = charge {
-        if used.cpu_millis + charge.cpu_millis > dept.quota.cpu_millis {
-            reasons.push(quota_exceeded(
-                &dept.name,
-                "cpu",
-                &format_cpu(dept.quota.cpu_millis),
-                &format_cpu(used.cpu_millis),
-                &format_cpu(charge.cpu_millis),
-            ));
-        }
-        if used.memory_bytes + charge.memory_bytes > dept.quota.memory_bytes {
-            reasons.push(quota_exceeded(
-                &dept.name,
-                "memory",
-                &format_memory(dept.quota.memory_bytes),
-                &format_memory(used.memory_bytes),
-                &format_memory(charge.memory_bytes),
-            ));
+        let dimensions: [Dimension; 2] = [
+            ("cpu", |r| r.cpu_millis, format_cpu),
+            ("memory", |r| r.memory_bytes, format_memory),
+        ];
+        for (field, amount, format) in dimensions {
+            if amount(used) + amount(charge) > amount(dept.quota) {
+                reasons.push(quota_exceeded(
+                    &dept.name,
+                    field,
+                    &format(amount(dept.quota)),
+                    &format(amount(used)),
+                    &format(amount(charge)),
+                ));
+            }
         }
     }
     decision.charge = charge.unwrap_or_default();
@@ -119,6 +116,9 @@ pub(crate) fn admit_one(
     }
     decision.reasons.extend(reasons);
 }
+
+/// A quota dimension: its field name, its amount in a `Res`, and how to show it.
+type Dimension = (&'static str, fn(Res) -> i64, fn(i64) -> String);
 
 fn quota_exceeded(dept: &str, field: &str, limit: &str, reserved: &str, needs: &str) -> Reason {
     Reason::new(
