@@ -176,6 +176,7 @@ pub(crate) fn account(
             shared_instances: pool_instances[i],
             monthly_cost: round2(monthly(pool_alloc[i], p.rates)),
             reasons: p.reasons.clone(),
+            deletion: None,
         })
         .collect();
 
@@ -198,6 +199,7 @@ pub(crate) fn account(
             shared_services: 0,
             monthly_cost: 0.0,
             reasons: dept.reasons.clone(),
+            deletion: None,
         })
         .collect();
     let mut costs = vec![0.0; departments.len()];
@@ -299,6 +301,8 @@ pub(crate) fn account(
         &pool_index,
         instances_saved,
     );
+    let (mut pools, mut departments) = (pools, departments);
+    super::deletion::hold(estate, &services, &mut pools, &mut departments);
     Plan {
         services,
         pools,

@@ -9,6 +9,7 @@
 mod account;
 mod admit;
 mod comply;
+mod deletion;
 mod model;
 mod output;
 mod place;

@@ -15,6 +15,9 @@ pub struct PoolModel {
     pub name: String,
     pub level: u8,
     pub cordoned: bool,
+    /// Marked for deletion: like cordoned, it takes nothing new and its services move
+    /// away; govcloud's finalizer holds the object until none is left on it.
+    pub deleting: bool,
     pub capacity: Res,
     /// capacity × overcommit: the hard limit.
     pub effective: Res,
@@ -41,6 +44,8 @@ pub struct DepartmentModel {
     pub quota_services: u32,
     /// Allow-listed pool names; `None` means every pool.
     pub pools: Option<BTreeSet<String>>,
+    /// Marked for deletion: held by govcloud's finalizer while services remain.
+    pub deleting: bool,
     pub reasons: Vec<Reason>,
 }
 

@@ -186,6 +186,26 @@ pub struct PoolPlan {
     pub monthly_cost: f64,
     /// Problems with the pool's spec; a pool with any is not used for placement.
     pub reasons: Vec<Reason>,
+    /// Present while the pool is being deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion: Option<Deletion>,
+}
+
+/// An object being deleted, which govcloud's finalizer holds while anything still
+/// depends on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deletion {
+    /// `namespace/name` of each DepartmentService still placed on the pool, or still in
+    /// the department's namespace, sorted. Empty: the deletion may go ahead.
+    pub waiting_for: Vec<String>,
+}
+
+impl Deletion {
+    /// Nothing holds the object any more: govcloud cleans up and lets it go.
+    pub fn may_proceed(&self) -> bool {
+        self.waiting_for.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -214,6 +234,9 @@ pub struct DepartmentPlan {
     /// Placed allocations × pool rates × 730 h.
     pub monthly_cost: f64,
     pub reasons: Vec<Reason>,
+    /// Present while the department is being deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion: Option<Deletion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -119,9 +119,15 @@ pub(crate) fn place_all(
             continue;
         }
         let item = &items[k];
-        match placer.place(&item.request) {
-            Some(pool) => placed[k] = Some(pool.to_string()),
-            None => refusals[k] = Some(placer.explain_refusal(&item.request, item.department)),
+        if let Some(pool) = placer.place(&item.request) {
+            placed[k] = Some(pool.to_string());
+        } else if let Some(p) = item.previous.and_then(|p| placer.index_of(p))
+            && placer.may_stay(p, &item.request)
+        {
+            placer.commit(p, item.request.demand);
+            placed[k] = Some(placer.name(p).to_string());
+        } else {
+            refusals[k] = Some(placer.explain_refusal(&item.request, item.department));
         }
     }
 

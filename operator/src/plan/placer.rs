@@ -13,9 +13,12 @@ use crate::quantity::{Res, format_cpu, format_memory};
 struct Slot {
     name: String,
     level: u8,
-    /// Valid and not cordoned: may take placements.
+    /// Valid, not cordoned and not being deleted: may take placements.
     open: bool,
+    /// The spec is valid (placement may at least keep what is there).
+    valid: bool,
     cordoned: bool,
+    deleting: bool,
     effective: Res,
     target: f64,
     allocated: Res,
@@ -44,8 +47,10 @@ impl Placer {
             .map(|p| Slot {
                 name: p.name.clone(),
                 level: p.level,
-                open: p.usable() && !p.cordoned,
+                open: p.usable() && !p.cordoned && !p.deleting,
+                valid: p.usable(),
                 cordoned: p.cordoned,
+                deleting: p.deleting,
                 effective: p.effective,
                 target: p.target,
                 allocated: Res::ZERO,
@@ -76,6 +81,18 @@ impl Placer {
     /// Feasible: admissible and within capacity × overcommit after adding the demand.
     pub fn fits(&self, i: usize, req: &Request) -> bool {
         self.admissible(i, req) && (self.slots[i].allocated + req.demand).fits_within(self.slots[i].effective)
+    }
+
+    /// Whether what is on slot `i` may stay when no open pool takes it: a cordoned pool
+    /// or one being deleted drains into free room elsewhere, but evicting a service to
+    /// nowhere would take it down, so it stays until room appears.
+    pub fn may_stay(&self, i: usize, req: &Request) -> bool {
+        let s = &self.slots[i];
+        s.valid
+            && (s.cordoned || s.deleting)
+            && s.level >= req.level
+            && req.allowed.is_none_or(|a| a.contains(&s.name))
+            && (s.allocated + req.demand).fits_within(s.effective)
     }
 
     /// Dominant utilisation of slot `i` if `demand` were added.
@@ -174,10 +191,13 @@ impl Placer {
 
     /// Why nothing fits, summarised for a department reading its service's status.
     pub fn explain_refusal(&self, req: &Request, department: &str) -> String {
-        let (mut below, mut cordoned, mut invalid, mut not_allowed, mut full) = (0, 0, 0, 0, 0);
+        let (mut below, mut cordoned, mut deleting, mut invalid, mut not_allowed, mut full) =
+            (0, 0, 0, 0, 0, 0);
         let mut most_free: Option<(&str, Res)> = None;
         for s in &self.slots {
-            if s.cordoned {
+            if s.deleting {
+                deleting += 1;
+            } else if s.cordoned {
                 cordoned += 1;
             } else if !s.open {
                 invalid += 1;
@@ -199,6 +219,7 @@ impl Placer {
         for (n, what) in [
             (below, format!("below level {}", req.level)),
             (cordoned, "cordoned".to_string()),
+            (deleting, "being deleted".to_string()),
             (invalid, "invalid".to_string()),
             (
                 not_allowed,

@@ -232,6 +232,7 @@ mod tests {
             name: name.into(),
             level,
             cordoned: false,
+            deleting: false,
             capacity: Res::new(100_000, 1 << 40),
             effective: Res::new(100_000, 1 << 40),
             overcommit: (1.0, 1.0),

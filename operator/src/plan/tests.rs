@@ -367,6 +367,88 @@ fn a_service_keeps_its_pool_while_feasible_and_moves_off_a_cordoned_one() {
     assert_eq!(w.moved_from.as_deref(), Some("l3-a"));
 }
 
+fn deleted(meta: &mut kube::api::ObjectMeta) {
+    let at = k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).expect("in range");
+    meta.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(at));
+}
+
+#[test]
+fn a_pool_being_deleted_sheds_its_services_and_is_held_until_it_is_empty() {
+    let mut s = estate();
+    for name in ["a", "b"] {
+        let mut w = workload("dept-fin", name, 3, 1, "4", "1Gi");
+        w.status = Some(DepartmentServiceStatus {
+            pool: Some("l3-a".into()),
+            ..Default::default()
+        });
+        s.services.push(w);
+    }
+    deleted(&mut s.pools[1].metadata);
+    s.pools.push(pool("l3-b", 3, "5", "40Gi"));
+    let p = plan(&s, &Assignments::from_status(&s));
+    assert_eq!(svc(&p, "dept-fin", "a").pool.as_deref(), Some("l3-b"));
+    assert_eq!(svc(&p, "dept-fin", "a").moved_from.as_deref(), Some("l3-a"));
+    let b = svc(&p, "dept-fin", "b");
+    assert_eq!(
+        b.pool.as_deref(),
+        Some("l3-a"),
+        "no other level-3 pool has room for b: it stays rather than being taken down"
+    );
+    assert_eq!(b.phase, Phase::Placed);
+    let deleting = p.pools.iter().find(|x| x.name == "l3-a").unwrap();
+    assert_eq!(deleting.deletion.as_ref().unwrap().waiting_for, ["dept-fin/b"]);
+    assert!(p.pools.iter().all(|x| x.name == "l3-a" || x.deletion.is_none()));
+
+    // Room appears: b moves too, and the deletion may go ahead.
+    s.pools[2].spec.capacity.as_mut().unwrap().cpu = "10".into();
+    let p = plan(&s, &Assignments::from_status(&s));
+    assert_eq!(svc(&p, "dept-fin", "b").moved_from.as_deref(), Some("l3-a"));
+    let deleting = p.pools.iter().find(|x| x.name == "l3-a").unwrap();
+    assert_eq!(deleting.deletion, Some(Deletion::default()));
+
+    // A newcomer is never placed on a pool being deleted.
+    s.pools.pop();
+    s.departments[0].spec.quota.cpu = "20".into();
+    s.services.push(workload("dept-fin", "new", 3, 1, "1", "1Gi"));
+    let p = plan(&s, &Assignments::from_status(&s));
+    let new = svc(&p, "dept-fin", "new");
+    assert_eq!(new.pool, None);
+    assert!(
+        new.reasons[0].message.contains("1 being deleted"),
+        "{}",
+        new.reasons[0].message
+    );
+}
+
+#[test]
+fn a_department_being_deleted_waits_for_every_service_in_its_namespace() {
+    let mut s = estate();
+    s.services.push(workload("dept-fin", "ok", 2, 1, "1", "1Gi"));
+    s.services.push(workload("dept-fin", "refused", 9, 1, "1", "1Gi"));
+    s.services.push(workload("dept-edu", "other", 2, 1, "1", "1Gi"));
+    deleted(&mut s.departments[0].metadata);
+    let p = run(&s);
+    let fin = p.departments.iter().find(|d| d.name == "fin").unwrap();
+    assert_eq!(
+        fin.deletion.as_ref().unwrap().waiting_for,
+        ["dept-fin/ok", "dept-fin/refused"],
+        "a refused service still lives in the namespace"
+    );
+    assert_eq!(
+        svc(&p, "dept-fin", "ok").phase,
+        Phase::Placed,
+        "running services are left alone"
+    );
+    let edu = p.departments.iter().find(|d| d.name == "edu").unwrap();
+    assert_eq!(edu.deletion, None);
+
+    s.services
+        .retain(|x| x.metadata.namespace.as_deref() != Some("dept-fin"));
+    let p = run(&s);
+    let fin = p.departments.iter().find(|d| d.name == "fin").unwrap();
+    assert_eq!(fin.deletion, Some(Deletion::default()));
+}
+
 #[test]
 fn tenants_share_instances_by_level_and_pay_their_share() {
     let mut s = estate();

@@ -158,6 +158,7 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
         name: pool.name_any(),
         level: spec.security_level,
         cordoned: spec.cordoned,
+        deleting: pool.metadata.deletion_timestamp.is_some(),
         capacity,
         effective: capacity.scale(oc.cpu, oc.memory),
         overcommit: (oc.cpu, oc.memory),
@@ -210,6 +211,7 @@ pub fn department(dept: &Department, settings: &Settings) -> DepartmentModel {
         quota,
         quota_services: spec.quota.services,
         pools: (!spec.pools.is_empty()).then(|| spec.pools.iter().cloned().collect()),
+        deleting: dept.metadata.deletion_timestamp.is_some(),
         reasons: p.0,
     }
 }

@@ -26,7 +26,11 @@ const SERVICE_COUNT: &str = "count/departmentservices.govcloud.io";
 
 pub(super) fn render_all(ctx: &Ctx<'_>, out: &mut Vec<Manifest>) -> Result<(), RenderError> {
     let limits = container_limits(&effective_policy(&ctx.snapshot.policies));
-    for plan in ctx.plan.departments.iter().filter(|d| d.reasons.is_empty()) {
+    // A department released for deletion renders nothing: its namespace is deleted
+    // next, and re-applying its contents would race that deletion.
+    let rendered =
+        |d: &&DepartmentPlan| d.reasons.is_empty() && !d.deletion.as_ref().is_some_and(|x| x.may_proceed());
+    for plan in ctx.plan.departments.iter().filter(rendered) {
         let field = format!("plan.departments[{}]", plan.name);
         let dept = ctx.department(&plan.name, &field)?;
         render_one(ctx, plan, dept, &limits, out);

@@ -221,6 +221,7 @@ fn department(name: &str, cpu: f64, memory: i64, services: u32) -> DepartmentPla
         shared_services: 0,
         monthly_cost: 0.0,
         reasons: Vec::new(),
+        deletion: None,
     }
 }
 

@@ -3,7 +3,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::plan::Reason;
+use crate::plan::{Deletion, Reason};
 
 /// Condition types written by this module.
 pub mod types {
@@ -13,6 +13,7 @@ pub mod types {
     pub const READY: &str = "Ready";
     pub const VALID: &str = "Valid";
     pub const SCHEDULABLE: &str = "Schedulable";
+    pub const DELETION_BLOCKED: &str = "DeletionBlocked";
 }
 
 /// Condition reasons besides the refusal vocabulary (`ReasonCode::as_str`).
@@ -29,9 +30,12 @@ pub mod reasons {
     pub const VALID: &str = "Valid";
     pub const SCHEDULABLE: &str = "Schedulable";
     pub const CORDONED: &str = "Cordoned";
+    pub const DELETING: &str = "Deleting";
+    pub const SERVICES_REMAIN: &str = "ServicesRemain";
+    pub const RELEASED: &str = "Released";
 
     /// Every reason above, for mapping a stored reason back to a `'static` label.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 15] = [
         COMPLIANT,
         NOT_COMPLIANT,
         ADMITTED,
@@ -44,6 +48,9 @@ pub mod reasons {
         VALID,
         SCHEDULABLE,
         CORDONED,
+        DELETING,
+        SERVICES_REMAIN,
+        RELEASED,
     ];
 }
 
@@ -110,6 +117,32 @@ pub(crate) fn valid(reasons: &[Reason], valid_message: &str) -> DesiredCondition
             join_messages(reasons),
         ),
     }
+}
+
+/// `DeletionBlocked` of an object being deleted: True while DepartmentServices hold
+/// it (`what_holds` says why they do), False once the deletion may go ahead; `None`
+/// for an object not being deleted.
+pub(crate) fn deletion_blocked(deletion: Option<&Deletion>, what_holds: &str) -> Option<DesiredCondition> {
+    let d = deletion?;
+    Some(if d.waiting_for.is_empty() {
+        DesiredCondition::new(
+            types::DELETION_BLOCKED,
+            ConditionStatus::False,
+            reasons::RELEASED,
+            "nothing depends on it any more; govcloud releases its finalizer",
+        )
+    } else {
+        DesiredCondition::new(
+            types::DELETION_BLOCKED,
+            ConditionStatus::True,
+            reasons::SERVICES_REMAIN,
+            format!(
+                "{what_holds} ({}): {}",
+                d.waiting_for.len(),
+                d.waiting_for.join(", ")
+            ),
+        )
+    })
 }
 
 /// `now` in whole seconds: `Time` serialises without fractions, so a finer timestamp

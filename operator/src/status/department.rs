@@ -3,7 +3,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::amounts;
-use super::conditions::{merge_conditions, valid};
+use super::conditions::{deletion_blocked, merge_conditions, valid};
 use crate::api::{Department, DepartmentStatus};
 use crate::plan::DepartmentPlan;
 
@@ -12,7 +12,14 @@ use crate::plan::DepartmentPlan;
 pub fn department_status(dept: &Department, plan: &DepartmentPlan, now: &Time) -> DepartmentStatus {
     let generation = dept.metadata.generation;
     let current = dept.status.as_ref();
-    let desired = vec![valid(&plan.reasons, "spec is valid")];
+    let mut desired = vec![valid(&plan.reasons, "spec is valid")];
+    desired.extend(deletion_blocked(
+        plan.deletion.as_ref(),
+        &format!(
+            "deletion waits until the DepartmentServices in namespace {} are deleted; govcloud then deletes the namespace",
+            plan.namespace
+        ),
+    ));
     DepartmentStatus {
         namespace: Some(plan.namespace.clone()),
         allocated: Some(amounts(plan.allocated)),

@@ -32,7 +32,7 @@ pub struct EventRecord {
     /// One of [`EVENT_REASONS`].
     pub reason: &'static str,
     /// What the operator did or tried: `Comply`, `Admit`, `Place`, `Move`, `Rollout`,
-    /// `Create`, `Retire`, `Validate`.
+    /// `Create`, `Retire`, `Validate`, `Delete`.
     pub action: &'static str,
     pub note: String,
 }
@@ -47,7 +47,7 @@ const INSTANCE_RETIRED: &str = "InstanceRetired";
 
 /// Every event reason this module emits: fixed, so that they can label metrics. The
 /// refusal codes are spelled out (a test checks them against `ReasonCode::as_str`).
-pub const EVENT_REASONS: [&str; 19] = [
+pub const EVENT_REASONS: [&str; 21] = [
     ADMITTED,
     PLACED,
     MOVED,
@@ -58,6 +58,8 @@ pub const EVENT_REASONS: [&str; 19] = [
     reasons::VALID,
     INSTANCE_CREATED,
     INSTANCE_RETIRED,
+    reasons::SERVICES_REMAIN,
+    reasons::RELEASED,
     "InvalidSpec",
     "DepartmentNotFound",
     "PolicyViolation",
@@ -248,6 +250,33 @@ pub fn validity_events<S: StatusConditions>(previous: Option<&S>, desired: &S) -
     } else {
         Vec::new()
     }
+}
+
+/// Events for `DeletionBlocked`: held (told again whenever what holds it changes, so
+/// the object's events show the drain progressing), and released.
+fn deletion_events<S: StatusConditions>(previous: Option<&S>, desired: &S) -> Vec<EventRecord> {
+    let (before, Some(c)) = pair(previous, desired, types::DELETION_BLOCKED) else {
+        return Vec::new();
+    };
+    if c.status == "True" && before.is_none_or(|b| b.status != c.status || b.message != c.message) {
+        vec![event(
+            EventType::Warning,
+            reasons::SERVICES_REMAIN,
+            "Delete",
+            &c.message,
+        )]
+    } else if c.status == "False" && transitioned(before, c) {
+        vec![event(EventType::Normal, reasons::RELEASED, "Delete", &c.message)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Events of a ResourcePool or Department: validity, and a deletion held or released.
+pub fn pool_or_department_events<S: StatusConditions>(previous: Option<&S>, desired: &S) -> Vec<EventRecord> {
+    let mut out = validity_events(previous, desired);
+    out.extend(deletion_events(previous, desired));
+    out
 }
 
 fn describe(i: &SharedInstanceStatus) -> String {

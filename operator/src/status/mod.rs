@@ -29,7 +29,7 @@
 //! `Ready=False` (`NotPlaced`). The positive and neutral reasons are the constants in
 //! [`reasons`]: `Compliant`, `Admitted`, `Placed`, `ReplicasReady`, `ReplicasUnavailable`,
 //! `AwaitingRollout`, `NotCompliant`, `NotAdmitted`, `NotPlaced`, `Valid`, `Schedulable`,
-//! `Cordoned`.
+//! `Cordoned`, `Deleting`, `ServicesRemain`, `Released`.
 //!
 //! `Ready` stays `Unknown` (`AwaitingRollout`) and the phase `Placed` until the caller
 //! passes the workload's [`Readiness`]; then all replicas ready gives `Ready=True` and
@@ -39,6 +39,11 @@
 //! True (`Valid`), or False with the first reason code of the plan (`InvalidSpec`) and every
 //! message joined. Pools also carry `Schedulable`: True (`Schedulable`), False (`Cordoned`)
 //! or False (`InvalidSpec`), mirroring what placement will do with them.
+//!
+//! While a pool or department is being deleted, it carries `DeletionBlocked`: True
+//! (`ServicesRemain`, naming every DepartmentService that holds it) or False (`Released`,
+//! just before govcloud removes its finalizer); a deleted pool is `Schedulable=False`
+//! (`Deleting`).
 //!
 //! Conditions of other types (written by other parts of the operator, e.g. a deletion
 //! held by a finalizer) are kept as they are, after the ones decided here: the list is a
@@ -54,6 +59,7 @@
 mod conditions;
 mod department;
 mod events;
+mod finalizer;
 mod offering;
 mod policy;
 mod pool;
@@ -62,8 +68,10 @@ mod service;
 pub use conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types};
 pub use department::department_status;
 pub use events::{
-    EVENT_REASONS, EventRecord, EventType, StatusConditions, offering_events, service_events, validity_events,
+    EVENT_REASONS, EventRecord, EventType, StatusConditions, offering_events, pool_or_department_events,
+    service_events, validity_events,
 };
+pub use finalizer::{FinalizerAction, Held, finalizer_actions};
 pub use offering::offering_status;
 pub use policy::policy_status;
 pub use pool::pool_status;

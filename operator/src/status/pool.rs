@@ -3,13 +3,21 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::amounts;
-use super::conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types, valid};
+use super::conditions::{
+    ConditionStatus, DesiredCondition, deletion_blocked, merge_conditions, reasons, types, valid,
+};
 use crate::api::{ResourcePool, ResourcePoolStatus, Utilisation};
 use crate::plan::PoolPlan;
 
-/// What placement does with the pool: an invalid or cordoned pool takes nothing new.
+/// What placement does with the pool: an invalid, deleted or cordoned pool takes
+/// nothing new.
 fn schedulable(plan: &PoolPlan) -> DesiredCondition {
     let (status, reason, message) = match (plan.reasons.first(), plan.cordoned) {
+        (None, _) if plan.deletion.is_some() => (
+            ConditionStatus::False,
+            reasons::DELETING,
+            "being deleted: no new placements; its services move to pools with room".to_string(),
+        ),
         (Some(first), _) => (
             ConditionStatus::False,
             first.code.as_str(),
@@ -37,7 +45,11 @@ fn schedulable(plan: &PoolPlan) -> DesiredCondition {
 pub fn pool_status(pool: &ResourcePool, plan: &PoolPlan, now: &Time) -> ResourcePoolStatus {
     let generation = pool.metadata.generation;
     let current = pool.status.as_ref();
-    let desired = vec![valid(&plan.reasons, "spec is valid"), schedulable(plan)];
+    let mut desired = vec![valid(&plan.reasons, "spec is valid"), schedulable(plan)];
+    desired.extend(deletion_blocked(
+        plan.deletion.as_ref(),
+        "deletion waits for the DepartmentServices placed on this pool to move to pools with room",
+    ));
     ResourcePoolStatus {
         capacity: Some(amounts(plan.capacity)),
         allocated: Some(amounts(plan.allocated)),

@@ -71,6 +71,7 @@ fn sample() -> Plan {
             shared_instances: 1,
             monthly_cost: 321.456,
             reasons: Vec::new(),
+            deletion: None,
         }],
         departments: vec![DepartmentPlan {
             name: "finance".into(),
@@ -87,6 +88,7 @@ fn sample() -> Plan {
             shared_services: 1,
             monthly_cost: 150.0,
             reasons: Vec::new(),
+            deletion: None,
         }],
         offerings: vec![OfferingPlan {
             name: "postgres".into(),

@@ -2,9 +2,12 @@ use serde_json::json;
 
 use super::*;
 use crate::api::{Department, PlatformPolicy, ResourceAmounts, ResourcePool, ServiceOffering};
-use crate::plan::{DepartmentPlan, InstancePlan, OfferingPlan, PolicyPlan, PoolPlan, QuotaPlan, Ratio};
+use crate::plan::{
+    Deletion, DepartmentPlan, InstancePlan, OfferingPlan, PolicyPlan, PoolPlan, QuotaPlan, Ratio,
+};
 use crate::status::{
-    department_status, needs_update, offering_status, policy_status, pool_status, reasons, types,
+    EventType, department_status, needs_update, offering_status, policy_status, pool_or_department_events,
+    pool_status, reasons, types,
 };
 
 fn object<T: DeserializeOwned>(value: serde_json::Value) -> T {
@@ -37,6 +40,7 @@ fn pool_plan(cordoned: bool, reasons: Vec<Reason>) -> PoolPlan {
         shared_instances: 1,
         monthly_cost: 1234.5,
         reasons,
+        deletion: None,
     }
 }
 
@@ -139,6 +143,7 @@ fn department_status_from_its_plan() {
         shared_services: 2,
         monthly_cost: 321.25,
         reasons: Vec::new(),
+        deletion: None,
     };
     let status = department_status(&dept, &plan, &at(5));
     assert_eq!(status.namespace.as_deref(), Some("dept-finance"));
@@ -246,4 +251,112 @@ fn policy_status_counts_violations_and_fails_validity_on_bad_specs() {
         ("False", "InvalidSpec", &at(2))
     );
     assert_eq!(v.message, "spec.limitRatio.cpu: 0.5 is below 1");
+}
+
+#[test]
+fn a_pool_being_deleted_says_what_holds_it_and_announces_each_step() {
+    let mut plan = pool_plan(false, Vec::new());
+    plan.deletion = Some(Deletion {
+        waiting_for: vec!["dept-a/web".into(), "dept-b/db".into()],
+    });
+    let live = pool(3);
+    let held = pool_status(&live, &plan, &at(5));
+    let s = condition(&held.conditions, types::SCHEDULABLE);
+    assert_eq!(
+        (s.status.as_str(), s.reason.as_str()),
+        ("False", reasons::DELETING)
+    );
+    let d = condition(&held.conditions, types::DELETION_BLOCKED);
+    assert_eq!(
+        (d.status.as_str(), d.reason.as_str(), d.observed_generation),
+        ("True", reasons::SERVICES_REMAIN, Some(3))
+    );
+    assert_eq!(
+        d.message,
+        "deletion waits for the DepartmentServices placed on this pool to move to pools with room (2): dept-a/web, dept-b/db"
+    );
+    let events = pool_or_department_events(None, &held);
+    assert_eq!(
+        events.iter().map(|e| (e.type_, e.reason)).collect::<Vec<_>>(),
+        [(EventType::Warning, reasons::SERVICES_REMAIN)]
+    );
+    assert_eq!(events[0].note, d.message);
+
+    // Unchanged: no write, no event. One service left: told again.
+    let mut stored = live.clone();
+    stored.status = Some(round_trip(&held));
+    let again = pool_status(&stored, &plan, &at(6));
+    assert!(!needs_update(stored.status.as_ref(), &again));
+    assert!(pool_or_department_events(stored.status.as_ref(), &again).is_empty());
+    plan.deletion = Some(Deletion {
+        waiting_for: vec!["dept-b/db".into()],
+    });
+    let fewer = pool_status(&stored, &plan, &at(7));
+    let events = pool_or_department_events(stored.status.as_ref(), &fewer);
+    assert_eq!(events.len(), 1);
+    assert!(events[0].note.ends_with("(1): dept-b/db"), "{}", events[0].note);
+
+    // Empty: released, once.
+    plan.deletion = Some(Deletion::default());
+    let released = pool_status(&stored, &plan, &at(8));
+    let d = condition(&released.conditions, types::DELETION_BLOCKED);
+    assert_eq!(
+        (d.status.as_str(), d.reason.as_str()),
+        ("False", reasons::RELEASED)
+    );
+    let events = pool_or_department_events(stored.status.as_ref(), &released);
+    assert_eq!(
+        events.iter().map(|e| (e.type_, e.reason)).collect::<Vec<_>>(),
+        [(EventType::Normal, reasons::RELEASED)]
+    );
+}
+
+#[test]
+fn a_department_being_deleted_names_its_namespace_and_remaining_services() {
+    let dept: Department = object(json!({
+        "apiVersion": "govcloud.io/v1alpha1", "kind": "Department",
+        "metadata": {"name": "finance", "generation": 2},
+        "spec": {"securityClearance": 3, "quota": {"cpu": "20", "memory": "64Gi", "services": 10}},
+    }));
+    let plan = DepartmentPlan {
+        name: "finance".into(),
+        namespace: "dept-finance".into(),
+        security_clearance: 3,
+        quota: QuotaPlan {
+            cpu: 20.0,
+            memory: 64 * GI,
+            services: 10,
+        },
+        allocated: Res::ZERO,
+        services: 1,
+        rejected_services: 0,
+        shared_services: 0,
+        monthly_cost: 0.0,
+        reasons: Vec::new(),
+        deletion: Some(Deletion {
+            waiting_for: vec!["dept-finance/ledger".into()],
+        }),
+    };
+    let status = department_status(&dept, &plan, &at(1));
+    let d = condition(&status.conditions, types::DELETION_BLOCKED);
+    assert_eq!(d.status, "True");
+    assert_eq!(
+        d.message,
+        "deletion waits until the DepartmentServices in namespace dept-finance are deleted; govcloud then deletes the namespace (1): dept-finance/ledger"
+    );
+    let not_deleting = department_status(
+        &dept,
+        &DepartmentPlan {
+            deletion: None,
+            ..plan
+        },
+        &at(1),
+    );
+    assert!(
+        not_deleting
+            .conditions
+            .iter()
+            .all(|c| c.type_ != types::DELETION_BLOCKED),
+        "no deletion, no condition"
+    );
 }
