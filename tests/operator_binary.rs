@@ -11,238 +11,18 @@
 //! The double needs python3 with the packages of `tests/kmock/requirements.txt`; when
 //! they are missing the test fails with the install command rather than skipping.
 
+#[path = "support/double.rs"]
+mod double;
 mod support;
 
+use double::{Api, START_STOP, start_double, wait_until};
 use support::process::Process;
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use serde_json::{Value, json};
-
-const INSTALL_HINT: &str = "install the API double's packages with \
-    `python3 -m pip install -r tests/kmock/requirements.txt` (or run `.ci/run`, which does)";
 
 /// How long the operator may take to converge the estate (or remove a service).
 const CONVERGE: Duration = Duration::from_secs(60);
-/// How long the double may take to start and the operator to stop.
-const START_STOP: Duration = Duration::from_secs(20);
-/// Interval between two looks at the double while waiting for a condition.
-const POLL: Duration = Duration::from_millis(200);
-
-/// Starts the API double on a free loopback port and returns it with the port.
-fn start_double(dir: &Path) -> (Process, u16) {
-    let script = support::repo_root().join("tests/kmock/apiserver.py");
-    let log = dir.join("apiserver.log");
-    let stderr = std::fs::File::create(&log).expect("creating the double's log");
-    let child = match Command::new("python3")
-        .arg(&script)
-        .arg("0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            panic!(
-                "python3 is not on PATH: it runs the Kubernetes API double; install Python 3.11+, then {INSTALL_HINT}"
-            )
-        }
-        Err(e) => panic!("could not start {}: {e}", script.display()),
-    };
-    let mut process = Process {
-        name: "apiserver.py",
-        child,
-        log,
-    };
-    // The first line of stdout is the port; read it on a thread so that a double that
-    // hangs cannot hang the test.
-    let stdout = process.child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(START_STOP).unwrap_or_default();
-    match line.trim().parse::<u16>() {
-        Ok(port) if port > 0 => (process, port),
-        _ => {
-            let exited = process.wait_for_exit(Duration::from_secs(2));
-            let log = process.log();
-            let hint = if log.contains("ModuleNotFoundError") || log.contains("ImportError") {
-                format!("a Python package is missing: {INSTALL_HINT}")
-            } else {
-                format!("if a package is missing, {INSTALL_HINT}")
-            };
-            panic!(
-                "the API double did not report its port (first line {line:?}, exit {exited:?}); {hint}\n{log}"
-            )
-        }
-    }
-}
-
-/// A minimal blocking HTTP/1.1 client for the double: one request per connection.
-#[derive(Clone, Copy, Debug)]
-struct Api {
-    port: u16,
-}
-
-impl Api {
-    fn request(&self, method: &str, path: &str, content_type: &str, body: Option<&Value>) -> (u16, Value) {
-        let body = body
-            .map(|b| serde_json::to_vec(b).expect("JSON"))
-            .unwrap_or_default();
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
-            .unwrap_or_else(|e| panic!("connecting to the API double on port {}: {e}", self.port));
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAccept: application/json\r\n\
-             Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.port,
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(&body).unwrap();
-        let mut raw = Vec::new();
-        stream
-            .read_to_end(&mut raw)
-            .unwrap_or_else(|e| panic!("{method} {path}: reading the response: {e}"));
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| {
-            panic!(
-                "{method} {path}: no HTTP header in {:?}",
-                String::from_utf8_lossy(&raw)
-            )
-        });
-        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("{method} {path}: bad status line in {head:?}"));
-        let mut payload = raw[split + 4..].to_vec();
-        if head.contains("transfer-encoding: chunked") {
-            payload = dechunk(&payload);
-        }
-        let value = if payload.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&payload).unwrap_or_else(|e| {
-                panic!(
-                    "{method} {path}: the body is not JSON ({e}): {}",
-                    String::from_utf8_lossy(&payload)
-                )
-            })
-        };
-        (status, value)
-    }
-
-    fn get(&self, path: &str) -> Option<Value> {
-        match self.request("GET", path, "application/json", None) {
-            (200, v) => Some(v),
-            (404, _) => None,
-            (code, v) => panic!("GET {path}: {code} {v}"),
-        }
-    }
-
-    fn create(&self, path: &str, object: &Value) {
-        let (code, v) = self.request("POST", path, "application/json", Some(object));
-        assert_eq!(code, 201, "POST {path} {}: {v}", object["metadata"]["name"]);
-    }
-
-    fn delete(&self, path: &str) {
-        let (code, v) = self.request("DELETE", path, "application/json", Some(&json!({})));
-        assert_eq!(code, 200, "DELETE {path}: {v}");
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
-        if size == 0 || data.len() < eol + 2 + size {
-            return out;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[(eol + 4 + size).min(data.len())..];
-    }
-}
-
-/// The collection path of an object, from its apiVersion, kind and namespace.
-fn collection(object: &Value) -> String {
-    let api_version = object["apiVersion"].as_str().expect("apiVersion");
-    let kind = object["kind"].as_str().expect("kind");
-    let plural = match kind {
-        "CustomResourceDefinition" => "customresourcedefinitions".to_string(),
-        "PlatformPolicy" => "platformpolicies".to_string(),
-        "Namespace" => "namespaces".to_string(),
-        other => format!("{}s", other.to_ascii_lowercase()),
-    };
-    let prefix = if api_version == "v1" {
-        "/api/v1".to_string()
-    } else {
-        format!("/apis/{api_version}")
-    };
-    match object["metadata"]["namespace"].as_str() {
-        Some(ns) => format!("{prefix}/namespaces/{ns}/{plural}"),
-        None => format!("{prefix}/{plural}"),
-    }
-}
-
-/// Every document of the `*.yaml` files in `dir`, in file order.
-fn documents(dir: &Path) -> Vec<Value> {
-    support::yaml_files(dir)
-        .iter()
-        .flat_map(|file| {
-            let text = std::fs::read_to_string(file).unwrap();
-            let docs: Vec<Value> = serde_saphyr::from_multiple(&text)
-                .unwrap_or_else(|e| panic!("parsing {}: {e}", file.display()));
-            docs.into_iter().filter(|d| !d.is_null())
-        })
-        .collect()
-}
-
-/// Polls `check` until it returns `Ok`, failing with its last complaint after `limit`,
-/// or at once if the operator exits meanwhile.
-fn wait_until(
-    what: &str,
-    limit: Duration,
-    operator: &mut Process,
-    double: &Process,
-    mut check: impl FnMut() -> Result<(), String>,
-) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = operator.child.try_wait().expect("polling govcloud run") {
-            panic!(
-                "{what}: govcloud run exited early ({status})\n{}\n{}",
-                operator.log(),
-                double.log()
-            );
-        }
-        let complaint = match check() {
-            Ok(()) => return,
-            Err(complaint) => complaint,
-        };
-        if Instant::now() >= deadline {
-            panic!(
-                "{what}: not so after {limit:?}: {complaint}\n{}\n{}",
-                operator.log(),
-                double.log()
-            );
-        }
-        std::thread::sleep(POLL);
-    }
-}
 
 #[test]
 fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigterm() {
@@ -252,53 +32,10 @@ fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigt
     let (mut double, port) = start_double(dir.path());
     let api = Api { port };
 
-    // The cluster as a platform team leaves it before starting the operator: the CRDs,
-    // the department namespaces the services are filed in, and the sample estate.
-    for crd in documents(&root.join("crds")) {
-        api.create(&collection(&crd), &crd);
-    }
-    let mut estate = documents(&root.join("config/samples"));
-    let mut namespaces: Vec<String> = estate
-        .iter()
-        .filter_map(|o| o["metadata"]["namespace"].as_str().map(str::to_string))
-        .collect();
-    namespaces.sort();
-    namespaces.dedup();
-    for ns in &namespaces {
-        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-        api.create("/api/v1/namespaces", &namespace);
-    }
-    // The planner admits first come, first served: creation time, then namespace/name.
-    // Creating the services in namespace/name order makes that the order the golden plan
-    // (planned from files, without creation times) used, whatever the clock does.
-    estate.sort_by_key(|o| {
-        let is_service = o["kind"] == "DepartmentService";
-        let key = |f: &str| o["metadata"][f].as_str().unwrap_or_default().to_string();
-        (
-            is_service,
-            if is_service {
-                key("namespace")
-            } else {
-                String::new()
-            },
-            if is_service { key("name") } else { String::new() },
-        )
-    });
-    for object in &estate {
-        api.create(&collection(object), object);
-    }
+    double::install_sample_estate(&api);
 
     // The operator, pointed at the double by a kubeconfig.
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: double\n  cluster: {{server: 'http://127.0.0.1:{port}'}}\n\
-             contexts:\n- name: double\n  context: {{cluster: double, user: u}}\ncurrent-context: double\n\
-             users:\n- name: u\n  user: {{}}\n"
-        ),
-    )
-    .unwrap();
+    let kubeconfig = double::kubeconfig(dir.path(), port);
     let log = dir.path().join("govcloud.log");
     let out = std::fs::File::create(&log).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_govcloud"))
@@ -318,10 +55,7 @@ fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigt
     };
 
     // Statuses as the golden plan decided them, and the objects of every placed workload.
-    let golden: Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("tests/golden/sample-plan.json")).unwrap())
-            .unwrap();
-    let golden_services = golden["services"].as_array().expect("golden services").clone();
+    let golden_services = double::golden_services();
     assert_eq!(
         golden_services.len(),
         40,
@@ -330,73 +64,19 @@ fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigt
     wait_until(
         "every DepartmentService has the status of the golden plan",
         CONVERGE,
-        &mut operator,
+        &mut [&mut operator],
         &double,
-        || {
-            for want in &golden_services {
-                let (ns, name) = (
-                    want["namespace"].as_str().unwrap(),
-                    want["name"].as_str().unwrap(),
-                );
-                let path = format!("/apis/govcloud.io/v1alpha1/namespaces/{ns}/departmentservices/{name}");
-                let live = api.get(&path).ok_or_else(|| format!("{ns}/{name} is gone"))?;
-                let status = &live["status"];
-                for (field, golden_field) in [
-                    ("phase", "phase"),
-                    ("pool", "pool"),
-                    ("sharedInstance", "sharedInstance"),
-                ] {
-                    if status[field] != want[golden_field] {
-                        return Err(format!(
-                            "{ns}/{name}: status.{field} is {}, the golden plan says {}",
-                            status[field], want[golden_field]
-                        ));
-                    }
-                }
-            }
-            Ok(())
-        },
+        || double::statuses_match(&api, &golden_services),
     );
-    let placed_workloads: Vec<(String, String)> = golden_services
-        .iter()
-        .filter(|s| s["phase"] == "Placed" && !s["workload"].is_null())
-        .map(|s| {
-            (
-                s["namespace"].as_str().unwrap().to_string(),
-                s["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let mut shared_instances: Vec<&str> = golden_services
-        .iter()
-        .filter_map(|s| s["sharedInstance"].as_str())
-        .collect();
-    shared_instances.sort_unstable();
-    shared_instances.dedup();
+    let placed_workloads = double::placed_workloads(&golden_services);
+    let shared_instances = double::shared_instances(&golden_services);
     assert!(placed_workloads.len() >= 20 && !shared_instances.is_empty());
     wait_until(
         "the placed workloads and shared instances have a Deployment and a Service",
         CONVERGE,
-        &mut operator,
+        &mut [&mut operator],
         &double,
-        || {
-            let workloads = placed_workloads
-                .iter()
-                .map(|(ns, name)| (ns.as_str(), name.as_str()));
-            let instances = shared_instances.iter().map(|name| ("govcloud-shared", *name));
-            for (ns, name) in workloads.chain(instances) {
-                for path in [
-                    format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
-                    format!("/api/v1/namespaces/{ns}/services/{name}"),
-                ] {
-                    let live = api.get(&path).ok_or_else(|| format!("{path} does not exist"))?;
-                    if live["metadata"]["labels"]["app.kubernetes.io/managed-by"] != "govcloud" {
-                        return Err(format!("{path} lacks the managed-by label: {}", live["metadata"]));
-                    }
-                }
-            }
-            Ok(())
-        },
+        || double::workload_objects_exist(&api, &placed_workloads, &shared_instances),
     );
     // Refused services have no workload objects, and decisions were published as Events.
     for refused in golden_services.iter().filter(|s| s["phase"] == "Rejected") {
@@ -423,12 +103,7 @@ fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigt
 
     // Deleting a service removes everything the operator made for it, and only that.
     let (ns, name) = ("dept-finance", "budget-planning");
-    let owned = [
-        format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
-        format!("/api/v1/namespaces/{ns}/services/{name}"),
-        format!("/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets/{name}"),
-        format!("/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/{name}-ingress"),
-    ];
+    let owned = double::owned_objects(ns, name);
     for path in &owned {
         assert!(api.get(path).is_some(), "{path} should exist before the deletion");
     }
@@ -438,7 +113,7 @@ fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigt
     wait_until(
         "the deleted service's objects are gone",
         CONVERGE,
-        &mut operator,
+        &mut [&mut operator],
         &double,
         || match owned.iter().find(|path| api.get(path).is_some()) {
             Some(path) => Err(format!("{path} still exists")),

@@ -1,6 +1,6 @@
 //! `govcloud run` as a process: configuration errors, a cluster it cannot reach, and
-//! the probe endpoints. (Driving it against an API double with watch is the next
-//! step; a real cluster is the end-to-end suite's.)
+//! the probe endpoints. (Driving it against an API double is operator_binary's and
+//! operator_leader's; a real cluster is the end-to-end suite's.)
 
 mod support;
 
@@ -33,17 +33,23 @@ fn an_invalid_config_is_refused_with_every_field_named() {
     assert!(err.contains("currency: \"cny\""), "{err}");
 }
 
-#[test]
-fn an_unreachable_cluster_stops_it_with_exit_code_3() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+/// A kubeconfig in `dir` naming a cluster on port 9 (discard) of loopback: nothing
+/// listens, so the connection is refused at once.
+fn unreachable_kubeconfig(dir: &std::path::Path) -> std::path::PathBuf {
+    let kubeconfig = dir.join("kubeconfig");
     std::fs::write(
         &kubeconfig,
         "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:9'}\n\
          contexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user: {}\n",
     )
     .unwrap();
+    kubeconfig
+}
+
+#[test]
+fn an_unreachable_cluster_stops_it_with_exit_code_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = unreachable_kubeconfig(dir.path());
     let (code, err) = govcloud(
         &["run", "--http-address", "127.0.0.1:0"],
         &[("KUBECONFIG", kubeconfig.to_str().unwrap())],
@@ -53,10 +59,17 @@ fn an_unreachable_cluster_stops_it_with_exit_code_3() {
 }
 
 #[test]
-fn leader_election_is_refused_rather_than_ignored() {
-    let (code, err) = govcloud(&["run", "--leader-elect", "--http-address", "127.0.0.1:0"], &[]);
+fn leader_election_is_accepted_and_needs_the_cluster_like_any_run() {
+    // Elections run against the cluster (operator_leader drives them): with none to
+    // reach, `--leader-elect` ends where every run does, with exit code 3.
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = unreachable_kubeconfig(dir.path());
+    let (code, err) = govcloud(
+        &["run", "--leader-elect", "--http-address", "127.0.0.1:0"],
+        &[("KUBECONFIG", kubeconfig.to_str().unwrap())],
+    );
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("runs a single replica only"), "{err}");
+    assert!(err.contains("govcloud: Kubernetes API request failed"), "{err}");
 }
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> String {

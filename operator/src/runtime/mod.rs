@@ -4,11 +4,16 @@
 //! or the resync interval passes, it snapshots the caches and makes one estate pass —
 //! plan, render, apply, sweep, statuses and events. Decisions live in status, so a
 //! restarted operator with nothing changed re-plans identically and writes nothing.
+//!
+//! With leader election, every replica watches and serves probes, but only the holder of
+//! the Lease runs the planner loop. A replica that loses the Lease stops at once, mid-pass
+//! if need be, and `run` fails so that the process exits and restarts as a standby.
 
 mod backoff;
 mod caches;
 mod crds_check;
 mod http;
+mod leader;
 mod shutdown;
 
 use std::net::SocketAddr;
@@ -22,6 +27,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use tokio::sync::Notify;
 
 pub use http::{Readiness, router};
+pub use leader::Loss;
 
 use crate::config::OperatorConfig;
 use crate::controller::EstateReconciler;
@@ -39,10 +45,9 @@ pub enum RunError {
     )]
     CrdsMissing(Vec<String>),
     #[error(
-        "leaderElection.enabled (or --leader-elect) is set, but this build runs a single replica only; \
-         unset it and run one replica"
+        "lost leadership of the Lease {lease} ({loss}); stopped writing, exiting to restart as a standby"
     )]
-    LeaderElectionUnavailable,
+    LeadershipLost { lease: String, loss: leader::Loss },
     #[error("serving HTTP on {0}: {1}")]
     Bind(SocketAddr, #[source] std::io::Error),
     #[error("a watch cache stopped before it synced")]
@@ -51,9 +56,6 @@ pub enum RunError {
 
 /// Runs the operator until SIGTERM or Ctrl-C.
 pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
-    if config.leader_election.enabled {
-        return Err(RunError::LeaderElectionUnavailable);
-    }
     // Already installed only when something in this process did it first: fine either way.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::try_default().await.map_err(RunError::Connect)?;
@@ -71,14 +73,55 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         trigger.fire();
     });
 
+    // Competing from the start, so that the Lease is won while the caches fill.
+    let leadership = config.leader_election.enabled.then(|| {
+        let namespace = config.lease_namespace();
+        leader::Leadership::start(
+            client.clone(),
+            namespace,
+            &config.leader_election,
+            leader::identity(),
+        )
+    });
     let changed = Arc::new(Notify::new());
     let caches = caches::Caches::start(&client, changed.clone());
     tokio::select! {
         synced = caches.ready() => synced.map_err(|_| RunError::CacheStopped)?,
-        () = stop.clone().wait() => return finish(server).await,
+        () = stop.clone().wait() => return stand_down(leadership, server).await,
     }
     tracing::info!("caches synced");
 
+    let Some(leadership) = leadership else {
+        plan_loop(&config, client, &caches, changed, &ready, stop).await;
+        return finish(server).await;
+    };
+    // A standby is ready once synced: it can take over at once, and a rollout of two
+    // replicas waits for every replica to be ready.
+    ready.set(true);
+    tokio::select! {
+        () = leadership.leading() => {},
+        () = stop.clone().wait() => return stand_down(Some(leadership), server).await,
+    }
+    tracing::info!(identity = leadership.identity(), "leading: the planner starts");
+    // Dropping the loop on a loss cancels a pass in flight: no write after the deadline.
+    tokio::select! {
+        () = plan_loop(&config, client, &caches, changed, &ready, stop) => {},
+        loss = leadership.lost() => {
+            return Err(RunError::LeadershipLost { lease: leadership.lease().to_string(), loss });
+        }
+    }
+    stand_down(Some(leadership), server).await
+}
+
+/// The serialized planner loop, until `stop`.
+async fn plan_loop(
+    config: &OperatorConfig,
+    client: Client,
+    caches: &caches::Caches,
+    changed: Arc<Notify>,
+    ready: &Readiness,
+    stop: shutdown::Shutdown,
+) {
     let reporter = Reporter {
         controller: "govcloud".into(),
         instance: std::env::var("POD_NAME").ok(),
@@ -127,6 +170,17 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
             () = tokio::time::sleep(wait) => {},
             () = stop.clone().wait() => break,
         }
+    }
+}
+
+/// Releases the Lease (after the last write) so that a standby takes over at once, then
+/// lets the HTTP server drain.
+async fn stand_down(
+    leadership: Option<leader::Leadership>,
+    server: tokio::task::JoinHandle<Result<(), RunError>>,
+) -> Result<(), RunError> {
+    if let Some(leadership) = leadership {
+        leadership.step_down().await;
     }
     finish(server).await
 }
