@@ -1,30 +1,50 @@
 //! Fault injection: for every write a pass makes — creating the estate, then sweeping
-//! and re-stating a service that became refused — a run where that one write fails
-//! (500, or 409 Conflict) followed by a normal pass. Each converges to exactly the state
-//! of a run without faults: nothing leaked, duplicated or orphaned.
+//! and re-stating a service that became refused — and for each of five faults, a run
+//! where that one write fails, followed by a normal pass. Each converges to exactly the
+//! state of a run without faults: nothing leaked, duplicated or orphaned.
 //!
-//! 429 and client timeouts cannot be injected through kube-fake-client 0.3 (its error
-//! type has no 429 and its interceptors are synchronous); the applier treats every
-//! failure alike (retry on the next pass), so those are covered by the same path.
+//! The faults are injected at the HTTP layer, below `kube::Client` (see
+//! `support::fake_cluster`): a 500, a 409 Conflict, a 429 with `Retry-After: 1`, a
+//! client timeout before the request reaches the server, and a timeout after the
+//! server applied the write (the answer is lost). Each run also checks that kube hands
+//! the operator the error a real server or transport would cause, and that the
+//! operator files it under the right category (server, conflict, throttled).
+//!
+//! A write is any POST, PUT, PATCH or DELETE: server-side applies, deletes, patches of
+//! the status subresource and Event creates. The passes publish Events through a
+//! Recorder, as the operator's do, so failed Event writes are among the scenarios.
+//! The state compared is the managed objects and the DepartmentServices' statuses, and
+//! the Events published — except after the injections that lose Events today (a
+//! failed Event write; a status write whose answer was lost), which the two ignored
+//! tests at the end reproduce.
+//!
+//! Scenarios run concurrently, each against its own double, since each is a few
+//! sequential passes of mostly CPU work.
 
 mod support;
 
 use std::collections::BTreeMap;
+use std::io;
 
+use futures::StreamExt;
 use govcloud::api::DepartmentService;
-use govcloud::controller::{EstateReconciler, managed_kinds, managed_selector};
+use govcloud::controller::{ApplyError, Category, EstateReconciler, managed_kinds, managed_selector};
 use govcloud::plan::Snapshot;
+use k8s_openapi::api::events::v1::Event;
 use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::runtime::events::{Recorder, Reporter};
 use support::fake_cluster::{Fault, beyond_namespace_limitation, cluster, now, settled_estate, snapshot};
 
 fn estate() -> Snapshot {
     settled_estate(&support::repo_root().join("tests/fixtures/every-kind.yaml"))
 }
 
+type State = BTreeMap<String, serde_json::Value>;
+
 /// Everything a pass is responsible for: managed objects (with their data) and the
 /// DepartmentServices' statuses.
-async fn state(client: &Client) -> BTreeMap<String, serde_json::Value> {
+async fn state(client: &Client) -> State {
     let mut out = BTreeMap::new();
     let lp = ListParams::default().labels(&managed_selector());
     for kind in managed_kinds().into_iter().filter(|k| k.namespaced) {
@@ -58,17 +78,99 @@ async fn state(client: &Client) -> BTreeMap<String, serde_json::Value> {
     out
 }
 
-async fn pass(client: &Client, estate: &Snapshot) -> usize {
-    let r = EstateReconciler::new(client.clone(), None);
+/// The Events published, one line each (names carry a timestamp, so they are left out).
+async fn events(client: &Client) -> Vec<String> {
+    let mut out: Vec<String> = Api::<Event>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| {
+            let regarding = e.regarding.unwrap_or_default();
+            format!(
+                "{} {} {} {}/{}: {}",
+                e.type_.unwrap_or_default(),
+                e.reason.unwrap_or_default(),
+                regarding.kind.unwrap_or_default(),
+                regarding.namespace.unwrap_or_default(),
+                regarding.name.unwrap_or_default(),
+                e.note.unwrap_or_default()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A failure a pass reported: its category and the shape of kube's error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Failure {
+    category: Category,
+    error: String,
+}
+
+/// What kube made of the answer: `Api <code> <reason> retry-after <s>` for a Status,
+/// `Service <io kind>` for a transport error.
+fn error_shape(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!(
+            "Api {} {} retry-after {}",
+            s.code,
+            s.reason,
+            s.details.as_ref().map_or(0, |d| d.retry_after_seconds)
+        ),
+        kube::Error::Service(inner) => match inner.downcast_ref::<io::Error>() {
+            Some(io) => format!("Service {:?}", io.kind()),
+            None => format!("Service {inner}"),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+impl Failure {
+    fn of(e: &ApplyError) -> Self {
+        Self {
+            category: e.category,
+            error: error_shape(&e.source),
+        }
+    }
+
+    /// The failure each fault must surface as.
+    fn expected(fault: Fault) -> Self {
+        let (category, error) = match fault {
+            Fault::Server => (Category::Server, "Api 500 InternalError retry-after 0"),
+            Fault::Conflict => (Category::Conflict, "Api 409 Conflict retry-after 0"),
+            Fault::Throttled => (Category::Throttled, "Api 429 TooManyRequests retry-after 1"),
+            Fault::Timeout | Fault::LostResponse => (Category::Server, "Service TimedOut"),
+        };
+        Self {
+            category,
+            error: error.into(),
+        }
+    }
+}
+
+/// One pass as the operator makes it (Events published through a Recorder); the
+/// failures it reported.
+async fn pass(client: &Client, estate: &Snapshot) -> Vec<Failure> {
+    let reporter = Reporter {
+        controller: "govcloud".into(),
+        instance: Some("test".into()),
+    };
+    let r = EstateReconciler::new(client.clone(), Some(Recorder::new(client.clone(), reporter)));
     let (_, report) = r
         .pass(&snapshot(client, estate).await, &now())
         .await
         .expect("renders");
-    let errors = beyond_namespace_limitation(&report.errors);
-    for e in &errors {
-        eprintln!("pass error: {e}");
-    }
-    errors.len()
+    beyond_namespace_limitation(&report.errors)
+        .into_iter()
+        .map(|e| {
+            let f = Failure::of(e);
+            eprintln!("pass error ({}): {e}", f.category);
+            f
+        })
+        .collect()
 }
 
 const REFUSED: (&str, &str) = ("dept-finance", "ledger");
@@ -76,7 +178,7 @@ const REFUSED: (&str, &str) = ("dept-finance", "ledger");
 /// The change between the two phases: a service switches to an image the platform
 /// policy refuses, so the operator itself must sweep its workload (its owner still
 /// exists, so the garbage collector would not) and rewrite its status.
-async fn refuse_one(client: &kube::Client) {
+async fn refuse_one(client: &Client) {
     let api: Api<DepartmentService> = Api::namespaced(client.clone(), REFUSED.0);
     let edit = serde_json::json!({"spec": {"workload": {"image": "docker.io/library/nginx:latest"}}});
     api.patch(REFUSED.1, &PatchParams::default(), &Patch::Merge(&edit))
@@ -84,95 +186,292 @@ async fn refuse_one(client: &kube::Client) {
         .unwrap();
 }
 
-/// Runs the estate to convergence, has one service refused, and converges again.
-async fn scenario(fail_in: Option<(u8, usize, Fault)>) -> (BTreeMap<String, serde_json::Value>, usize) {
-    let estate = estate();
-    let (client, writes) = cluster(&estate).await;
-    let mut failed = 0;
-    for phase in 0..2u8 {
+/// Which write of which phase fails, and how.
+#[derive(Clone, Copy, Debug)]
+struct Injection {
+    phase: usize,
+    /// Counted from the first write of the phase's first pass.
+    at: usize,
+    fault: Fault,
+}
+
+/// One run: the estate to convergence, one service refused, convergence again, and a
+/// resync.
+#[derive(Debug, Default)]
+struct Run {
+    state: State,
+    events: Vec<String>,
+    /// The write requests of each phase's first pass.
+    phase_writes: [Vec<String>; 2],
+    /// The request that was failed, if the fault fired.
+    failed_request: Option<String>,
+    /// What the pass with the fault reported.
+    faulted: Vec<Failure>,
+    /// Failures where there should be none, and writes by the resync.
+    problems: Vec<String>,
+}
+
+async fn run(estate: &Snapshot, injection: Option<Injection>) -> Run {
+    let (client, writes) = cluster(estate).await;
+    let mut out = Run::default();
+    for phase in 0..2 {
         if phase == 1 {
             refuse_one(&client).await;
         }
-        let armed = matches!(fail_in, Some((p, _, _)) if p == phase);
-        if let Some((_, at, fault)) = fail_in.filter(|_| armed) {
+        let armed = injection.filter(|i| i.phase == phase);
+        let start = {
             let mut w = writes.lock().unwrap();
-            w.fail_at = Some((w.count + at, fault));
+            w.fail_at = armed.map(|i| (w.count + i.at, i.fault));
+            w.count
+        };
+        let failures = pass(&client, estate).await;
+        {
+            let mut w = writes.lock().unwrap();
+            w.fail_at = None;
+            out.phase_writes[phase] = w.requests[start..].to_vec();
+            if let Some(i) = armed.filter(|_| w.failed == 1) {
+                out.failed_request = Some(w.requests[start + i.at].clone());
+            }
         }
-        let errors = pass(&client, &estate).await;
-        writes.lock().unwrap().fail_at = None;
-        failed += errors;
-        if armed {
+        if armed.is_some() {
+            out.faulted = failures;
             // The normal pass after the failure.
-            assert_eq!(
-                pass(&client, &estate).await,
-                0,
-                "the pass after a failure converges"
-            );
+            let after = pass(&client, estate).await;
+            if !after.is_empty() {
+                out.problems
+                    .push(format!("the pass after the failure failed: {after:?}"));
+            }
+        } else if !failures.is_empty() {
+            out.problems
+                .push(format!("phase {phase} failed without a fault: {failures:?}"));
         }
     }
     // And a resync finds nothing left to do.
     let before = writes.lock().unwrap().count;
-    assert_eq!(pass(&client, &estate).await, 0);
-    assert_eq!(
-        writes.lock().unwrap().count,
-        before,
-        "converged: a resync writes nothing"
-    );
-    (state(&client).await, failed)
-}
-
-/// How many writes each phase of a clean run makes.
-async fn writes_per_phase() -> [usize; 2] {
-    let estate = estate();
-    let (client, writes) = cluster(&estate).await;
-    let mut counts = [0; 2];
-    for (phase, count) in counts.iter_mut().enumerate() {
-        if phase == 1 {
-            refuse_one(&client).await;
-        }
-        let before = writes.lock().unwrap().count;
-        assert_eq!(pass(&client, &estate).await, 0);
-        *count = writes.lock().unwrap().count - before;
+    let resync = pass(&client, estate).await;
+    if !resync.is_empty() {
+        out.problems.push(format!("the resync failed: {resync:?}"));
     }
-    counts
+    let w = writes.lock().unwrap().requests[before..].to_vec();
+    if !w.is_empty() {
+        out.problems
+            .push(format!("not converged: the resync wrote {w:?}"));
+    }
+    out.state = state(&client).await;
+    out.events = events(&client).await;
+    out
 }
 
-#[tokio::test]
-async fn every_failed_write_is_recovered_by_the_next_pass() {
-    let (reference, _) = scenario(None).await;
+/// Runs every injection, several at once, each on its own double; results in order.
+async fn run_all(estate: &Snapshot, injections: Vec<Injection>) -> Vec<(Injection, Run)> {
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    futures::stream::iter(injections)
+        .map(|i| {
+            let estate = estate.clone();
+            async move {
+                // A pass's future is not `Send` as far as rustc can prove (the lifetimes in
+                // the applier's buffered stream), so each run blocks a thread of its own
+                // rather than being spawned as a task.
+                let runtime = tokio::runtime::Handle::current();
+                match tokio::task::spawn_blocking(move || runtime.block_on(run(&estate, Some(i)))).await {
+                    Ok(r) => (i, r),
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
+                }
+            }
+        })
+        .buffered(parallel)
+        .collect()
+        .await
+}
+
+/// Every write of each phase of a clean run, with each fault.
+fn every_injection(clean: &Run) -> Vec<Injection> {
+    let mut out = Vec::new();
+    for (phase, writes) in clean.phase_writes.iter().enumerate() {
+        for at in 0..writes.len() {
+            for fault in Fault::ALL {
+                out.push(Injection { phase, at, fault });
+            }
+        }
+    }
+    out
+}
+
+/// The clean run, checked to be a useful reference: it creates the workloads, sweeps
+/// the refused one, and its passes make every kind of write.
+async fn reference(estate: &Snapshot) -> Run {
+    let clean = run(estate, None).await;
+    assert!(clean.problems.is_empty(), "{:#?}", clean.problems);
     assert!(
-        reference
+        clean
+            .state
             .keys()
             .any(|k| k.starts_with("Deployment dept-finance/")),
-        "{reference:#?}"
+        "{:#?}",
+        clean.state
     );
     assert!(
-        !reference
+        !clean
+            .state
             .keys()
             .any(|k| k.ends_with(&format!("/{}", REFUSED.1)) && !k.starts_with("status")),
         "swept"
     );
+    let [created, refused] = &clean.phase_writes;
+    let has = |writes: &[String], method: &str, suffix: &str| {
+        writes.iter().any(|w| w.starts_with(method) && w.contains(suffix))
+    };
+    assert!(
+        created.len() > 20
+            && has(created, "PATCH", "/deployments/")
+            && has(created, "PATCH", "/status")
+            && has(created, "POST", "/events"),
+        "applies, status writes and events: {created:#?}"
+    );
+    assert!(
+        refused.len() > 3
+            && has(refused, "DELETE", "/deployments/")
+            && has(refused, "PATCH", "/status")
+            && has(refused, "POST", "/events"),
+        "sweeps, a status write and events: {refused:#?}"
+    );
+    clean
+}
 
-    let per_phase = writes_per_phase().await;
-    assert!(per_phase[0] > 20 && per_phase[1] > 3, "{per_phase:?}");
-    let mut scenarios = 0;
-    for (phase, &count) in per_phase.iter().enumerate() {
-        for at in 0..count {
-            for fault in [Fault::Server, Fault::Conflict] {
-                let (state, failed) = scenario(Some((phase as u8, at, fault))).await;
-                assert!(
-                    failed >= 1,
-                    "phase {phase}, write {at}, {fault:?}: the failure was seen"
-                );
-                assert_eq!(
-                    state, reference,
-                    "phase {phase}, write {at}, {fault:?}: converged to the clean state"
-                );
-                scenarios += 1;
-            }
+/// The write request the injection fails, as the clean run made it.
+fn target<'a>(i: &Injection, clean: &'a Run) -> &'a str {
+    &clean.phase_writes[i.phase][i.at]
+}
+
+fn describe(i: &Injection, clean: &Run) -> String {
+    format!(
+        "phase {}, write {} ({}), {:?}",
+        i.phase,
+        i.at,
+        target(i, clean),
+        i.fault
+    )
+}
+
+fn is_event_write(request: &str) -> bool {
+    request
+        .split_once(' ')
+        .is_some_and(|(_, path)| path.starts_with("/apis/events.k8s.io/"))
+}
+
+fn is_status_write(request: &str) -> bool {
+    request.starts_with("PATCH ") && request.ends_with("/status")
+}
+
+/// The injections after which the operator publishes fewer Events than a clean run:
+/// a failed Event write (never published again), and a status write whose answer was
+/// lost (its Events never published). Each has an ignored test below that fails.
+fn loses_events(i: &Injection, clean: &Run) -> bool {
+    let request = target(i, clean);
+    (is_event_write(request) && i.fault != Fault::LostResponse)
+        || (is_status_write(request) && i.fault == Fault::LostResponse)
+}
+
+/// The scenarios whose Events differ from the clean run's, each with what differs.
+fn event_differences(runs: &[(Injection, Run)], clean: &Run) -> Vec<String> {
+    let absent = |from: &[String], other: &[String]| -> Vec<String> {
+        from.iter().filter(|e| !other.contains(e)).cloned().collect()
+    };
+    runs.iter()
+        .filter(|(_, r)| r.events != clean.events)
+        .map(|(i, r)| {
+            format!(
+                "{}: {} Events instead of {}; missing {:#?}; unexpected {:#?}",
+                describe(i, clean),
+                r.events.len(),
+                clean.events.len(),
+                absent(&clean.events, &r.events),
+                absent(&r.events, &clean.events),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_failed_write_is_recovered_by_the_next_pass() {
+    let started = std::time::Instant::now();
+    let estate = estate();
+    let clean = reference(&estate).await;
+    let runs = run_all(&estate, every_injection(&clean)).await;
+
+    let mut wrong = Vec::new();
+    for (i, r) in &runs {
+        let what = describe(i, &clean);
+        if r.failed_request.as_deref() != Some(target(i, &clean)) {
+            wrong.push(format!("{what}: failed {:?} instead", r.failed_request));
+        }
+        let expected = Failure::expected(i.fault);
+        if r.faulted != [expected.clone()] {
+            wrong.push(format!(
+                "{what}: the pass reported {:?}, not {expected:?}",
+                r.faulted
+            ));
+        }
+        wrong.extend(r.problems.iter().map(|p| format!("{what}: {p}")));
+        if r.state != clean.state {
+            wrong.push(format!("{what}: did not converge to the clean state"));
         }
     }
+    // Events too, but for the injections that lose some today (the ignored tests).
+    let (losing, rest): (Vec<_>, Vec<_>) = runs.into_iter().partition(|(i, _)| loses_events(i, &clean));
+    wrong.extend(event_differences(&rest, &clean));
+    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+
     // Stated in the closing note of the operator issue.
-    println!("fault-injection scenarios: {scenarios} (writes per phase {per_phase:?})");
-    assert_eq!(scenarios, 2 * (per_phase[0] + per_phase[1]));
+    let per_phase = clean.phase_writes.each_ref().map(Vec::len);
+    let scenarios = losing.len() + rest.len();
+    eprintln!(
+        "fault-injection scenarios: {scenarios} ({} faults x writes per phase {per_phase:?}), \
+         {} of them with Events compared, in {:.1?}",
+        Fault::ALL.len(),
+        rest.len(),
+        started.elapsed()
+    );
+    assert_eq!(scenarios, Fault::ALL.len() * (per_phase[0] + per_phase[1]));
+}
+
+/// Runs the injections `select` picks and fails, listing them, where the Events
+/// published differ from a clean run's.
+async fn assert_events_survive(select: impl Fn(&Injection, &str) -> bool) {
+    let estate = estate();
+    let clean = reference(&estate).await;
+    let injections: Vec<_> = every_injection(&clean)
+        .into_iter()
+        .filter(|i| select(i, target(i, &clean)))
+        .collect();
+    assert!(!injections.is_empty());
+    let runs = run_all(&estate, injections).await;
+    let wrong = event_differences(&runs, &clean);
+    assert!(
+        wrong.is_empty(),
+        "{} of {} scenarios lose Events:\n{}",
+        wrong.len(),
+        runs.len(),
+        wrong.join("\n")
+    );
+}
+
+/// A status write the server applied but whose answer was lost: the pass reports the
+/// timeout and skips the Events that announce the new status (they follow a successful
+/// write); the next pass finds the status already written, so nothing differs and
+/// nothing is announced. The decision (Admitted, Placed, PolicyViolation, ...) is never
+/// published. A 500, 409, 429 or timeout before the server loses nothing: the status
+/// is not written, and the next pass writes it and announces it.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "operator bug: the Events of a status write whose answer was lost are never published"]
+async fn a_status_write_whose_answer_was_lost_is_still_announced() {
+    assert_events_survive(|i, request| i.fault == Fault::LostResponse && is_status_write(request)).await;
+}
+
+/// A failed Event write: the pass reports it (and is retried with backoff), but the
+/// retry finds the status written and publishes nothing, so that Event is lost.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "operator gap: a failed Event write is never retried"]
+async fn a_failed_event_write_is_published_by_a_later_pass() {
+    assert_events_survive(|i, request| i.fault != Fault::LostResponse && is_event_write(request)).await;
 }

@@ -1,19 +1,35 @@
-//! An in-process API server double (kube-fake-client) holding an estate, with every
-//! write counted and any one write failable on demand.
+//! An in-process API server double (kube-fake-client) holding an estate, behind an
+//! HTTP layer that counts every write request and can fail any one of them.
+//!
+//! The faults are injected between `kube::Client` and the double, as HTTP answers or
+//! transport errors, so they reach the operator as a real API server's would: kube
+//! turns them into its own errors (`kube::Error::Api` carrying the Status, or
+//! `kube::Error::Service` for a transport failure), and nothing above the layer can
+//! tell that a fault was injected.
+//!
+//! A client built from a kubeconfig (`Client::try_default`, as the operator's) also
+//! has kube's retry layer, which retries a 429, 503 or 504 up to 15 times, honouring
+//! `Retry-After`. This client has none: what is injected here is what the operator
+//! sees once those retries are spent, or at once for a 500, 409 or timeout.
 
+use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use govcloud::api::DepartmentService;
+use govcloud::api::{DepartmentService, FINALIZER};
 use govcloud::controller::ApplyError;
 use govcloud::load::load_paths;
 use govcloud::plan::{Assignments, Snapshot, plan};
 use govcloud::status;
+use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, ListParams};
-use kube_fake_client::{ClientBuilder, Error, interceptor};
+use kube::client::Body;
+use kube_fake_client::ClientBuilder;
+use tower::BoxError;
 
 pub fn now() -> Time {
     Time(Timestamp::from_second(1_800_000_000).unwrap())
@@ -22,35 +38,151 @@ pub fn now() -> Time {
 /// How an injected failure answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// 500 Internal Server Error.
+    /// 500 Internal Server Error (reason InternalError); the write is not applied.
     Server,
-    /// 409 Conflict.
+    /// 409 Conflict (reason Conflict); the write is not applied.
     Conflict,
+    /// 429 Too Many Requests (reason TooManyRequests) with `Retry-After: 1`; the write
+    /// is not applied.
+    Throttled,
+    /// The client gives up before the request reaches the server, with the
+    /// `io::ErrorKind::TimedOut` error a client-side timeout produces; not applied.
+    Timeout,
+    /// The server applies the write, but its answer is lost and the client times out
+    /// as for `Timeout`: the caller cannot tell whether the write happened.
+    LostResponse,
 }
 
-/// Counts writes (create, patch, status patch, delete); fails the one numbered `fail_at`.
+impl Fault {
+    pub const ALL: [Fault; 5] = [
+        Fault::Server,
+        Fault::Conflict,
+        Fault::Throttled,
+        Fault::Timeout,
+        Fault::LostResponse,
+    ];
+
+    /// The status code, reason and message of a fault the server answers; None for
+    /// the timeouts, which get no answer.
+    fn answer(self) -> Option<(StatusCode, &'static str, &'static str)> {
+        match self {
+            Fault::Server => Some((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "Internal error occurred: injected failure",
+            )),
+            Fault::Conflict => Some((
+                StatusCode::CONFLICT,
+                "Conflict",
+                "Operation cannot be fulfilled: injected conflict",
+            )),
+            Fault::Throttled => Some((
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests, please try again later.",
+            )),
+            Fault::Timeout | Fault::LostResponse => None,
+        }
+    }
+}
+
+/// Whether a request is a write: every POST, PUT, PATCH and DELETE, whatever its path
+/// (creates, server-side applies, patches of the status subresource, deletes, and the
+/// creates and patches of Events). Gets, lists and watches never are.
+///
+/// What the client sends is counted, including requests the double then refuses, so
+/// "a resync makes no write" means that no write request left the client at all.
+pub fn is_write(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
+}
+
+/// Counts write requests; fails the one numbered `fail_at` (from 0, over the life of
+/// the double).
 #[derive(Debug, Default)]
 pub struct Writes {
     pub count: usize,
     pub fail_at: Option<(usize, Fault)>,
+    /// How many writes were failed.
     pub failed: usize,
+    /// Every write request in order, as `METHOD path` (`requests.len() == count`).
+    pub requests: Vec<String>,
 }
 
 impl Writes {
-    fn on_write(&mut self) -> kube_fake_client::Result<Option<serde_json::Value>> {
+    /// Records a request; returns the fault to inject into it, if any.
+    fn on_request<B>(&mut self, request: &Request<B>) -> Option<Fault> {
+        if !is_write(request.method()) {
+            return None;
+        }
         let n = self.count;
         self.count += 1;
+        self.requests
+            .push(format!("{} {}", request.method(), request.uri().path()));
         match self.fail_at {
             Some((at, fault)) if at == n => {
                 self.failed += 1;
-                Err(match fault {
-                    Fault::Server => Error::Internal("injected failure".into()),
-                    Fault::Conflict => Error::Conflict("injected conflict".into()),
-                })
+                Some(fault)
             }
-            _ => Ok(None),
+            _ => None,
         }
     }
+}
+
+/// The error a client-side timeout hands to kube, which wraps it in
+/// `kube::Error::Service`.
+fn timed_out() -> BoxError {
+    Box::new(io::Error::new(
+        io::ErrorKind::TimedOut,
+        "injected: request timed out",
+    ))
+}
+
+/// A metav1 Status answer, as the API server sends for a refused request.
+fn refusal(code: StatusCode, reason: &str, message: &str) -> Response<Body> {
+    let mut status = serde_json::json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code.as_u16(),
+    });
+    let mut response = Response::builder()
+        .status(code)
+        .header(CONTENT_TYPE, "application/json");
+    if code == StatusCode::TOO_MANY_REQUESTS {
+        status["details"] = serde_json::json!({ "retryAfterSeconds": 1 });
+        response = response.header(RETRY_AFTER, "1");
+    }
+    response
+        .body(Body::from(serde_json::to_vec(&status).unwrap()))
+        .unwrap()
+}
+
+/// A client whose requests go on to `inner`, with writes counted and failed per `writes`.
+fn faulty(inner: Client, writes: Arc<Mutex<Writes>>) -> Client {
+    let service = tower::service_fn(move |request: Request<Body>| {
+        let inner = inner.clone();
+        let fault = writes.lock().unwrap().on_request(&request);
+        async move {
+            let Some(fault) = fault else {
+                return Ok::<_, BoxError>(inner.send(request).await?);
+            };
+            if let Some((code, reason, message)) = fault.answer() {
+                return Ok(refusal(code, reason, message));
+            }
+            if fault == Fault::LostResponse {
+                // Whatever the server answered, the client never hears it.
+                let _ = inner.send(request).await;
+            }
+            Err(timed_out())
+        }
+    });
+    Client::new(service, "default")
 }
 
 /// An estate from manifests, with the statuses of its cluster-scoped objects settled.
@@ -67,8 +199,20 @@ pub fn settled_estate(path: &Path) -> Snapshot {
     s
 }
 
-/// Gives the cluster-scoped objects of `s` the statuses a pass over `s` would write.
+/// Gives the cluster-scoped objects of `s` the statuses a pass over `s` would write,
+/// and the pools and departments not being deleted govcloud's finalizer, which a pass
+/// adds.
 pub fn settle(s: &mut Snapshot) {
+    let held = s.pools.iter_mut().map(|o| &mut o.metadata);
+    for m in held.chain(s.departments.iter_mut().map(|o| &mut o.metadata)) {
+        if m.deletion_timestamp.is_some() {
+            continue;
+        }
+        let finalizers = m.finalizers.get_or_insert_with(Vec::new);
+        if !finalizers.iter().any(|f| f == FINALIZER) {
+            finalizers.push(FINALIZER.into());
+        }
+    }
     let p = plan(s, &Assignments::from_status(s));
     let name = |m: &kube::api::ObjectMeta| m.name.clone().unwrap_or_default();
     for o in &mut s.pools {
@@ -95,35 +239,29 @@ pub fn settle(s: &mut Snapshot) {
 
 /// A double holding the estate's DepartmentServices, counting (and failing) writes.
 pub async fn cluster(estate: &Snapshot) -> (Client, Arc<Mutex<Writes>>) {
-    let writes = Arc::new(Mutex::new(Writes::default()));
-    let hook = |w: &Arc<Mutex<Writes>>| {
-        let w = w.clone();
-        move || w.lock().unwrap().on_write()
-    };
-    let (p, c, d, ps) = (hook(&writes), hook(&writes), hook(&writes), hook(&writes));
-    let funcs = interceptor::Funcs::new()
-        .patch(move |_| p())
-        .create(move |_| c())
-        .delete(move |_| d())
-        .patch_status(move |_| ps());
-    let client = ClientBuilder::new()
+    let double = ClientBuilder::new()
         .with_resource::<DepartmentService>()
         .with_objects(estate.services.clone())
-        .with_interceptor_funcs(funcs)
         .build()
         .await
         .expect("fake client");
-    (client, writes)
+    let writes = Arc::new(Mutex::new(Writes::default()));
+    (faulty(double, writes.clone()), writes)
 }
 
 /// What the operator's caches would hold: the services as the API now has them, and
 /// the cluster-scoped objects (kept outside the double) settled for them.
 pub async fn snapshot(client: &Client, estate: &Snapshot) -> Snapshot {
-    let services = Api::<DepartmentService>::all(client.clone())
+    let mut services = Api::<DepartmentService>::all(client.clone())
         .list(&ListParams::default())
         .await
         .unwrap()
         .items;
+    // The double lists in no fixed order; sorted, every run over the same estate makes
+    // its writes in the same order, so that "the k-th write" names the same write in each.
+    services.sort_by(|a, b| {
+        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+    });
     let mut s = Snapshot {
         services,
         ..estate.clone()
