@@ -76,7 +76,8 @@ async fn the_sample_estate_converges_and_a_resync_writes_nothing() {
         Summary {
             applied: desired.len(),
             unchanged: 0,
-            deleted: 0
+            deleted: 0,
+            deferred: 0,
         }
     );
 
@@ -103,7 +104,8 @@ async fn the_sample_estate_converges_and_a_resync_writes_nothing() {
         Summary {
             applied: 0,
             unchanged: desired.len(),
-            deleted: 0
+            deleted: 0,
+            deferred: 0,
         }
     );
     assert_eq!(

@@ -333,3 +333,59 @@ pub fn packing(plan: &crate::plan::Plan) -> Packing {
         mean_utilisation: mean,
     }
 }
+
+/// Gives the pools, departments, offerings and policies of `s` what a converged
+/// operator would have written to them by `now`: statuses for the plan of `s`, and
+/// govcloud's finalizer on every pool and department not being deleted. Tests and
+/// benchmarks start from this when they keep those cluster-scoped objects outside an
+/// API double (see `tests/support/fake_cluster.rs`).
+pub fn settle_cluster_scoped(s: &mut Snapshot, now: &Time) {
+    use std::collections::HashMap;
+
+    use crate::plan::{Assignments, plan};
+    use crate::status;
+
+    let held = s.pools.iter_mut().map(|o| &mut o.metadata);
+    for m in held.chain(s.departments.iter_mut().map(|o| &mut o.metadata)) {
+        if m.deletion_timestamp.is_some() {
+            continue;
+        }
+        let finalizers = m.finalizers.get_or_insert_with(Vec::new);
+        if !finalizers.iter().any(|f| f == FINALIZER) {
+            finalizers.push(FINALIZER.into());
+        }
+    }
+    let p = plan(s, &Assignments::from_status(s));
+    fn by_name<P>(plans: &[P], name: impl Fn(&P) -> &str) -> HashMap<&str, &P> {
+        plans.iter().map(|x| (name(x), x)).collect()
+    }
+    let name = |m: &kube::api::ObjectMeta| m.name.clone().unwrap_or_default();
+    let pools = by_name(&p.pools, |x| &x.name);
+    for o in &mut s.pools {
+        o.status = Some(status::pool_status(o, pools[name(&o.metadata).as_str()], now));
+    }
+    let departments = by_name(&p.departments, |x| &x.name);
+    for o in &mut s.departments {
+        o.status = Some(status::department_status(
+            o,
+            departments[name(&o.metadata).as_str()],
+            now,
+        ));
+    }
+    let offerings = by_name(&p.offerings, |x| &x.name);
+    for o in &mut s.offerings {
+        o.status = Some(status::offering_status(
+            o,
+            offerings[name(&o.metadata).as_str()],
+            now,
+        ));
+    }
+    let policies = by_name(&p.policies, |x| &x.name);
+    for o in &mut s.policies {
+        o.status = Some(status::policy_status(
+            o,
+            policies[name(&o.metadata).as_str()],
+            now,
+        ));
+    }
+}

@@ -1,9 +1,13 @@
 //! Making the cluster hold exactly the rendered objects: server-side apply under the
 //! field manager `govcloud` (forced, so manual edits of managed fields are reverted),
 //! skipped when the live object already holds every desired field, and a sweep of
-//! managed objects that are no longer rendered.
+//! managed objects that are no longer rendered. Live objects are read from the watch
+//! caches when the operator runs ([`Live::Cached`]), else fetched; an object whose write
+//! failed waits out its backoff while the rest go on.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use futures::StreamExt;
 
@@ -15,8 +19,9 @@ use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 
-use super::drift::covers;
+use super::backoff::ObjectBackoff;
 use super::error::ApplyError;
+use super::live::{CachedObject, Live};
 use crate::api::{FIELD_MANAGER, labels};
 use crate::render::Manifest;
 
@@ -62,6 +67,8 @@ pub enum Outcome {
     Unchanged,
     /// Created, or drift reverted, by a forced server-side apply.
     Applied,
+    /// Still in backoff after a failed write: left for a later pass.
+    Deferred,
 }
 
 /// Counts of one pass over the rendered objects.
@@ -70,6 +77,8 @@ pub struct Summary {
     pub applied: usize,
     pub unchanged: usize,
     pub deleted: usize,
+    /// Writes left for a later pass because their object is in backoff.
+    pub deferred: usize,
 }
 
 /// Applies and sweeps rendered objects through a Kubernetes client.
@@ -78,6 +87,13 @@ pub struct Applier {
     client: Client,
     /// Requests in flight at once while ensuring (controller.concurrency).
     concurrency: usize,
+    live: Live,
+    backoff: Arc<ObjectBackoff>,
+    /// Objects found to hold their rendered content: `Kind namespace/name` → the
+    /// resourceVersion seen and the rendered content's fingerprint. While both still
+    /// match, the comparison is skipped; any change to the object (a new
+    /// resourceVersion) or to what is rendered compares afresh.
+    verified: Arc<Mutex<HashMap<String, (String, u64)>>>,
 }
 
 impl std::fmt::Debug for Applier {
@@ -98,7 +114,113 @@ impl Applier {
         Self {
             client,
             concurrency: 1,
+            live: Live::Fetch,
+            backoff: Arc::default(),
+            verified: Arc::default(),
         }
+    }
+
+    /// Reads live objects from `live` instead of fetching each.
+    pub fn with_live(mut self, live: Live) -> Self {
+        self.live = live;
+        self
+    }
+
+    /// Shares `backoff` for failed writes (default: none, retry on the next pass).
+    pub fn with_backoff(mut self, backoff: Arc<ObjectBackoff>) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Runs `call` for `key` unless it is in backoff, and records how it went.
+    /// `None`: deferred.
+    pub(crate) async fn guarded<T>(
+        &self,
+        key: String,
+        call: impl Future<Output = Result<T, ApplyError>>,
+    ) -> Option<Result<T, ApplyError>> {
+        if !self.backoff.due(&key, Instant::now()) {
+            return None;
+        }
+        let result = call.await;
+        match &result {
+            Ok(_) => self.backoff.succeeded(&key),
+            Err(_) => {
+                self.backoff.failed(&key, Instant::now());
+            }
+        }
+        Some(result)
+    }
+
+    /// The object as the cluster holds it, from the caches or fetched.
+    async fn live(&self, m: &Manifest) -> Result<Option<Arc<CachedObject>>, ApplyError> {
+        Ok(match &self.live {
+            Live::Cached(caches) => caches.get(m.kind(), m.namespace(), m.name()),
+            Live::Fetch => self
+                .api(&Self::resource_of(m), m.namespace())
+                .get_opt(m.name())
+                .await
+                .map_err(|e| ApplyError::new("get", describe(m.kind(), m.namespace(), m.name()), e))?
+                .map(|o| Arc::new(CachedObject::from_dynamic(o))),
+        })
+    }
+
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, u64)>> {
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `live` holds `m`: remembered from an earlier pass when neither changed.
+    fn holds(&self, object: &str, live: &CachedObject, m: &Manifest) -> bool {
+        let (Some(version), fingerprint) = (live.metadata.resource_version.as_ref(), m.fingerprint()) else {
+            return live.covers(&m.to_json());
+        };
+        if self
+            .verified()
+            .get(object)
+            .is_some_and(|(v, f)| v == version && *f == fingerprint)
+        {
+            return true;
+        }
+        let holds = live.covers(&m.to_json());
+        if holds {
+            self.verified()
+                .insert(object.to_string(), (version.clone(), fingerprint));
+        }
+        holds
+    }
+
+    /// Every managed object of `kind`, from the caches or listed.
+    async fn managed(&self, kind: &ManagedKind) -> Result<Vec<Arc<CachedObject>>, ApplyError> {
+        match &self.live {
+            Live::Cached(caches) => Ok(caches.list(&kind.resource.kind)),
+            Live::Fetch => {
+                let all: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
+                let selector = ListParams::default().labels(&managed_selector());
+                match all.list(&selector).await {
+                    Ok(list) => Ok(list
+                        .items
+                        .into_iter()
+                        .map(|o| Arc::new(CachedObject::from_dynamic(o)))
+                        .collect()),
+                    Err(e) => Err(ApplyError::new(
+                        "list",
+                        format!("{} (all namespaces)", kind.resource.kind),
+                        e,
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Every managed Deployment, for readiness.
+    pub async fn deployments(&self) -> Result<Vec<Arc<CachedObject>>, ApplyError> {
+        let kind = managed_kinds()
+            .into_iter()
+            .find(|k| k.resource.kind == "Deployment")
+            .expect("Deployments are managed");
+        self.managed(&kind).await
     }
 
     /// Ensures up to `n` objects at once (at least one).
@@ -115,33 +237,39 @@ impl Applier {
     }
 
     fn resource_of(m: &Manifest) -> ApiResource {
-        managed_kinds()
-            .into_iter()
-            .map(|k| k.resource)
-            .find(|r| r.kind == m.kind())
-            .expect("every Manifest variant is a managed kind")
+        match m {
+            Manifest::Namespace(_) => ApiResource::erase::<Namespace>(&()),
+            Manifest::ResourceQuota(_) => ApiResource::erase::<ResourceQuota>(&()),
+            Manifest::LimitRange(_) => ApiResource::erase::<LimitRange>(&()),
+            Manifest::RoleBinding(_) => ApiResource::erase::<RoleBinding>(&()),
+            Manifest::NetworkPolicy(_) => ApiResource::erase::<NetworkPolicy>(&()),
+            Manifest::Deployment(_) => ApiResource::erase::<Deployment>(&()),
+            Manifest::Service(_) => ApiResource::erase::<Service>(&()),
+            Manifest::PodDisruptionBudget(_) => ApiResource::erase::<PodDisruptionBudget>(&()),
+            Manifest::ConfigMap(_) => ApiResource::erase::<ConfigMap>(&()),
+        }
     }
 
     /// Makes the live object hold `m`, writing only when it does not already.
     pub async fn ensure(&self, m: &Manifest) -> Result<Outcome, ApplyError> {
         let object = describe(m.kind(), m.namespace(), m.name());
+        if let Some(live) = self.live(m).await?
+            && self.holds(&object, &live, m)
+        {
+            return Ok(Outcome::Unchanged);
+        }
         let api = self.api(&Self::resource_of(m), m.namespace());
         let desired = m.to_json();
-        let live = api
-            .get_opt(m.name())
-            .await
-            .map_err(|e| ApplyError::new("get", object.clone(), e))?;
-        if let Some(live) = live {
-            let live = serde_json::to_value(&live).expect("a fetched object serialises");
-            if covers(&live, &desired) {
-                return Ok(Outcome::Unchanged);
-            }
-        }
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch(m.name(), &params, &Patch::Apply(&desired))
-            .await
-            .map_err(|e| ApplyError::new("apply", object, e))?;
-        Ok(Outcome::Applied)
+        let write = async {
+            api.patch(m.name(), &params, &Patch::Apply(&desired))
+                .await
+                .map_err(|e| ApplyError::new("apply", object.clone(), e))
+        };
+        match self.guarded(format!("apply {object}"), write).await {
+            None => Ok(Outcome::Deferred),
+            Some(result) => result.map(|_| Outcome::Applied),
+        }
     }
 
     /// Ensures every manifest, carrying on past failures so that one bad object does
@@ -155,6 +283,7 @@ impl Applier {
             match result {
                 Ok(Outcome::Applied) => summary.applied += 1,
                 Ok(Outcome::Unchanged) => summary.unchanged += 1,
+                Ok(Outcome::Deferred) => summary.deferred += 1,
                 Err(e) => errors.push(e),
             }
         }
@@ -168,23 +297,17 @@ impl Applier {
     /// whose tenant left). Namespaces are never swept: deleting one deletes everything
     /// in it, so that is left to a Department's deletion, not to a plan that merely
     /// stopped rendering it (for instance while its spec is invalid).
-    pub async fn prune(&self, desired: &[Manifest]) -> (usize, Vec<ApplyError>) {
+    pub async fn prune(&self, desired: &[Manifest]) -> (Summary, Vec<ApplyError>) {
         let keep: BTreeSet<(&str, Option<&str>, &str)> = desired
             .iter()
             .map(|m| (m.kind(), m.namespace(), m.name()))
             .collect();
-        let selector = ListParams::default().labels(&managed_selector());
-        let (mut deleted, mut errors) = (0, Vec::new());
+        let (mut summary, mut errors) = (Summary::default(), Vec::new());
         for kind in managed_kinds().into_iter().filter(|k| k.namespaced) {
-            let all: Api<DynamicObject> = Api::all_with(self.client.clone(), &kind.resource);
-            let listed = match all.list(&selector).await {
-                Ok(list) => list.items,
+            let listed = match self.managed(&kind).await {
+                Ok(listed) => listed,
                 Err(e) => {
-                    errors.push(ApplyError::new(
-                        "list",
-                        format!("{} (all namespaces)", kind.resource.kind),
-                        e,
-                    ));
+                    errors.push(e);
                     continue;
                 }
             };
@@ -194,25 +317,34 @@ impl Applier {
                     continue;
                 }
                 let object = describe(&kind.resource.kind, ns.as_deref(), &name);
-                match self
-                    .api(&kind.resource, ns.as_deref())
-                    .delete(&name, &DeleteParams::background())
-                    .await
-                {
-                    Ok(_) => deleted += 1,
-                    Err(kube::Error::Api(s)) if s.code == 404 => {}
-                    Err(e) => errors.push(ApplyError::new("delete", object, e)),
+                let delete = async {
+                    match self
+                        .api(&kind.resource, ns.as_deref())
+                        .delete(&name, &DeleteParams::background())
+                        .await
+                    {
+                        Ok(_) => Ok(true),
+                        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+                        Err(e) => Err(ApplyError::new("delete", object.clone(), e)),
+                    }
+                };
+                match self.guarded(format!("delete {object}"), delete).await {
+                    None => summary.deferred += 1,
+                    Some(Ok(true)) => summary.deleted += 1,
+                    Some(Ok(false)) => {}
+                    Some(Err(e)) => errors.push(e),
                 }
             }
         }
-        (deleted, errors)
+        (summary, errors)
     }
 
     /// One pass: ensure every rendered object, then sweep what is no longer rendered.
     pub async fn converge(&self, manifests: &[Manifest]) -> (Summary, Vec<ApplyError>) {
         let (mut summary, mut errors) = self.ensure_all(manifests).await;
-        let (deleted, prune_errors) = self.prune(manifests).await;
-        summary.deleted = deleted;
+        let (pruned, prune_errors) = self.prune(manifests).await;
+        summary.deleted = pruned.deleted;
+        summary.deferred += pruned.deferred;
         errors.extend(prune_errors);
         (summary, errors)
     }

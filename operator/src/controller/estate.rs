@@ -6,18 +6,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Instant;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::apply::{Applier, Summary, managed_selector};
+use super::apply::{Applier, Summary};
+use super::backoff::ObjectBackoff;
 use super::error::ApplyError;
+use super::live::Live;
 use crate::api::DepartmentService;
 use crate::plan::{Assignments, Plan, ServicePlan, Snapshot, plan};
 use crate::render::{RenderError, render};
@@ -30,8 +33,12 @@ pub struct PassReport {
     /// Status subresource writes (only where a status changed).
     pub status_writes: usize,
     pub events: usize,
+    /// Finalizers added to, or released from, pools and departments.
+    pub finalizer_writes: usize,
     /// Failures, each naming its object; the rest of the pass went on.
     pub errors: Vec<ApplyError>,
+    /// When the earliest object in backoff is due again (the loop wakes then).
+    pub retry_at: Option<Instant>,
 }
 
 /// Applies plans to a cluster.
@@ -40,6 +47,7 @@ pub struct EstateReconciler {
     client: Client,
     applier: Applier,
     recorder: Option<Recorder>,
+    backoff: Arc<ObjectBackoff>,
 }
 
 impl Debug for EstateReconciler {
@@ -67,7 +75,21 @@ impl EstateReconciler {
             applier: Applier::new(client.clone()),
             client,
             recorder,
+            backoff: Arc::default(),
         }
+    }
+
+    /// Reads live objects from the watch caches (see [`Live`]).
+    pub fn with_live(mut self, live: Live) -> Self {
+        self.applier = self.applier.with_live(live);
+        self
+    }
+
+    /// Backs off each failing write on its own (default: retry on the next pass).
+    pub fn with_backoff(mut self, backoff: ObjectBackoff) -> Self {
+        self.backoff = Arc::new(backoff);
+        self.applier = self.applier.with_backoff(self.backoff.clone());
+        self
     }
 
     /// Applies up to `n` objects at once.
@@ -88,20 +110,32 @@ impl EstateReconciler {
         let readiness = self.readiness(&mut report).await;
         self.write_statuses(snapshot, &plan, &readiness, now, &mut report)
             .await;
+        // Last: a released object goes away, and its status (saying why it was held,
+        // and that it no longer is) is written before that.
+        for action in status::finalizer_actions(snapshot, &plan) {
+            let (kind, name) = action.object();
+            let write = super::finalizers::carry_out(&self.client, &action);
+            match self
+                .applier
+                .guarded(format!("finalize {} {name}", kind.as_str()), write)
+                .await
+            {
+                None => report.summary.deferred += 1,
+                Some(Ok(())) => report.finalizer_writes += 1,
+                Some(Err(e)) => report.errors.push(e),
+            }
+        }
+        report.retry_at = self.backoff.next_retry();
         Ok((plan, report))
     }
 
     /// Ready and desired replicas of every managed Deployment that has reported a status.
     async fn readiness(&self, report: &mut PassReport) -> BTreeMap<(String, String), Readiness> {
-        let api: Api<Deployment> = Api::all(self.client.clone());
-        match api.list(&ListParams::default().labels(&managed_selector())).await {
-            Ok(list) => list
-                .items
-                .into_iter()
+        match self.applier.deployments().await {
+            Ok(deployments) => deployments
+                .iter()
                 .filter_map(|d| {
-                    let status = d.status.as_ref()?;
-                    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-                    let ready = status.ready_replicas.unwrap_or(0);
+                    let (desired, ready) = d.replicas?;
                     Some((
                         (d.namespace().unwrap_or_default(), d.name_any()),
                         Readiness { ready, desired },
@@ -109,9 +143,7 @@ impl EstateReconciler {
                 })
                 .collect(),
             Err(e) => {
-                report
-                    .errors
-                    .push(ApplyError::new("list", "Deployment (all namespaces)".into(), e));
+                report.errors.push(e);
                 BTreeMap::new()
             }
         }
@@ -167,7 +199,7 @@ impl EstateReconciler {
             |_| Api::all(self.client.clone()),
             |o| o.status.as_ref(),
             |o, p| status::pool_status(o, p, now),
-            status::validity_events,
+            status::pool_or_department_events,
             report,
         )
         .await;
@@ -177,7 +209,7 @@ impl EstateReconciler {
             |_| Api::all(self.client.clone()),
             |o| o.status.as_ref(),
             |o, p| status::department_status(o, p, now),
-            status::validity_events,
+            status::pool_or_department_events,
             report,
         )
         .await;
@@ -228,9 +260,16 @@ impl EstateReconciler {
         }
     }
 
-    /// Writes `desired` through the status subresource when it differs from `current`,
-    /// then publishes the events (after the write, so an event never announces a
-    /// decision the status does not show).
+    /// Publishes the events, then writes `desired` through the status subresource —
+    /// only when it differs from `current`, and only once every event is out.
+    ///
+    /// Events are worked out from the difference between the stored and the desired
+    /// status, so whatever makes the status stored makes its events final. Publishing
+    /// them first makes them at least once: a failed event leaves the status unwritten,
+    /// and the next pass works the same events out again and retries them. (The other
+    /// order lost them for good when a status write succeeded but its answer was lost,
+    /// or when an event write failed.) A retried pass may publish an event twice;
+    /// the event recorder folds repeats into one Event's series.
     async fn write<K, S>(
         &self,
         api: &Api<K>,
@@ -253,34 +292,45 @@ impl EstateReconciler {
         let current = current.map(|c| serde_json::to_value(c).expect("a status serialises"));
         let desired = serde_json::to_value(desired).expect("a status serialises");
         let patch = status_patch(current.as_ref(), &desired);
-        if let Err(e) = api
-            .patch_status(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            report.errors.push(ApplyError::new("patch status of", object, e));
-            return;
-        }
-        report.status_writes += 1;
-        let Some(recorder) = &self.recorder else { return };
-        let reference = obj.object_ref(&());
-        for e in events {
-            let event = Event {
-                type_: match e.type_ {
-                    EventType::Normal => KubeEventType::Normal,
-                    EventType::Warning => KubeEventType::Warning,
-                },
-                reason: e.reason.to_string(),
-                note: Some(e.note),
-                action: e.action.to_string(),
-                secondary: None,
-            };
-            match recorder.publish(&event, &reference).await {
-                Ok(()) => report.events += 1,
-                Err(err) => report
-                    .errors
-                    .push(ApplyError::new("publish event for", object.clone(), err)),
+        let published = std::cell::Cell::new(0);
+        let announce_then_write = async {
+            if let Some(recorder) = &self.recorder {
+                let reference = obj.object_ref(&());
+                for e in events {
+                    recorder
+                        .publish(&kube_event(e), &reference)
+                        .await
+                        .map_err(|err| ApplyError::new("publish event for", object.clone(), err))?;
+                    published.set(published.get() + 1);
+                }
             }
+            api.patch_status(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(|e| ApplyError::new("patch status of", object.clone(), e))
+        };
+        let outcome = self
+            .applier
+            .guarded(format!("status {object}"), announce_then_write)
+            .await;
+        report.events += published.get();
+        match outcome {
+            None => report.summary.deferred += 1,
+            Some(Err(e)) => report.errors.push(e),
+            Some(Ok(_)) => report.status_writes += 1,
         }
+    }
+}
+
+fn kube_event(e: EventRecord) -> Event {
+    Event {
+        type_: match e.type_ {
+            EventType::Normal => KubeEventType::Normal,
+            EventType::Warning => KubeEventType::Warning,
+        },
+        reason: e.reason.to_string(),
+        note: Some(e.note),
+        action: e.action.to_string(),
+        secondary: None,
     }
 }
 

@@ -4,11 +4,17 @@
 //! live object needs a write is a comparison, not a judgement.
 
 mod apply;
+mod backoff;
 mod drift;
 mod error;
 mod estate;
+mod finalizers;
+mod live;
 
 pub use apply::{Applier, ManagedKind, Outcome, Summary, managed_kinds, managed_selector};
+pub use backoff::ObjectBackoff;
 pub use drift::covers;
 pub use error::{ApplyError, Category};
 pub use estate::{EstateReconciler, PassReport};
+pub use finalizers::carry_out as carry_out_finalizer;
+pub use live::{CachedObject, Live, ManagedCaches};

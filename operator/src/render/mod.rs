@@ -129,6 +129,27 @@ impl Manifest {
         with_object!(self, o => serde_json::to_value(o)).expect("Kubernetes objects always serialise to JSON")
     }
 
+    /// A digest of the object's content, to tell cheaply whether it is what was
+    /// rendered before. Within one process only (the hasher is not stable across
+    /// builds), which is all the applier's memo needs.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::Hasher;
+        struct Digest(std::collections::hash_map::DefaultHasher);
+        impl std::io::Write for Digest {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.write(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut digest = Digest(std::collections::hash_map::DefaultHasher::new());
+        with_object!(self, o => serde_json::to_writer(&mut digest, o))
+            .expect("Kubernetes objects always serialise to JSON");
+        digest.0.finish()
+    }
+
     /// Apply order within a namespace: the guard rails (quota, limits, RBAC, network
     /// isolation) exist before the pods they govern are created.
     fn apply_rank(&self) -> u8 {

@@ -1,10 +1,11 @@
-//! When to retry after a pass with failed writes: soon at first, then less and less
-//! often, back to the normal resync as soon as a pass succeeds.
+//! When to retry a pass whose plan could not be rendered (no single object to back
+//! off): soon at first, then less and less often, back to the normal resync as soon as
+//! a pass renders. Failing writes back off per object (`controller::ObjectBackoff`).
 
 use std::time::Duration;
 
-/// The delay before the next pass: `None` (the resync interval) after a clean pass;
-/// after a failed one, `initial`, then double the previous delay, capped at `max`.
+/// The delay before the next pass: `None` (the resync interval) after a pass that
+/// rendered; after one that did not, `initial`, then double the previous delay, capped at `max`.
 pub fn next(previous: Option<Duration>, failed: bool, initial: Duration, max: Duration) -> Option<Duration> {
     if !failed {
         return None;

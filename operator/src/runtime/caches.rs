@@ -1,5 +1,6 @@
-//! Watch caches of everything the planner reads, and a wake-up signal whenever any of
-//! them changes.
+//! Watch caches of everything the planner reads and of every object govcloud manages,
+//! and a wake-up signal whenever any of them changes (a managed object edited by hand is
+//! drift to revert; a Deployment's readiness changes a service's status).
 
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -15,6 +16,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
+use crate::controller::{CachedObject, ManagedCaches, managed_kinds, managed_selector};
 use crate::plan::{Settings, Snapshot};
 
 /// Read handles of the caches.
@@ -26,6 +28,7 @@ pub struct Caches {
     offerings: Store<ServiceOffering>,
     policies: Store<PlatformPolicy>,
     nodes: Store<Node>,
+    managed: ManagedCaches,
 }
 
 impl Debug for Caches {
@@ -48,19 +51,42 @@ where
         .modify(|o| o.meta_mut().managed_fields = None)
         .reflect(writer)
         .touched_objects();
+    drive(K::kind(&()).to_string(), stream, changed);
+    reader
+}
+
+/// Drains a reflector stream, notifying `changed` on every change.
+fn drive<S, T>(kind: String, stream: S, changed: Arc<Notify>)
+where
+    S: futures::Stream<Item = Result<T, watcher::Error>> + Send + 'static,
+{
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         loop {
             match stream.try_next().await {
                 Ok(Some(_)) => changed.notify_one(),
                 Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(kind = %K::kind(&()), error = %e, "watch failed; retrying with backoff")
-                }
+                Err(e) => tracing::warn!(%kind, error = %e, "watch failed; retrying with backoff"),
             }
         }
     });
-    reader
+}
+
+/// Label-selected watch caches of every kind the renderer writes.
+fn watch_managed(client: &Client, changed: &Arc<Notify>) -> ManagedCaches {
+    let config = watcher::Config::default().labels(&managed_selector());
+    ManagedCaches::new(managed_kinds().into_iter().map(|kind| {
+        let writer = reflector::store::Writer::new(kind.resource.clone());
+        let reader = writer.as_reader();
+        // Decoded straight into the compact form (managedFields and status dropped).
+        let api: Api<CachedObject> = Api::all_with(client.clone(), &kind.resource);
+        let stream = watcher(api, config.clone())
+            .default_backoff()
+            .reflect(writer)
+            .touched_objects();
+        drive(kind.resource.kind.clone(), stream, changed.clone());
+        (kind.resource, reader)
+    }))
 }
 
 impl Caches {
@@ -72,8 +98,14 @@ impl Caches {
             services: watch(client, changed.clone()),
             offerings: watch(client, changed.clone()),
             policies: watch(client, changed.clone()),
-            nodes: watch(client, changed),
+            nodes: watch(client, changed.clone()),
+            managed: watch_managed(client, &changed),
         }
+    }
+
+    /// The caches of managed objects, for the applier.
+    pub fn managed(&self) -> ManagedCaches {
+        self.managed.clone()
     }
 
     /// Resolves once every cache has completed its first list.
@@ -83,7 +115,8 @@ impl Caches {
         self.services.wait_until_ready().await?;
         self.offerings.wait_until_ready().await?;
         self.policies.wait_until_ready().await?;
-        self.nodes.wait_until_ready().await
+        self.nodes.wait_until_ready().await?;
+        self.managed.ready().await
     }
 
     /// The estate as the caches hold it now.

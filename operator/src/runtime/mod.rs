@@ -30,7 +30,7 @@ pub use http::{Readiness, router};
 pub use leader::Loss;
 
 use crate::config::OperatorConfig;
-use crate::controller::EstateReconciler;
+use crate::controller::{EstateReconciler, Live, ObjectBackoff};
 
 /// Why the operator could not run.
 #[derive(Debug, thiserror::Error)]
@@ -126,39 +126,56 @@ async fn plan_loop(
         controller: "govcloud".into(),
         instance: std::env::var("POD_NAME").ok(),
     };
+    let backoff_config = &config.controller.backoff;
     let reconciler = EstateReconciler::new(client.clone(), Some(Recorder::new(client, reporter)))
-        .with_concurrency(config.controller.concurrency as usize);
+        .with_concurrency(config.controller.concurrency as usize)
+        .with_live(Live::Cached(caches.managed()))
+        .with_backoff(ObjectBackoff::new(backoff_config.initial, backoff_config.max));
     let settings = config.settings();
     let (debounce, resync) = (config.controller.debounce, config.controller.resync);
-    let backoff_config = config.controller.backoff.clone();
-    let mut retry: Option<Duration> = None;
+    // Backoff of the whole pass, for a plan that cannot be rendered (no object to blame
+    // a write on); failing writes back off per object inside the reconciler.
+    let mut render_retry: Option<Duration> = None;
     loop {
         let snapshot = caches.snapshot(settings.clone());
         let now = Time(Timestamp::now());
-        let failed = match reconciler.pass(&snapshot, &now).await {
+        let (rendered, object_retry) = match reconciler.pass(&snapshot, &now).await {
             Ok((_, report)) => {
                 for e in &report.errors {
-                    tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried next pass");
+                    tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried after its backoff");
                 }
                 tracing::info!(
                     applied = report.summary.applied,
                     unchanged = report.summary.unchanged,
                     deleted = report.summary.deleted,
+                    deferred = report.summary.deferred,
                     status_writes = report.status_writes,
                     events = report.events,
+                    finalizer_writes = report.finalizer_writes,
                     errors = report.errors.len(),
                     "estate pass"
                 );
                 ready.set(true);
-                !report.errors.is_empty()
+                (true, report.retry_at)
             }
             Err(e) => {
                 tracing::error!(error = %e, "the plan could not be rendered");
-                true
+                (false, None)
             }
         };
-        retry = backoff::next(retry, failed, backoff_config.initial, backoff_config.max);
-        let wait = retry.unwrap_or(resync).max(Duration::from_millis(100));
+        render_retry = backoff::next(
+            render_retry,
+            !rendered,
+            backoff_config.initial,
+            backoff_config.max,
+        );
+        let until_object = object_retry.map(|at| at.saturating_duration_since(std::time::Instant::now()));
+        let wait = [Some(resync), render_retry, until_object]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(resync)
+            .max(Duration::from_millis(100));
         // Wait for a change (then let a burst settle), a retry, or the resync interval.
         tokio::select! {
             () = changed.notified() => {

@@ -49,6 +49,17 @@ pub enum FinalizerAction {
     },
 }
 
+impl FinalizerAction {
+    /// The pool or department the action is for.
+    pub fn object(&self) -> (Held, &str) {
+        match self {
+            FinalizerAction::Add { kind, name, .. } | FinalizerAction::Release { kind, name, .. } => {
+                (*kind, name)
+            }
+        }
+    }
+}
+
 /// What to do with the finalizers of every pool and department of `snapshot` under
 /// `plan`. An object being deleted without govcloud's finalizer is not govcloud's to hold.
 pub fn finalizer_actions(snapshot: &Snapshot, plan: &Plan) -> Vec<FinalizerAction> {

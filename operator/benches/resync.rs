@@ -1,0 +1,192 @@
+//! A resync with nothing changed, on the benchmark estate (10,000 services) held by an
+//! in-process API server (kube-fake-client): the CPU time of one operator pass with
+//! live state read from watch caches, and the heap the caches of the managed objects
+//! take. The pass must make no API write at all; the bench fails if it does.
+//!
+//! `cargo bench --bench resync` measures; under `cargo test` (no `--bench`) a small
+//! estate runs once, so the code path is exercised without the cost.
+
+use std::alloc::System;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cap::Cap;
+use criterion::{Criterion, criterion_group};
+use govcloud::api::DepartmentService;
+use govcloud::controller::{EstateReconciler, Live, ManagedCaches, managed_kinds, managed_selector};
+use govcloud::plan::{Assignments, Snapshot, plan};
+use govcloud::render::render;
+use govcloud::status;
+use govcloud::synthetic::{EstateShape, estate, settle_cluster_scoped};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::Client;
+use kube::api::{Api, DynamicObject, ListParams};
+use kube_fake_client::{ClientBuilder, interceptor};
+
+/// Counts every heap byte, so that the caches' share can be read off exactly.
+#[global_allocator]
+static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
+
+fn now() -> Time {
+    Time(Timestamp::from_second(1_800_000_000).expect("in range"))
+}
+
+/// The estate as a converged operator leaves it: statuses written, finalizers held.
+fn converged(shape: EstateShape) -> Snapshot {
+    let mut s = estate(20_261_127, shape);
+    settle_cluster_scoped(&mut s, &now());
+    let p = plan(&s, &Assignments::from_status(&s));
+    let plans: std::collections::HashMap<(&str, &str), _> = p
+        .services
+        .iter()
+        .map(|x| ((x.namespace.as_str(), x.name.as_str()), x))
+        .collect();
+    let statuses: Vec<_> = s
+        .services
+        .iter()
+        .map(|svc| {
+            let key = (
+                svc.metadata.namespace.as_deref().unwrap_or_default(),
+                svc.metadata.name.as_deref().unwrap_or_default(),
+            );
+            status::service_status(svc, plans[&key], None, &now())
+        })
+        .collect();
+    for (svc, st) in s.services.iter_mut().zip(statuses) {
+        svc.status = Some(st);
+    }
+    s
+}
+
+/// The rendered objects: those kube-fake-client 0.3 can serve, and the Namespaces,
+/// which it can neither list nor get (it takes `/api/v1/namespaces/{name}` for the
+/// start of a namespaced path).
+fn rendered(s: &Snapshot) -> (Vec<serde_json::Value>, Vec<DynamicObject>) {
+    let manifests = render(s, &plan(s, &Assignments::from_status(s))).expect("renders");
+    let (namespaces, served): (Vec<_>, Vec<_>) = manifests.iter().partition(|m| m.kind() == "Namespace");
+    (
+        served.iter().map(|m| m.to_json()).collect(),
+        namespaces
+            .iter()
+            .map(|m| serde_json::from_value(m.to_json()).expect("a Namespace is an object"))
+            .collect(),
+    )
+}
+
+/// The in-process API holding the services and the rendered objects it can serve;
+/// every write call is counted.
+async fn api_server(s: &Snapshot, objects: Vec<serde_json::Value>, writes: Arc<AtomicUsize>) -> Client {
+    let count = move || {
+        let w = writes.clone();
+        move || {
+            w.fetch_add(1, Ordering::SeqCst);
+            Ok(None)
+        }
+    };
+    let (a, b, c, d) = (count(), count(), count(), count());
+    let funcs = interceptor::Funcs::new()
+        .patch(move |_| a())
+        .create(move |_| b())
+        .delete(move |_| c())
+        .patch_status(move |_| d());
+    ClientBuilder::new()
+        .with_resource::<DepartmentService>()
+        .with_objects(s.services.clone())
+        .with_runtime_objects(objects)
+        .with_interceptor_funcs(funcs)
+        .build()
+        .await
+        .expect("fake client")
+}
+
+/// Fills one watch cache per managed kind from the API, as each reflector's first
+/// list does (Namespaces as the API server would list them); returns the caches and
+/// how many objects they hold.
+async fn caches(client: &Client, namespaces: Vec<DynamicObject>) -> (ManagedCaches, usize) {
+    let mut lists = Vec::new();
+    let mut namespaces = Some(namespaces);
+    for kind in managed_kinds() {
+        let listed = if kind.resource.kind == "Namespace" {
+            namespaces.take().unwrap_or_default()
+        } else {
+            let api: Api<DynamicObject> = Api::all_with(client.clone(), &kind.resource);
+            api.list(&ListParams::default().labels(&managed_selector()))
+                .await
+                .expect("lists")
+                .items
+        };
+        lists.push((kind.resource, listed));
+    }
+    let held = lists.iter().map(|(_, l)| l.len()).sum();
+    (ManagedCaches::from_lists(lists), held)
+}
+
+fn benches(c: &mut Criterion) {
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let shape = if measuring {
+        EstateShape::BENCHMARK
+    } else {
+        EstateShape {
+            services: 300,
+            departments: 20,
+            pools: 5,
+            offerings: 10,
+            ..EstateShape::BENCHMARK
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let snapshot = converged(shape);
+    let writes = Arc::new(AtomicUsize::new(0));
+    let (served, namespaces) = rendered(&snapshot);
+    let client = rt.block_on(api_server(&snapshot, served, writes.clone()));
+
+    // The caches' heap is what dropping them frees (listing leaves other allocations
+    // behind, in the double and the runtime, that a before/after difference would count).
+    let (first, _) = rt.block_on(caches(&client, namespaces.clone()));
+    let with = ALLOCATOR.allocated();
+    drop(first);
+    let cache_bytes = with.saturating_sub(ALLOCATOR.allocated());
+    let (caches, held) = rt.block_on(caches(&client, namespaces));
+    println!(
+        "resync: watch caches of managed objects hold {held} objects for {} services in {:.1} MiB of heap",
+        snapshot.services.len(),
+        cache_bytes as f64 / (1 << 20) as f64
+    );
+
+    let reconciler = EstateReconciler::new(client, None).with_live(Live::Cached(caches));
+    let pass = || {
+        let (_, report) = rt.block_on(reconciler.pass(&snapshot, &now())).expect("renders");
+        assert!(report.errors.is_empty(), "{:?}", report.errors.first());
+        assert_eq!(
+            (
+                report.summary.applied,
+                report.summary.deleted,
+                report.status_writes,
+                report.finalizer_writes
+            ),
+            (0, 0, 0, 0),
+            "nothing changed, so nothing is written"
+        );
+        report
+    };
+    let report = pass();
+    assert_eq!(
+        report.summary.unchanged, held,
+        "every rendered object is in the caches, unchanged"
+    );
+    assert_eq!(writes.load(Ordering::SeqCst), 0, "zero write calls");
+
+    let mut group = c.benchmark_group("resync");
+    group.sample_size(10);
+    group.bench_function(format!("no_change_{}", snapshot.services.len()), |b| b.iter(pass));
+    group.finish();
+    assert_eq!(writes.load(Ordering::SeqCst), 0, "zero write calls");
+}
+
+criterion_group!(resync_benches, benches);
+
+fn main() {
+    resync_benches();
+    Criterion::default().configure_from_args().final_summary();
+}

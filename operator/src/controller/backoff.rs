@@ -1,0 +1,113 @@
+//! Per-object backoff: an object whose write failed is retried after a delay that
+//! doubles with each consecutive failure (up to a cap) and is forgotten on success, so
+//! that one object the API server keeps refusing neither holds back the others nor is
+//! hammered on every pass.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    failures: u32,
+    retry_at: Instant,
+}
+
+/// Failing writes by key (`verb object`, e.g. `apply Deployment dept-a/web`).
+#[derive(Debug)]
+pub struct ObjectBackoff {
+    initial: Duration,
+    max: Duration,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl ObjectBackoff {
+    /// `initial` after the first failure, doubling up to `max`. A zero `initial`
+    /// retries at once (no backoff).
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max: max.max(initial),
+            entries: Mutex::default(),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic elsewhere while holding the lock leaves plain data behind: still usable.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `key` may be tried at `now`.
+    pub fn due(&self, key: &str, now: Instant) -> bool {
+        self.entries().get(key).is_none_or(|e| now >= e.retry_at)
+    }
+
+    /// Records a failure at `now`; returns how long until `key` is due again.
+    pub fn failed(&self, key: &str, now: Instant) -> Duration {
+        let mut entries = self.entries();
+        let failures = entries.get(key).map_or(1, |e| e.failures.saturating_add(1));
+        let delay = self
+            .initial
+            .saturating_mul(2u32.saturating_pow(failures - 1))
+            .min(self.max);
+        entries.insert(
+            key.to_string(),
+            Entry {
+                failures,
+                retry_at: now + delay,
+            },
+        );
+        delay
+    }
+
+    /// Forgets `key`: its next failure starts from `initial` again.
+    pub fn succeeded(&self, key: &str) {
+        self.entries().remove(key);
+    }
+
+    /// When the earliest object in backoff is due, if any is.
+    pub fn next_retry(&self) -> Option<Instant> {
+        self.entries().values().map(|e| e.retry_at).min()
+    }
+}
+
+impl Default for ObjectBackoff {
+    /// No backoff: a failed object is retried on the very next pass.
+    fn default() -> Self {
+        Self::new(Duration::ZERO, Duration::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn grows_per_object_while_failing_and_resets_on_success() {
+        let b = ObjectBackoff::new(S, 5 * S);
+        let t0 = Instant::now();
+        let delays: Vec<Duration> = (0..5).map(|_| b.failed("apply A", t0)).collect();
+        assert_eq!(delays, [S, 2 * S, 4 * S, 5 * S, 5 * S]);
+        assert!(!b.due("apply A", t0 + 4 * S));
+        assert!(b.due("apply A", t0 + 5 * S));
+        assert!(b.due("apply B", t0), "other objects are not held back");
+        assert_eq!(b.next_retry(), Some(t0 + 5 * S));
+
+        b.succeeded("apply A");
+        assert!(b.due("apply A", t0));
+        assert_eq!(b.next_retry(), None);
+        assert_eq!(b.failed("apply A", t0), S, "the next failure starts small again");
+    }
+
+    #[test]
+    fn without_backoff_a_failed_object_is_due_at_once() {
+        let b = ObjectBackoff::default();
+        let t0 = Instant::now();
+        assert_eq!(b.failed("apply A", t0), Duration::ZERO);
+        assert!(b.due("apply A", t0));
+    }
+}
