@@ -16,9 +16,7 @@ mod double;
 mod support;
 
 use double::{Api, START_STOP, start_double, wait_until};
-use support::process::Process;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long the operator may take to converge the estate (or remove a service).
@@ -27,7 +25,6 @@ const CONVERGE: Duration = Duration::from_secs(60);
 #[test]
 fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigterm() {
     let started = Instant::now();
-    let root = support::repo_root();
     let dir = tempfile::tempdir().unwrap();
     let (mut double, port) = start_double(dir.path());
     let api = Api { port };
@@ -35,24 +32,7 @@ fn the_operator_converges_the_sample_estate_follows_a_deletion_and_stops_on_sigt
     double::install_sample_estate(&api);
 
     // The operator, pointed at the double by a kubeconfig.
-    let kubeconfig = double::kubeconfig(dir.path(), port);
-    let log = dir.path().join("govcloud.log");
-    let out = std::fs::File::create(&log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_govcloud"))
-        .args(["run", "--http-address", "127.0.0.1:0"])
-        .env("KUBECONFIG", &kubeconfig)
-        .env("RUST_LOG", "info")
-        .current_dir(&root)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("starting govcloud run");
-    let mut operator = Process {
-        name: "govcloud run",
-        child,
-        log,
-    };
+    let mut operator = double::start_operator(dir.path(), port, &["--http-address", "127.0.0.1:0"]);
 
     // Statuses as the golden plan decided them, and the objects of every placed workload.
     let golden_services = double::golden_services();

@@ -403,3 +403,27 @@ pub fn wait_until(
         std::thread::sleep(POLL);
     }
 }
+
+/// Starts `govcloud run` against the double on `port` with `args` after `run`, logging
+/// to `<dir>/govcloud.log`.
+pub fn start_operator(dir: &Path, port: u16, args: &[&str]) -> Process {
+    let kubeconfig = kubeconfig(dir, port);
+    let log = dir.join("govcloud.log");
+    let out = std::fs::File::create(&log).expect("creating the operator's log");
+    let child = Command::new(env!("CARGO_BIN_EXE_govcloud"))
+        .arg("run")
+        .args(args)
+        .env("KUBECONFIG", &kubeconfig)
+        .env("RUST_LOG", "info")
+        .current_dir(repo_root())
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("log handle"))
+        .stderr(out)
+        .spawn()
+        .expect("starting govcloud run");
+    Process {
+        name: "govcloud run",
+        child,
+        log,
+    }
+}

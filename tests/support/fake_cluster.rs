@@ -16,11 +16,10 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use govcloud::api::{DepartmentService, FINALIZER};
+use govcloud::api::DepartmentService;
 use govcloud::controller::ApplyError;
 use govcloud::load::load_paths;
-use govcloud::plan::{Assignments, Snapshot, plan};
-use govcloud::status;
+use govcloud::plan::Snapshot;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -199,42 +198,10 @@ pub fn settled_estate(path: &Path) -> Snapshot {
     s
 }
 
-/// Gives the cluster-scoped objects of `s` the statuses a pass over `s` would write,
-/// and the pools and departments not being deleted govcloud's finalizer, which a pass
-/// adds.
+/// Gives the cluster-scoped objects of `s` what a converged operator would have written
+/// to them: their statuses, and govcloud's finalizer on pools and departments.
 pub fn settle(s: &mut Snapshot) {
-    let held = s.pools.iter_mut().map(|o| &mut o.metadata);
-    for m in held.chain(s.departments.iter_mut().map(|o| &mut o.metadata)) {
-        if m.deletion_timestamp.is_some() {
-            continue;
-        }
-        let finalizers = m.finalizers.get_or_insert_with(Vec::new);
-        if !finalizers.iter().any(|f| f == FINALIZER) {
-            finalizers.push(FINALIZER.into());
-        }
-    }
-    let p = plan(s, &Assignments::from_status(s));
-    let name = |m: &kube::api::ObjectMeta| m.name.clone().unwrap_or_default();
-    for o in &mut s.pools {
-        let planned = p.pools.iter().find(|x| x.name == name(&o.metadata)).unwrap();
-        o.status = Some(status::pool_status(o, planned, &now()));
-    }
-    for o in &mut s.departments {
-        let planned = p
-            .departments
-            .iter()
-            .find(|x| x.name == name(&o.metadata))
-            .unwrap();
-        o.status = Some(status::department_status(o, planned, &now()));
-    }
-    for o in &mut s.offerings {
-        let planned = p.offerings.iter().find(|x| x.name == name(&o.metadata)).unwrap();
-        o.status = Some(status::offering_status(o, planned, &now()));
-    }
-    for o in &mut s.policies {
-        let planned = p.policies.iter().find(|x| x.name == name(&o.metadata)).unwrap();
-        o.status = Some(status::policy_status(o, planned, &now()));
-    }
+    govcloud::synthetic::settle_cluster_scoped(s, &now());
 }
 
 /// A double holding the estate's DepartmentServices, counting (and failing) writes.
