@@ -1,6 +1,7 @@
 //! End to end on a real cluster (kind, or any disposable cluster): the CRDs install,
-//! `govcloud run` converges the sample estate to the golden plan, follows a deletion and
-//! stops on SIGTERM.
+//! `govcloud run` converges the sample estate to the golden plan, follows a deletion,
+//! releases its finalizer on every department and pool as the estate is taken down
+//! (deleting the department namespaces), and stops on SIGTERM.
 //!
 //! It needs a cluster, so it is `#[ignore]`d and reported as ignored (never as passed)
 //! unless run on purpose:
@@ -17,7 +18,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use govcloud::api::DepartmentService;
+use govcloud::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 use govcloud::load::load_paths;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -195,23 +196,76 @@ async fn the_operator_converges_the_samples_on_a_real_cluster() {
     })
     .await;
 
-    operator.terminate();
-    let status = operator
-        .wait_for_exit(Duration::from_secs(30))
-        .unwrap_or_else(|| panic!("no exit after SIGTERM\n{}", operator.log()));
-    assert!(status.success(), "exit {status}\n{}", operator.log());
-
-    // Leave the cluster as found.
+    // Leave the cluster as found, through the operator: the services first, then the
+    // departments and pools, whose finalizer it releases once nothing depends on them
+    // (deleting each department's namespace first).
     for s in &services {
         let _ = Api::<DepartmentService>::namespaced(client.clone(), &s.namespace().unwrap())
             .delete(&s.name_any(), &DeleteParams::default())
             .await;
     }
+    let departments: Api<Department> = Api::all(client.clone());
+    let pools: Api<ResourcePool> = Api::all(client.clone());
     for d in &estate.departments {
-        let _ = namespaces
-            .delete(&format!("dept-{}", d.name_any()), &DeleteParams::default())
+        departments
+            .delete(&d.name_any(), &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    for p in &estate.pools {
+        pools
+            .delete(&p.name_any(), &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    eventually("the operator releasing every department and pool", || async {
+        for d in &estate.departments {
+            if let Some(held) = departments
+                .get_opt(&d.name_any())
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("Department {} is held: {:?}", d.name_any(), held.status));
+            }
+            let ns = format!("dept-{}", d.name_any());
+            if namespaces
+                .get_opt(&ns)
+                .await
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
+                return Err(format!("namespace {ns} is still there"));
+            }
+        }
+        for p in &estate.pools {
+            if pools
+                .get_opt(&p.name_any())
+                .await
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
+                return Err(format!("ResourcePool {} is held", p.name_any()));
+            }
+        }
+        Ok(())
+    })
+    .await;
+    for o in &estate.offerings {
+        let _ = Api::<ServiceOffering>::all(client.clone())
+            .delete(&o.name_any(), &DeleteParams::default())
             .await;
     }
+    for o in &estate.policies {
+        let _ = Api::<PlatformPolicy>::all(client.clone())
+            .delete(&o.name_any(), &DeleteParams::default())
+            .await;
+    }
+
+    operator.terminate();
+    let status = operator
+        .wait_for_exit(Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("no exit after SIGTERM\n{}", operator.log()));
+    assert!(status.success(), "exit {status}\n{}", operator.log());
     let _ = namespaces
         .delete("govcloud-shared", &DeleteParams::default())
         .await;

@@ -21,8 +21,11 @@ pub fn run(args: &RunArgs, err: &mut dyn Write) -> u8 {
             return EXIT_INPUT;
         }
     };
-    // RUST_LOG refines the default, e.g. RUST_LOG=govcloud=debug,kube=info.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // RUST_LOG refines the default, e.g. RUST_LOG=govcloud=debug,kube=info. The Lease
+    // library logs every standby round ("held by ...") at info; govcloud logs changes of
+    // holder itself.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,kube_leader_election=warn"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use futures::TryStreamExt;
 use k8s_openapi::api::core::v1::Node;
+use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -43,16 +44,70 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Eq + Hash + Clone,
 {
+    watch_trimmed(client, changed, |_| {}, None)
+}
+
+/// [`watch`], with `trim` dropping what the planner never reads before caching, and
+/// `relevant` (when given) digesting what it does read: a change that leaves the digest
+/// as it was (a Node's heartbeat, say) wakes no pass.
+fn watch_trimmed<K>(
+    client: &Client,
+    changed: Arc<Notify>,
+    trim: fn(&mut K),
+    relevant: Option<fn(&K) -> u64>,
+) -> Store<K>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
     let (reader, writer) = reflector::store();
     let api: Api<K> = Api::all(client.clone());
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
         // managedFields are large and never read: keep them out of memory.
-        .modify(|o| o.meta_mut().managed_fields = None)
+        .modify(move |o| {
+            o.meta_mut().managed_fields = None;
+            trim(o);
+        })
         .reflect(writer)
         .touched_objects();
-    drive(K::kind(&()).to_string(), stream, changed);
+    match relevant {
+        None => drive(K::kind(&()).to_string(), stream, changed),
+        Some(digest) => {
+            let store = reader.clone();
+            let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+            let stream = stream.try_filter(move |o| {
+                let key = format!("{}/{}", o.meta().namespace.as_deref().unwrap_or(""), o.name_any());
+                let now = store
+                    .get(&kube::runtime::reflector::ObjectRef::from_obj(o))
+                    .map(|cached| digest(&cached));
+                let news = match now {
+                    Some(d) => seen.insert(key, d) != Some(d),
+                    None => seen.remove(&key).is_some(),
+                };
+                futures::future::ready(news)
+            });
+            drive(K::kind(&()).to_string(), stream, changed);
+        }
+    }
     reader
+}
+
+/// What the planner reads of a Node: its name, labels, allocatable and whether it is
+/// being deleted.
+fn node_digest(n: &Node) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut h = DefaultHasher::new();
+    n.metadata.name.hash(&mut h);
+    n.metadata.labels.hash(&mut h);
+    n.metadata.deletion_timestamp.is_some().hash(&mut h);
+    if let Some(allocatable) = n.status.as_ref().and_then(|s| s.allocatable.as_ref()) {
+        for (k, v) in allocatable {
+            k.hash(&mut h);
+            v.0.hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 /// Drains a reflector stream, notifying `changed` on every change.
@@ -98,7 +153,19 @@ impl Caches {
             services: watch(client, changed.clone()),
             offerings: watch(client, changed.clone()),
             policies: watch(client, changed.clone()),
-            nodes: watch(client, changed.clone()),
+            // The planner reads a Node's labels and allocatable; its image list and
+            // conditions are most of its size.
+            nodes: watch_trimmed(
+                client,
+                changed.clone(),
+                |n: &mut Node| {
+                    if let Some(status) = n.status.as_mut() {
+                        status.images = None;
+                        status.conditions = None;
+                    }
+                },
+                Some(node_digest),
+            ),
             managed: watch_managed(client, &changed),
         }
     }
