@@ -17,3 +17,4 @@ pub mod render;
 pub mod runtime;
 pub mod status;
 pub mod synthetic;
+pub mod usage;
