@@ -50,7 +50,7 @@ fn converged(shape: EstateShape) -> Snapshot {
                 svc.metadata.namespace.as_deref().unwrap_or_default(),
                 svc.metadata.name.as_deref().unwrap_or_default(),
             );
-            status::service_status(svc, plans[&key], None, &now())
+            status::service_status(svc, plans[&key], None, status::Measured::Unknown, &now())
         })
         .collect();
     for (svc, st) in s.services.iter_mut().zip(statuses) {

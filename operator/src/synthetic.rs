@@ -338,12 +338,19 @@ pub fn packing(plan: &crate::plan::Plan) -> Packing {
 /// operator would have written to them by `now`: statuses for the plan of `s`, and
 /// govcloud's finalizer on every pool and department not being deleted. Tests and
 /// benchmarks start from this when they keep those cluster-scoped objects outside an
-/// API double (see `tests/support/fake_cluster.rs`).
+/// API double (see `tests/support/fake_cluster.rs`). Measured usage (`used`) is left as
+/// it is.
 pub fn settle_cluster_scoped(s: &mut Snapshot, now: &Time) {
+    settle_cluster_scoped_with_usage(s, now, None);
+}
+
+/// [`settle_cluster_scoped`], with `used` and `usedAt` of pools and departments from
+/// `usage` (a sample, attributed by the plan of `s`) as a pass would write them.
+pub fn settle_cluster_scoped_with_usage(s: &mut Snapshot, now: &Time, usage: Option<&crate::usage::Sample>) {
     use std::collections::HashMap;
 
     use crate::plan::{Assignments, plan};
-    use crate::status;
+    use crate::status::{self, Measured};
 
     let held = s.pools.iter_mut().map(|o| &mut o.metadata);
     for m in held.chain(s.departments.iter_mut().map(|o| &mut o.metadata)) {
@@ -356,19 +363,29 @@ pub fn settle_cluster_scoped(s: &mut Snapshot, now: &Time) {
         }
     }
     let p = plan(s, &Assignments::from_status(s));
+    let usage = usage.map(|sample| crate::usage::aggregate(&p, &s.settings, sample));
+    let usage = usage.as_ref();
     fn by_name<P>(plans: &[P], name: impl Fn(&P) -> &str) -> HashMap<&str, &P> {
         plans.iter().map(|x| (name(x), x)).collect()
     }
     let name = |m: &kube::api::ObjectMeta| m.name.clone().unwrap_or_default();
     let pools = by_name(&p.pools, |x| &x.name);
     for o in &mut s.pools {
-        o.status = Some(status::pool_status(o, pools[name(&o.metadata).as_str()], now));
+        let n = name(&o.metadata);
+        o.status = Some(status::pool_status(
+            o,
+            pools[n.as_str()],
+            Measured::pool(usage, &n),
+            now,
+        ));
     }
     let departments = by_name(&p.departments, |x| &x.name);
     for o in &mut s.departments {
+        let n = name(&o.metadata);
         o.status = Some(status::department_status(
             o,
-            departments[name(&o.metadata).as_str()],
+            departments[n.as_str()],
+            Measured::department(usage, &n),
             now,
         ));
     }

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -74,8 +75,14 @@ pub struct ResourcePoolStatus {
     pub capacity: Option<ResourceAmounts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocated: Option<ResourceAmounts>,
+    /// Measured usage of the services and shared instances running on it, rounded to two
+    /// significant digits; rewritten only when it moves by 10 % (and 10m CPU or 10 MiB
+    /// memory) or is an hour old. Absent when nothing on it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used: Option<ResourceAmounts>,
+    /// When `used` was measured: its age shows how stale it is while the usage source is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utilisation: Option<Utilisation>,
     #[serde(default)]

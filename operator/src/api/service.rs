@@ -1,3 +1,4 @@
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -135,6 +136,14 @@ pub struct DepartmentServiceStatus {
     /// What the service is charged against its department's quota.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocated: Option<ResourceAmounts>,
+    /// Measured usage of its pods (for a tenant: its even share of its shared instance's),
+    /// rounded to two significant digits; rewritten only when it moves by 10 % (and 10m CPU
+    /// or 10 MiB memory) or is an hour old. Absent when nothing of it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<ResourceAmounts>,
+    /// When `used` was measured: its age shows how stale it is while the usage source is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<Time>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "super::conditions_schema")]
     pub conditions: Conditions,

@@ -24,7 +24,8 @@ use super::live::Live;
 use crate::api::DepartmentService;
 use crate::plan::{Assignments, Plan, ServicePlan, Snapshot, plan};
 use crate::render::{RenderError, render};
-use crate::status::{self, EventRecord, EventType, Readiness};
+use crate::status::{self, EventRecord, EventType, Measured, Readiness};
+use crate::usage::{Usage, UsageState};
 
 /// What one pass did.
 #[derive(Debug, Default)]
@@ -48,6 +49,7 @@ pub struct EstateReconciler {
     applier: Applier,
     recorder: Option<Recorder>,
     backoff: Arc<ObjectBackoff>,
+    usage: Option<UsageState>,
 }
 
 impl Debug for EstateReconciler {
@@ -76,7 +78,15 @@ impl EstateReconciler {
             client,
             recorder,
             backoff: Arc::default(),
+            usage: None,
         }
+    }
+
+    /// Writes measured usage (`used`, `usedAt`) from `usage`: each pass attributes its
+    /// last good sample by the pass's plan. Without it, `used` is left as it is.
+    pub fn with_usage(mut self, usage: UsageState) -> Self {
+        self.usage = Some(usage);
+        self
     }
 
     /// Reads live objects from the watch caches (see [`Live`]).
@@ -108,7 +118,11 @@ impl EstateReconciler {
         report.summary = summary;
         report.errors = errors;
         let readiness = self.readiness(&mut report).await;
-        self.write_statuses(snapshot, &plan, &readiness, now, &mut report)
+        let usage = self
+            .usage
+            .as_ref()
+            .and_then(|u| u.aggregate(&plan, &snapshot.settings));
+        self.write_statuses(snapshot, &plan, &readiness, usage.as_deref(), now, &mut report)
             .await;
         // Last: a released object goes away, and its status (saying why it was held,
         // and that it no longer is) is written before that.
@@ -154,6 +168,7 @@ impl EstateReconciler {
         snapshot: &Snapshot,
         plan: &Plan,
         readiness: &BTreeMap<(String, String), Readiness>,
+        usage: Option<&Usage>,
         now: &Time,
         report: &mut PassReport,
     ) {
@@ -182,6 +197,7 @@ impl EstateReconciler {
                     o,
                     p,
                     readiness.get(&status::workload_of(p, settings)).copied(),
+                    Measured::service(usage, &p.namespace, &p.name),
                     now,
                 )
             },
@@ -198,7 +214,7 @@ impl EstateReconciler {
             |o| lookup(&pools, o),
             |_| Api::all(self.client.clone()),
             |o| o.status.as_ref(),
-            |o, p| status::pool_status(o, p, now),
+            |o, p| status::pool_status(o, p, Measured::pool(usage, &p.name), now),
             status::pool_or_department_events,
             report,
         )
@@ -208,7 +224,7 @@ impl EstateReconciler {
             |o| lookup(&departments, o),
             |_| Api::all(self.client.clone()),
             |o| o.status.as_ref(),
-            |o, p| status::department_status(o, p, now),
+            |o, p| status::department_status(o, p, Measured::department(usage, &p.name), now),
             status::pool_or_department_events,
             report,
         )

@@ -4,12 +4,18 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::amounts;
 use super::conditions::{deletion_blocked, merge_conditions, valid};
+use super::used::{Measured, shown_used};
 use crate::api::{Department, DepartmentStatus};
 use crate::plan::DepartmentPlan;
 
-/// The status `dept` should have under `plan`. `used` comes from measured usage, not the
-/// plan, so it is carried over.
-pub fn department_status(dept: &Department, plan: &DepartmentPlan, now: &Time) -> DepartmentStatus {
+/// The status `dept` should have under `plan`, with `used` from `measured` (see
+/// [`super::used`]: kept unless it moved).
+pub fn department_status(
+    dept: &Department,
+    plan: &DepartmentPlan,
+    measured: Measured,
+    now: &Time,
+) -> DepartmentStatus {
     let generation = dept.metadata.generation;
     let current = dept.status.as_ref();
     let mut desired = vec![valid(&plan.reasons, "spec is valid")];
@@ -20,10 +26,16 @@ pub fn department_status(dept: &Department, plan: &DepartmentPlan, now: &Time) -
             plan.namespace
         ),
     ));
+    let (used, used_at) = shown_used(
+        current.and_then(|s| s.used.as_ref()),
+        current.and_then(|s| s.used_at.as_ref()),
+        measured,
+    );
     DepartmentStatus {
         namespace: Some(plan.namespace.clone()),
         allocated: Some(amounts(plan.allocated)),
-        used: current.and_then(|s| s.used.clone()),
+        used,
+        used_at,
         services: plan.services,
         rejected_services: plan.rejected_services,
         shared_services: plan.shared_services,

@@ -2,8 +2,9 @@
 //!
 //! Pure like `plan` and `render`: no client, no I/O, no clock. The caller passes `now`,
 //! which is used only for the `lastTransitionTime` of a condition whose status flips or
-//! that is new; every other timestamp is carried over from the current status. So an
-//! unchanged plan yields a status equal to the current one, [`needs_update`] is false,
+//! that is new; every other timestamp is carried over from the current status (or, for
+//! `usedAt`, is the time of the measurement shown). So an unchanged plan and usage that
+//! has not moved yield a status equal to the current one, [`needs_update`] is false,
 //! nothing is written and no reconcile is retriggered.
 //!
 //! # Conditions
@@ -47,8 +48,14 @@
 //!
 //! Conditions of other types (written by other parts of the operator, e.g. a deletion
 //! held by a finalizer) are kept as they are, after the ones decided here: the list is a
-//! map keyed by type with several writers. Fields the plan does not know (`used`) are
-//! carried over from the current status for the same reason.
+//! map keyed by type with several writers.
+//!
+//! # Measured usage
+//!
+//! `used` and `usedAt` of DepartmentServices, departments and pools come from measured
+//! usage ([`Measured`]), not from the plan, and are rewritten only when the value moved
+//! beyond a tolerance or grew an hour old; with no usage known they are carried over.
+//! The rule is in [`used`] and [`USED_RULE`].
 //!
 //! # Events
 //!
@@ -64,6 +71,7 @@ mod offering;
 mod policy;
 mod pool;
 mod service;
+pub mod used;
 
 pub use conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types};
 pub use department::department_status;
@@ -76,6 +84,7 @@ pub use offering::offering_status;
 pub use policy::policy_status;
 pub use pool::pool_status;
 pub use service::{Readiness, service_condition_of, service_status, workload_of};
+pub use used::{Measured, USED_RULE, UsedRule, rounded, shown_used, shown_used_by};
 
 use crate::api::ResourceAmounts;
 use crate::quantity::Res;

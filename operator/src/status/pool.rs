@@ -6,6 +6,7 @@ use super::amounts;
 use super::conditions::{
     ConditionStatus, DesiredCondition, deletion_blocked, merge_conditions, reasons, types, valid,
 };
+use super::used::{Measured, shown_used};
 use crate::api::{ResourcePool, ResourcePoolStatus, Utilisation};
 use crate::plan::PoolPlan;
 
@@ -40,9 +41,14 @@ fn schedulable(plan: &PoolPlan) -> DesiredCondition {
     DesiredCondition::new(types::SCHEDULABLE, status, reason, message)
 }
 
-/// The status `pool` should have under `plan`. `used` comes from measured usage, not the
-/// plan, so it is carried over.
-pub fn pool_status(pool: &ResourcePool, plan: &PoolPlan, now: &Time) -> ResourcePoolStatus {
+/// The status `pool` should have under `plan`, with `used` from `measured` (see
+/// [`super::used`]: kept unless it moved).
+pub fn pool_status(
+    pool: &ResourcePool,
+    plan: &PoolPlan,
+    measured: Measured,
+    now: &Time,
+) -> ResourcePoolStatus {
     let generation = pool.metadata.generation;
     let current = pool.status.as_ref();
     let mut desired = vec![valid(&plan.reasons, "spec is valid"), schedulable(plan)];
@@ -50,10 +56,16 @@ pub fn pool_status(pool: &ResourcePool, plan: &PoolPlan, now: &Time) -> Resource
         plan.deletion.as_ref(),
         "deletion waits for the DepartmentServices placed on this pool to move to pools with room",
     ));
+    let (used, used_at) = shown_used(
+        current.and_then(|s| s.used.as_ref()),
+        current.and_then(|s| s.used_at.as_ref()),
+        measured,
+    );
     ResourcePoolStatus {
         capacity: Some(amounts(plan.capacity)),
         allocated: Some(amounts(plan.allocated)),
-        used: current.and_then(|s| s.used.clone()),
+        used,
+        used_at,
         utilisation: Some(Utilisation {
             cpu: plan.utilisation.cpu,
             memory: plan.utilisation.memory,

@@ -4,6 +4,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::amounts;
 use super::conditions::{ConditionStatus, DesiredCondition, join_messages, merge_conditions, reasons, types};
+use super::used::{Measured, shown_used};
 use crate::api::{DepartmentService, DepartmentServiceStatus, Phase};
 use crate::plan::{Reason, ReasonCode, ServicePlan};
 
@@ -176,11 +177,13 @@ fn ready(plan: &ServicePlan, readiness: Option<Readiness>) -> (DesiredCondition,
 }
 
 /// The status `svc` should have under `plan`; timestamps and conditions of other types are
-/// carried over from `svc.status`, so an unchanged plan gives an equal status.
+/// carried over from `svc.status`, so an unchanged plan gives an equal status. `used` comes
+/// from `measured` (see [`super::used`]: kept unless it moved).
 pub fn service_status(
     svc: &DepartmentService,
     plan: &ServicePlan,
     readiness: Option<Readiness>,
+    measured: Measured,
     now: &Time,
 ) -> DepartmentServiceStatus {
     let generation = svc.metadata.generation;
@@ -192,13 +195,21 @@ pub fn service_status(
         placed(plan),
         ready,
     ];
-    let current = svc.status.as_ref().map_or(&[][..], |s| &s.conditions[..]);
+    let status = svc.status.as_ref();
+    let current = status.map_or(&[][..], |s| &s.conditions[..]);
+    let (used, used_at) = shown_used(
+        status.and_then(|s| s.used.as_ref()),
+        status.and_then(|s| s.used_at.as_ref()),
+        measured,
+    );
     DepartmentServiceStatus {
         phase: Some(phase),
         pool: plan.pool.clone(),
         shared_instance: plan.shared_instance.clone(),
         // Nothing is charged for a refused request; an empty amount would read as "0".
         allocated: plan.admitted.then(|| amounts(plan.allocated)),
+        used,
+        used_at,
         conditions: merge_conditions(current, desired, generation, now),
         observed_generation: generation,
     }

@@ -9,10 +9,26 @@
 //! shared instance's Deployment is named as the instance in the shared namespace; an
 //! instance's usage is split evenly among its tenants. Pods that belong to nothing the
 //! plan placed are counted as unattributed, not dropped silently.
+//!
+//! Collection ([`Collector`]) samples the configured [`Source`] every `usage.interval`
+//! into a [`UsageState`], which keeps the last good sample when the source fails; the
+//! estate pass attributes that sample by its latest plan and writes it to statuses.
 
 mod aggregate;
+pub mod collector;
+mod error;
+pub mod metrics_api;
+pub mod prometheus;
+mod source;
+pub mod state;
 
 pub use aggregate::{Usage, aggregate, deployment_of};
+pub use collector::Collector;
+pub use error::UsageError;
+pub use metrics_api::MetricsApi;
+pub use prometheus::Prometheus;
+pub use source::{Reading, Skipped, Source};
+pub use state::{Health, Transition, UsageState};
 
 use k8s_openapi::jiff::Timestamp;
 

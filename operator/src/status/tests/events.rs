@@ -2,6 +2,7 @@ use super::kinds::instance;
 use super::*;
 use crate::api::{ServiceOfferingStatus, SharedInstanceStatus};
 use crate::plan::{Reason, ReasonCode};
+use crate::status::Measured;
 use crate::status::{
     EVENT_REASONS, EventRecord, EventType, Readiness, offering_events, service_events, service_status,
     validity_events,
@@ -12,7 +13,13 @@ fn status_for(
     previous: Option<&DepartmentServiceStatus>,
     plan: &ServicePlan,
 ) -> DepartmentServiceStatus {
-    service_status(&service(generation, previous.cloned()), plan, None, &at(100))
+    service_status(
+        &service(generation, previous.cloned()),
+        plan,
+        None,
+        Measured::Unknown,
+        &at(100),
+    )
 }
 
 fn reasons_of(events: &[EventRecord]) -> Vec<(&'static str, &'static str)> {
@@ -106,12 +113,14 @@ fn losing_and_regaining_capacity_and_readiness() {
         &service(1, Some(placed)),
         &placed_plan("a"),
         Some(Readiness { ready: 2, desired: 2 }),
+        Measured::Unknown,
         &at(200),
     );
     let degraded = service_status(
         &service(1, Some(ready.clone())),
         &placed_plan("a"),
         Some(Readiness { ready: 1, desired: 2 }),
+        Measured::Unknown,
         &at(300),
     );
     assert_eq!(
@@ -122,6 +131,7 @@ fn losing_and_regaining_capacity_and_readiness() {
         &service(1, Some(degraded.clone())),
         &placed_plan("a"),
         Some(Readiness { ready: 2, desired: 2 }),
+        Measured::Unknown,
         &at(400),
     );
     assert_eq!(

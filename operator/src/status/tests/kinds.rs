@@ -5,6 +5,7 @@ use crate::api::{Department, PlatformPolicy, ResourceAmounts, ResourcePool, Serv
 use crate::plan::{
     Deletion, DepartmentPlan, InstancePlan, OfferingPlan, PolicyPlan, PoolPlan, QuotaPlan, Ratio,
 };
+use crate::status::Measured;
 use crate::status::{
     EventType, department_status, needs_update, offering_status, policy_status, pool_or_department_events,
     pool_status, reasons, types,
@@ -46,7 +47,12 @@ fn pool_plan(cordoned: bool, reasons: Vec<Reason>) -> PoolPlan {
 
 #[test]
 fn pool_status_reports_the_plan_in_quantities_and_keeps_measured_usage() {
-    let first = pool_status(&pool(2), &pool_plan(false, Vec::new()), &at(10));
+    let first = pool_status(
+        &pool(2),
+        &pool_plan(false, Vec::new()),
+        Measured::Unknown,
+        &at(10),
+    );
     assert_eq!(
         first.capacity,
         Some(ResourceAmounts {
@@ -83,11 +89,11 @@ fn pool_status_reports_the_plan_in_quantities_and_keeps_measured_usage() {
     });
     let mut live = pool(2);
     live.status = Some(stored.clone());
-    let again = pool_status(&live, &pool_plan(false, Vec::new()), &at(99));
+    let again = pool_status(&live, &pool_plan(false, Vec::new()), Measured::Unknown, &at(99));
     assert_eq!(json(&again), json(&stored));
     assert!(!needs_update(Some(&stored), &again));
 
-    let cordoned = pool_status(&live, &pool_plan(true, Vec::new()), &at(99));
+    let cordoned = pool_status(&live, &pool_plan(true, Vec::new()), Measured::Unknown, &at(99));
     let s = condition(&cordoned.conditions, types::SCHEDULABLE);
     assert_eq!(
         (s.status.as_str(), s.reason.as_str(), &s.last_transition_time),
@@ -108,7 +114,7 @@ fn an_invalid_pool_is_not_valid_and_not_schedulable() {
         ),
         Reason::new(ReasonCode::InvalidSpec, "spec.overcommit.cpu: 0.5 is below 1"),
     ];
-    let status = pool_status(&pool(1), &pool_plan(false, bad), &at(1));
+    let status = pool_status(&pool(1), &pool_plan(false, bad), Measured::Unknown, &at(1));
     let v = condition(&status.conditions, types::VALID);
     assert_eq!((v.status.as_str(), v.reason.as_str()), ("False", "InvalidSpec"));
     assert_eq!(
@@ -145,7 +151,7 @@ fn department_status_from_its_plan() {
         reasons: Vec::new(),
         deletion: None,
     };
-    let status = department_status(&dept, &plan, &at(5));
+    let status = department_status(&dept, &plan, Measured::Unknown, &at(5));
     assert_eq!(status.namespace.as_deref(), Some("dept-finance"));
     assert_eq!(
         status.allocated,
@@ -260,7 +266,7 @@ fn a_pool_being_deleted_says_what_holds_it_and_announces_each_step() {
         waiting_for: vec!["dept-a/web".into(), "dept-b/db".into()],
     });
     let live = pool(3);
-    let held = pool_status(&live, &plan, &at(5));
+    let held = pool_status(&live, &plan, Measured::Unknown, &at(5));
     let s = condition(&held.conditions, types::SCHEDULABLE);
     assert_eq!(
         (s.status.as_str(), s.reason.as_str()),
@@ -285,20 +291,20 @@ fn a_pool_being_deleted_says_what_holds_it_and_announces_each_step() {
     // Unchanged: no write, no event. One service left: told again.
     let mut stored = live.clone();
     stored.status = Some(round_trip(&held));
-    let again = pool_status(&stored, &plan, &at(6));
+    let again = pool_status(&stored, &plan, Measured::Unknown, &at(6));
     assert!(!needs_update(stored.status.as_ref(), &again));
     assert!(pool_or_department_events(stored.status.as_ref(), &again).is_empty());
     plan.deletion = Some(Deletion {
         waiting_for: vec!["dept-b/db".into()],
     });
-    let fewer = pool_status(&stored, &plan, &at(7));
+    let fewer = pool_status(&stored, &plan, Measured::Unknown, &at(7));
     let events = pool_or_department_events(stored.status.as_ref(), &fewer);
     assert_eq!(events.len(), 1);
     assert!(events[0].note.ends_with("(1): dept-b/db"), "{}", events[0].note);
 
     // Empty: released, once.
     plan.deletion = Some(Deletion::default());
-    let released = pool_status(&stored, &plan, &at(8));
+    let released = pool_status(&stored, &plan, Measured::Unknown, &at(8));
     let d = condition(&released.conditions, types::DELETION_BLOCKED);
     assert_eq!(
         (d.status.as_str(), d.reason.as_str()),
@@ -337,7 +343,7 @@ fn a_department_being_deleted_names_its_namespace_and_remaining_services() {
             waiting_for: vec!["dept-finance/ledger".into()],
         }),
     };
-    let status = department_status(&dept, &plan, &at(1));
+    let status = department_status(&dept, &plan, Measured::Unknown, &at(1));
     let d = condition(&status.conditions, types::DELETION_BLOCKED);
     assert_eq!(d.status, "True");
     assert_eq!(
@@ -350,6 +356,7 @@ fn a_department_being_deleted_names_its_namespace_and_remaining_services() {
             deletion: None,
             ..plan
         },
+        Measured::Unknown,
         &at(1),
     );
     assert!(

@@ -4,6 +4,7 @@ mod events;
 mod kinds;
 mod samples;
 mod service;
+mod used;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;

@@ -1,6 +1,7 @@
 //! The sample estate through the real planner: statuses written back and re-planned are
 //! unchanged, and every refusal the planner makes is on its documented condition.
 
+use crate::status::Measured;
 use std::path::PathBuf;
 
 use super::*;
@@ -33,7 +34,7 @@ fn service_plan<'a>(plan: &'a Plan, svc: &DepartmentService) -> &'a ServicePlan 
 fn write_back(snapshot: &mut Snapshot, plan: &Plan, now: &Time) -> usize {
     let mut writes = 0;
     for svc in &mut snapshot.services {
-        let desired = service_status(svc, service_plan(plan, svc), None, now);
+        let desired = service_status(svc, service_plan(plan, svc), None, Measured::Unknown, now);
         if needs_update(svc.status.as_ref(), &desired) {
             assert!(
                 svc.status.is_none(),
@@ -52,7 +53,7 @@ fn write_back(snapshot: &mut Snapshot, plan: &Plan, now: &Time) -> usize {
             .iter()
             .find(|p| Some(&p.name) == pool.metadata.name.as_ref())
             .expect("pool");
-        let desired = pool_status(pool, p, now);
+        let desired = pool_status(pool, p, Measured::Unknown, now);
         writes += usize::from(needs_update(pool.status.as_ref(), &desired));
         assert!(pool.status.is_none() || validity_events(pool.status.as_ref(), &desired).is_empty());
         pool.status = Some(round_trip(&desired));
@@ -63,7 +64,7 @@ fn write_back(snapshot: &mut Snapshot, plan: &Plan, now: &Time) -> usize {
             .iter()
             .find(|d| Some(&d.name) == dept.metadata.name.as_ref())
             .expect("dept");
-        let desired = department_status(dept, d, now);
+        let desired = department_status(dept, d, Measured::Unknown, now);
         writes += usize::from(needs_update(dept.status.as_ref(), &desired));
         dept.status = Some(round_trip(&desired));
     }
@@ -122,7 +123,7 @@ fn every_refusal_in_the_samples_is_on_its_condition() {
     let mut refusals = 0;
     for svc in &snapshot.services {
         let p = service_plan(&plan, svc);
-        let status = service_status(svc, p, None, &at(1));
+        let status = service_status(svc, p, None, Measured::Unknown, &at(1));
         for r in &p.reasons {
             let c = condition(&status.conditions, service_condition_of(r.code));
             assert_eq!(c.status, "False", "{}/{}", p.namespace, p.name);

@@ -3,6 +3,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use super::*;
 use crate::api::Phase;
 use crate::plan::{Reason, ReasonCode};
+use crate::status::Measured;
 use crate::status::{
     Readiness, needs_update, reasons, service_condition_of, service_events, service_status, types,
 };
@@ -10,9 +11,9 @@ use crate::status::{
 #[test]
 fn unchanged_plan_gives_an_identical_status_and_no_events() {
     let plan = placed_plan("general-l2");
-    let first = service_status(&service(3, None), &plan, None, &at(1_000));
+    let first = service_status(&service(3, None), &plan, None, Measured::Unknown, &at(1_000));
     let svc = service(3, Some(first.clone()));
-    let again = service_status(&svc, &plan, None, &at(9_000));
+    let again = service_status(&svc, &plan, None, Measured::Unknown, &at(9_000));
     let stored = svc.status.as_ref().expect("status");
     assert_eq!(json(&again), json(stored), "byte-equal after serde_json");
     assert!(!needs_update(Some(stored), &again));
@@ -23,9 +24,15 @@ fn unchanged_plan_gives_an_identical_status_and_no_events() {
 #[test]
 fn a_flip_moves_only_that_conditions_transition_time() {
     let plan = placed_plan("general-l2");
-    let before = service_status(&service(3, None), &plan, None, &at(1_000));
+    let before = service_status(&service(3, None), &plan, None, Measured::Unknown, &at(1_000));
     let ready = Readiness { ready: 2, desired: 2 };
-    let after = service_status(&service(3, Some(before.clone())), &plan, Some(ready), &at(5_000));
+    let after = service_status(
+        &service(3, Some(before.clone())),
+        &plan,
+        Some(ready),
+        Measured::Unknown,
+        &at(5_000),
+    );
     for c in &after.conditions {
         let expected = if c.type_ == types::READY {
             at(5_000)
@@ -43,12 +50,19 @@ fn a_flip_moves_only_that_conditions_transition_time() {
 
 #[test]
 fn a_message_change_keeps_the_transition_time() {
-    let before = service_status(&service(3, None), &placed_plan("a"), None, &at(1_000));
+    let before = service_status(
+        &service(3, None),
+        &placed_plan("a"),
+        None,
+        Measured::Unknown,
+        &at(1_000),
+    );
     let later = Readiness { ready: 1, desired: 2 };
     let one = service_status(
         &service(3, Some(before)),
         &placed_plan("a"),
         Some(later),
+        Measured::Unknown,
         &at(2_000),
     );
     let fewer = Readiness { ready: 0, desired: 2 };
@@ -56,6 +70,7 @@ fn a_message_change_keeps_the_transition_time() {
         &service(3, Some(one.clone())),
         &placed_plan("a"),
         Some(fewer),
+        Measured::Unknown,
         &at(3_000),
     );
     let (c1, c2) = (
@@ -70,8 +85,14 @@ fn a_message_change_keeps_the_transition_time() {
 #[test]
 fn observed_generation_is_carried_on_status_and_every_condition() {
     let plan = placed_plan("general-l2");
-    let first = service_status(&service(3, None), &plan, None, &at(1_000));
-    let bumped = service_status(&service(4, Some(first)), &plan, None, &at(2_000));
+    let first = service_status(&service(3, None), &plan, None, Measured::Unknown, &at(1_000));
+    let bumped = service_status(
+        &service(4, Some(first)),
+        &plan,
+        None,
+        Measured::Unknown,
+        &at(2_000),
+    );
     assert_eq!(bumped.observed_generation, Some(4));
     for c in &bumped.conditions {
         assert_eq!(c.observed_generation, Some(4), "{}", c.type_);
@@ -86,7 +107,13 @@ fn observed_generation_is_carried_on_status_and_every_condition() {
 #[test]
 fn now_is_stored_in_whole_seconds_like_the_api_server_returns_it() {
     let now = Time(Timestamp::from_second(1_000).expect("in range") + std::time::Duration::from_millis(700));
-    let status = service_status(&service(1, None), &placed_plan("a"), None, &now);
+    let status = service_status(
+        &service(1, None),
+        &placed_plan("a"),
+        None,
+        Measured::Unknown,
+        &now,
+    );
     assert_eq!(round_trip(&status), status);
 }
 
@@ -101,7 +128,7 @@ fn every_reason_code_lands_on_its_documented_condition_with_the_plans_message() 
         assert_eq!(service_condition_of(code), documented(code), "{code}");
         let message = format!("spec.something: {code} because of a limit and a value");
         let plan = refused_plan(vec![Reason::new(code, &message)]);
-        let status = service_status(&service(1, None), &plan, None, &at(1_000));
+        let status = service_status(&service(1, None), &plan, None, Measured::Unknown, &at(1_000));
         let c = condition(&status.conditions, documented(code));
         assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", code.as_str()));
         assert_eq!(c.message, message);
@@ -125,7 +152,13 @@ fn every_reason_code_lands_on_its_documented_condition_with_the_plans_message() 
 #[test]
 fn side_effects_of_refusals_on_the_other_conditions() {
     let get = |reasons: Vec<Reason>, type_| {
-        let status = service_status(&service(1, None), &refused_plan(reasons), None, &at(1));
+        let status = service_status(
+            &service(1, None),
+            &refused_plan(reasons),
+            None,
+            Measured::Unknown,
+            &at(1),
+        );
         let c: Condition = condition(&status.conditions, type_).clone();
         (c.status, c.reason)
     };
@@ -173,7 +206,7 @@ fn several_reasons_on_one_condition_join_in_plan_order_under_the_first_code() {
         Reason::new(ReasonCode::PoolNotAllowed, "second"),
         Reason::new(ReasonCode::QuotaExceeded, "third"),
     ]);
-    let status = service_status(&service(1, None), &plan, None, &at(1));
+    let status = service_status(&service(1, None), &plan, None, Measured::Unknown, &at(1));
     let c = condition(&status.conditions, types::ADMITTED);
     assert_eq!(c.reason, "LevelAboveOffering");
     assert_eq!(c.message, "first; second; third");
@@ -182,7 +215,13 @@ fn several_reasons_on_one_condition_join_in_plan_order_under_the_first_code() {
 
 #[test]
 fn placed_without_readiness_awaits_rollout() {
-    let status = service_status(&service(1, None), &placed_plan("general-l2"), None, &at(1));
+    let status = service_status(
+        &service(1, None),
+        &placed_plan("general-l2"),
+        None,
+        Measured::Unknown,
+        &at(1),
+    );
     let ready = condition(&status.conditions, types::READY);
     assert_eq!(
         (ready.status.as_str(), ready.reason.as_str()),
@@ -198,7 +237,13 @@ fn placed_without_readiness_awaits_rollout() {
 
 #[test]
 fn conditions_of_other_writers_are_kept() {
-    let mut current = service_status(&service(1, None), &placed_plan("a"), None, &at(1));
+    let mut current = service_status(
+        &service(1, None),
+        &placed_plan("a"),
+        None,
+        Measured::Unknown,
+        &at(1),
+    );
     let foreign = Condition {
         type_: "Deleting".into(),
         status: "True".into(),
@@ -212,6 +257,7 @@ fn conditions_of_other_writers_are_kept() {
         &service(1, Some(current.clone())),
         &placed_plan("a"),
         None,
+        Measured::Unknown,
         &at(9),
     );
     assert_eq!(next, current);
