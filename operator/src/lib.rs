@@ -14,6 +14,7 @@ pub mod load;
 pub mod plan;
 pub mod quantity;
 pub mod render;
+pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod synthetic;

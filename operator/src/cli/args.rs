@@ -16,7 +16,8 @@ use crate::plan::Settings;
         which instance of a common system, what each department is charged, and what the \
         consolidation saves against every department running its own silo.",
     after_help = "Exit codes: 0 success, 1 refusals with --fail-on-refusal, 2 input errors \
-        (unreadable or malformed manifests, bad flags)."
+        (unreadable or malformed manifests, bad flags), 3 the cluster could not be used \
+        (run, report --cluster)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -68,6 +69,32 @@ pub enum Command {
             not run (cluster unreachable, CRDs missing)."
     )]
     Run(RunArgs),
+    /// The auditors' report: quota, allocation and use per department, security levels,
+    /// shared-instance costs, refusals and savings, as Markdown, CSV, JSON or HTML.
+    #[command(
+        long_about = "The auditors' report of an estate, from manifests (as `govcloud plan` reads \
+            them) or from the live cluster (--cluster): per department the quota granted, \
+            allocated and used; each service's pool and security level next to the pool's, with \
+            the check that no placed service runs below its level; its share of each shared \
+            instance and the apportioned cost; refusals with their reason codes and messages; \
+            policy violations; and the estate's savings against every department running its own \
+            silo.\n\n\
+            Use is read from --usage FILE, one sample of per-pod usage: govcloud's JSON \
+            ({\"at\": RFC 3339, \"pods\": [{\"namespace\", \"pod\", \"cpu\", \"memory\"}]}), \
+            the metrics API's PodMetricsList (`kubectl get --raw \
+            /apis/metrics.k8s.io/v1beta1/pods`), or CSV with the columns at, namespace, pod, \
+            cpu and memory. Without it, use is reported as not measured.\n\n\
+            --output csv writes one table, a row per service with its department's figures as \
+            columns; the estate-wide parts are in the other formats.",
+        after_help = "Examples:\n  \
+            govcloud report config/samples/\n  \
+            govcloud report config/samples/ --output html --out report.html\n  \
+            kubectl get --raw /apis/metrics.k8s.io/v1beta1/pods > usage.json\n  \
+            govcloud report --cluster --usage usage.json --output csv --out report.csv\n\n\
+            Exit codes: 0 success, 2 input errors (manifests, usage file, flags, --out), 3 the \
+            cluster could not be reached or read (--cluster)."
+    )]
+    Report(ReportArgs),
 }
 
 /// Flags of `govcloud run`; each wins over the config file.
@@ -135,4 +162,61 @@ pub enum OutputFormat {
     Json,
     /// The plan schema as YAML.
     Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Manifest files, or directories searched recursively for *.yaml, *.yml and *.json,
+    /// as for `govcloud plan`.
+    #[arg(
+        value_name = "DIR|FILE",
+        required_unless_present = "cluster",
+        conflicts_with = "cluster"
+    )]
+    pub paths: Vec<PathBuf>,
+
+    /// Read the estate from the cluster of the current kubeconfig (or the in-cluster
+    /// config) instead of files: the five govcloud kinds and Nodes, previous decisions
+    /// from their status, as the operator does.
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// One sample of per-pod usage (JSON, a metrics API PodMetricsList, or CSV), attributed
+    /// to services, departments and pools by the plan.
+    #[arg(long, value_name = "FILE")]
+    pub usage: Option<PathBuf>,
+
+    /// `markdown` for reading and filing, `csv` for spreadsheets (a row per service),
+    /// `json` for the documented report schema, `html` for a self-contained page with charts.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub output: ReportFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Currency of the pools' rates, printed next to every amount (the operator config's
+    /// `currency`).
+    #[arg(long, value_name = "CODE", default_value = "CNY")]
+    pub currency: String,
+
+    /// Prefix of department namespaces (the operator config's `namespacePrefix`).
+    #[arg(long, value_name = "PREFIX", default_value_t = Settings::default().namespace_prefix)]
+    pub namespace_prefix: String,
+
+    /// Namespace of the shared offering instances (the operator config's `sharedNamespace`).
+    #[arg(long, value_name = "NAMESPACE", default_value_t = Settings::default().shared_namespace)]
+    pub shared_namespace: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A Markdown document.
+    Markdown,
+    /// One CSV table, a row per DepartmentService.
+    Csv,
+    /// The report schema, pretty-printed.
+    Json,
+    /// A self-contained HTML page with inline SVG charts.
+    Html,
 }

@@ -6,6 +6,7 @@
 
 mod args;
 mod plan;
+mod report;
 mod run;
 mod table;
 mod units;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, OutputFormat, PlanArgs, RunArgs};
+pub use args::{Cli, Command, OutputFormat, PlanArgs, ReportArgs, ReportFormat, RunArgs};
 pub use table::table;
 
 /// Everything went as asked.
@@ -25,7 +26,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_REFUSED: u8 = 1;
 /// The input could not be used: bad flags, unreadable or malformed manifests or config.
 pub const EXIT_INPUT: u8 = 2;
-/// `govcloud run` could not run: the cluster is unreachable or not prepared.
+/// `govcloud run` could not run, or `govcloud report --cluster` could not read the
+/// cluster: it is unreachable or not prepared.
 pub const EXIT_RUNTIME: u8 = 3;
 
 /// Runs the command line of this process.
@@ -60,6 +62,7 @@ where
             .write_all(crate::crds::all_yaml().as_bytes())
             .map(|()| EXIT_OK),
         Command::Run(args) => Ok(run::run(&args, err)),
+        Command::Report(args) => report::run(&args, out, err),
     };
     match result {
         Ok(code) => code,
