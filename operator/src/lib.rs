@@ -11,6 +11,7 @@ pub mod config;
 pub mod controller;
 pub mod crds;
 pub mod load;
+pub mod metrics;
 pub mod plan;
 pub mod quantity;
 pub mod render;

@@ -18,7 +18,7 @@ mod shutdown;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
@@ -26,11 +26,13 @@ use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 use tokio::sync::Notify;
 
-pub use http::{Readiness, router};
+pub use http::{HttpState, Readiness, router};
 pub use leader::Loss;
 
 use crate::config::OperatorConfig;
 use crate::controller::{EstateReconciler, Live, ObjectBackoff};
+use crate::metrics::Metrics;
+use crate::usage::Usage;
 
 /// Why the operator could not run.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +68,12 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
 
     let (trigger, stop) = shutdown::channel();
     let ready = Readiness::default();
-    let server = tokio::spawn(http::serve(config.http.address, ready.clone(), stop.clone()));
+    let metrics = Arc::new(Metrics::new(&config.metrics));
+    let state = http::HttpState {
+        ready: ready.clone(),
+        metrics: metrics.clone(),
+    };
+    let server = tokio::spawn(http::serve(config.http.address, state, stop.clone()));
     tokio::spawn(async move {
         shutdown::on_signal().await;
         tracing::info!("shutting down");
@@ -92,7 +99,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     tracing::info!("caches synced");
 
     let Some(leadership) = leadership else {
-        plan_loop(&config, client, &caches, changed, &ready, stop).await;
+        plan_loop(&config, client, &caches, changed, &ready, &metrics, stop).await;
         return finish(server).await;
     };
     // A standby is ready once synced: it can take over at once, and a rollout of two
@@ -105,7 +112,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     tracing::info!(identity = leadership.identity(), "leading: the planner starts");
     // Dropping the loop on a loss cancels a pass in flight: no write after the deadline.
     tokio::select! {
-        () = plan_loop(&config, client, &caches, changed, &ready, stop) => {},
+        () = plan_loop(&config, client, &caches, changed, &ready, &metrics, stop) => {},
         loss = leadership.lost() => {
             return Err(RunError::LeadershipLost { lease: leadership.lease().to_string(), loss });
         }
@@ -120,6 +127,7 @@ async fn plan_loop(
     caches: &caches::Caches,
     changed: Arc<Notify>,
     ready: &Readiness,
+    metrics: &Metrics,
     stop: shutdown::Shutdown,
 ) {
     let reporter = Reporter {
@@ -139,8 +147,11 @@ async fn plan_loop(
     loop {
         let snapshot = caches.snapshot(settings.clone());
         let now = Time(Timestamp::now());
+        let started = Instant::now();
         let (rendered, object_retry) = match reconciler.pass(&snapshot, &now).await {
-            Ok((_, report)) => {
+            Ok((plan, report)) => {
+                metrics.observe_pass(&report, started.elapsed());
+                metrics.observe_plan(&plan, measured_usage(&plan).as_deref());
                 for e in &report.errors {
                     tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried after its backoff");
                 }
@@ -159,6 +170,7 @@ async fn plan_loop(
                 (true, report.retry_at)
             }
             Err(e) => {
+                metrics.observe_render_failure(started.elapsed());
                 tracing::error!(error = %e, "the plan could not be rendered");
                 (false, None)
             }
@@ -188,6 +200,14 @@ async fn plan_loop(
             () = stop.clone().wait() => break,
         }
     }
+}
+
+/// USAGE HOOK, for the usage task to wire (not done here): the latest usage sample
+/// attributed by this pass's `plan`, which `/metrics` exports next to allocation; the task
+/// also reports its source's health with `Metrics::observe_usage_source`. Until it is
+/// wired there is no measured usage, and the `*_used_*` series are absent, not zero.
+fn measured_usage(_plan: &crate::plan::Plan) -> Option<Arc<Usage>> {
+    None
 }
 
 /// Releases the Lease (after the last write) so that a standby takes over at once, then

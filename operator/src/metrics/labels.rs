@@ -1,0 +1,116 @@
+//! Label sets. Every value comes from a bounded set — the estate's pools, departments
+//! and offerings, or a fixed vocabulary — so the number of series grows with the estate,
+//! never with traffic, errors or time. The only object names of services appear in
+//! [`ServiceLabels`], which are exported only when `metrics.perService` is on.
+
+use prometheus_client::encoding::EncodeLabelSet;
+
+use crate::config::UsageSource;
+
+/// `resource` label values; CPU and memory amounts are separate families (one unit each),
+/// ratios share one family by resource.
+pub const CPU: &str = "cpu";
+pub const MEMORY: &str = "memory";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolLabels {
+    pub pool: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolResourceLabels {
+    pub pool: String,
+    pub resource: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DepartmentLabels {
+    pub department: String,
+}
+
+/// A department's services not admitted, by the code of their first refusal reason.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DepartmentReasonLabels {
+    pub department: String,
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OfferingLabels {
+    pub offering: String,
+}
+
+/// Shared instances by security level: levels are never mixed in one instance.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OfferingLevelLabels {
+    pub offering: String,
+    pub level: u8,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhaseLabels {
+    pub phase: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResourceLabels {
+    pub resource: &'static str,
+}
+
+/// One DepartmentService (opt-in). Not `namespace`/`service`: Prometheus' Kubernetes
+/// discovery attaches those as target labels of the operator's own pod, and a clash
+/// would rename ours to `exported_*`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServiceLabels {
+    pub service_namespace: String,
+    pub service_name: String,
+    pub department: String,
+}
+
+/// A failed API call: the kind of its object (fixed set, see [`kind_of`]) and its
+/// [`crate::controller::Category`] — never the object's name or the error's text.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailureLabels {
+    pub kind: &'static str,
+    pub category: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: &'static str,
+}
+
+/// Every kind the operator reads or writes: its five own kinds and the nine it renders.
+pub const KINDS: [&str; 14] = [
+    "ResourcePool",
+    "Department",
+    "DepartmentService",
+    "ServiceOffering",
+    "PlatformPolicy",
+    "Namespace",
+    "ResourceQuota",
+    "LimitRange",
+    "RoleBinding",
+    "NetworkPolicy",
+    "ConfigMap",
+    "Service",
+    "Deployment",
+    "PodDisruptionBudget",
+];
+
+/// The `kind` label of a failed call on `object` (`Kind namespace/name`, `Kind name` or
+/// `Kind (all namespaces)`): its first word when that is a known kind, else `other`, so
+/// that a new message format cannot turn names into labels.
+pub fn kind_of(object: &str) -> &'static str {
+    let first = object.split_whitespace().next().unwrap_or_default();
+    KINDS.iter().find(|k| **k == first).copied().unwrap_or("other")
+}
+
+/// The `source` label: the config's spelling of the usage source.
+pub fn source_name(source: UsageSource) -> &'static str {
+    match source {
+        UsageSource::None => "none",
+        UsageSource::MetricsApi => "metricsApi",
+        UsageSource::Prometheus => "prometheus",
+    }
+}
