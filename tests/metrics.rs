@@ -14,8 +14,6 @@ mod promtool;
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use govcloud::config::{MetricsConfig, UsageSource};
@@ -24,7 +22,7 @@ use govcloud::load::load_paths;
 use govcloud::metrics::Metrics;
 use govcloud::plan::{Assignments, Plan, Snapshot, plan};
 use govcloud::quantity::Res;
-use govcloud::usage::{PodUsage, Sample, Usage, aggregate};
+use govcloud::usage::{Health, PodUsage, Sample, Usage, aggregate};
 use k8s_openapi::jiff::Timestamp;
 
 use double::{Api, START_STOP, start_double, wait_until};
@@ -75,7 +73,12 @@ fn everything() -> Metrics {
     metrics.observe_planning(Duration::from_millis(12));
     metrics.observe_render_failure(Duration::from_millis(5));
     let now = Timestamp::now();
-    metrics.observe_usage_source(UsageSource::Prometheus, true, Some(now), now);
+    let health = Health {
+        up: Some(true),
+        sampled_at: Some(now),
+        ..Health::default()
+    };
+    metrics.observe_usage_source(UsageSource::Prometheus, &health, now);
     metrics
 }
 
@@ -124,36 +127,6 @@ fn the_openmetrics_form_parses_and_carries_the_same_samples() {
     assert!(differ.is_empty(), "the formats differ in {differ:#?}");
 }
 
-/// A free loopback port, for the operator's HTTP server.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("binding a loopback port")
-        .port()
-}
-
-/// One GET over HTTP/1.1; returns the status line's code, the content type and the body.
-fn get(port: u16, path: &str, accept: &str) -> Option<(u16, String, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let code = head.split(' ').nth(1)?.parse().ok()?;
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-type")
-                .then(|| value.trim().to_string())
-        })
-        .unwrap_or_default();
-    Some((code, content_type, body.to_string()))
-}
-
 /// What Prometheus sends.
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
     version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
@@ -165,7 +138,7 @@ fn the_operator_serves_the_planned_estate_on_metrics_in_both_formats() {
     let (double, port) = start_double(dir.path());
     let api = Api { port };
     double::install_sample_estate(&api);
-    let http = free_port();
+    let http = support::free_port();
     let address = format!("127.0.0.1:{http}");
     let mut operator = double::start_operator(dir.path(), port, &["--http-address", &address]);
 
@@ -176,7 +149,7 @@ fn the_operator_serves_the_planned_estate_on_metrics_in_both_formats() {
         Duration::from_secs(60),
         &mut [&mut operator],
         &double,
-        || match get(http, "/metrics", "*/*") {
+        || match support::http_get(http, "/metrics", "*/*") {
             Some((200, _, body)) if body.lines().any(|l| l == planned) => {
                 scrape = body;
                 Ok(())
@@ -187,12 +160,12 @@ fn the_operator_serves_the_planned_estate_on_metrics_in_both_formats() {
     );
     promtool::check_metrics(&scrape);
     let (code, content_type, openmetrics) =
-        get(http, "/metrics", PROMETHEUS_ACCEPT).expect("an OpenMetrics scrape");
+        support::http_get(http, "/metrics", PROMETHEUS_ACCEPT).expect("an OpenMetrics scrape");
     assert_eq!(code, 200);
     assert_eq!(content_type, govcloud::metrics::OPENMETRICS_CONTENT_TYPE);
     assert!(openmetrics.lines().any(|l| l == planned));
     promtool::parse_openmetrics(&openmetrics);
-    let (_, content_type, _) = get(http, "/metrics", "text/plain").unwrap();
+    let (_, content_type, _) = support::http_get(http, "/metrics", "text/plain").unwrap();
     assert_eq!(content_type, govcloud::metrics::TEXT_CONTENT_TYPE);
 
     // The pass that planned it was counted, timed and, with no failed write, stamped.
@@ -210,8 +183,8 @@ fn the_operator_serves_the_planned_estate_on_metrics_in_both_formats() {
         "per-service series are off by default"
     );
     // The probes are still there.
-    assert_eq!(get(http, "/healthz", "*/*").map(|r| r.0), Some(200));
-    assert_eq!(get(http, "/readyz", "*/*").map(|r| r.0), Some(200));
+    assert_eq!(support::http_get(http, "/healthz", "*/*").map(|r| r.0), Some(200));
+    assert_eq!(support::http_get(http, "/readyz", "*/*").map(|r| r.0), Some(200));
 
     operator.terminate();
     let status = operator.wait_for_exit(START_STOP);

@@ -18,7 +18,7 @@ use govcloud::controller::{ApplyError, PassReport};
 use govcloud::load::load_paths;
 use govcloud::metrics::Metrics;
 use govcloud::plan::{Assignments, plan};
-use govcloud::usage::{PodUsage, Sample, aggregate};
+use govcloud::usage::{Health, PodUsage, Sample, aggregate};
 use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
@@ -85,7 +85,12 @@ fn families() -> Vec<(String, String)> {
     };
     metrics.observe_pass(&report, Duration::from_millis(5));
     let now = Timestamp::now();
-    metrics.observe_usage_source(UsageSource::Prometheus, true, Some(now), now);
+    let health = Health {
+        up: Some(true),
+        sampled_at: Some(now),
+        ..Health::default()
+    };
+    metrics.observe_usage_source(UsageSource::Prometheus, &health, now);
 
     metrics
         .encode()

@@ -15,7 +15,7 @@ use double::{Api, START_STOP, start_double, wait_until};
 use support::process::Process;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,14 +41,6 @@ leaderElection:
   retryPeriod: 250ms
 ";
 
-/// A loopback port that was free a moment ago, for a replica's /healthz and /readyz.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("binding a loopback port")
-        .port()
-}
-
 struct Replica {
     pod: &'static str,
     port: u16,
@@ -56,7 +48,7 @@ struct Replica {
 }
 
 fn start_replica(dir: &Path, kubeconfig: &Path, config: &Path, pod: &'static str) -> Replica {
-    let port = free_port();
+    let port = support::free_port();
     let log = dir.join(format!("{pod}.log"));
     let out = std::fs::File::create(&log).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_govcloud"))

@@ -72,6 +72,34 @@ fn leader_election_is_accepted_and_needs_the_cluster_like_any_run() {
     assert!(err.contains("govcloud: Kubernetes API request failed"), "{err}");
 }
 
+#[test]
+fn a_usage_source_it_cannot_make_is_a_config_error_before_the_cluster_is_called() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = unreachable_kubeconfig(dir.path());
+    let config = dir.path().join("govcloud.yaml");
+    let ca = dir.path().join("missing-ca.pem");
+    std::fs::write(
+        &config,
+        format!(
+            "usage:\n  source: prometheus\n  prometheus:\n    url: https://prometheus.example:9090\n    caFile: {}\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let (code, err) = govcloud(
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--http-address",
+            "127.0.0.1:0",
+        ],
+        &[("KUBECONFIG", kubeconfig.to_str().unwrap())],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("caFile") && err.contains("missing-ca.pem"), "{err}");
+}
+
 async fn get(addr: std::net::SocketAddr, path: &str) -> String {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())

@@ -12,10 +12,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,17 +23,14 @@ use govcloud::load::load_paths;
 use govcloud::plan::{Assignments, Plan, Snapshot, plan};
 use govcloud::quantity::Res;
 use govcloud::usage::{
-    Collector, PodUsage, Prometheus, Sample, Source, Transition, UsageError, UsageState, aggregate,
+    Collector, PodUsage, Prometheus, Source, Transition, UsageError, UsageState, aggregate,
 };
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
-use support::process::Process;
+use support::prometheus::{GI, MI, PrometheusServer, Seeded, pod_of, seed_for};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
-
-const MI: i64 = 1 << 20;
-const GI: i64 = 1 << 30;
 
 fn samples_dir() -> PathBuf {
     support::repo_root().join("config/samples")
@@ -46,207 +40,6 @@ fn sample_estate() -> (Snapshot, Plan) {
     let s = load_paths(&[samples_dir()]).expect("samples load").snapshot;
     let p = plan(&s, &Assignments::from_status(&s));
     (s, p)
-}
-
-/// A pod of Deployment `deployment`, as the ReplicaSet controller names them.
-fn pod_of(deployment: &str, suffix: &str) -> String {
-    format!("{deployment}-5f6d7c8b9-{suffix}")
-}
-
-/// What the test seeds, per pod: namespace, pod, CPU in millicores, memory in bytes.
-#[derive(Clone, Debug)]
-struct Seeded {
-    namespace: String,
-    pod: String,
-    cpu_millis: i64,
-    /// `None` seeds a NaN working set, which the client must skip.
-    memory: Option<i64>,
-}
-
-/// The pods the real-server tests seed: two own workloads, a shared instance, a stray pod
-/// in a department namespace, and a kube-system pod whose memory series is NaN.
-struct Seed {
-    pods: Vec<Seeded>,
-    /// (namespace, name) of the first own workload and its pool and department.
-    own: (String, String),
-    own_pool: String,
-    own_department: String,
-    /// (namespace, name) of the second own workload.
-    other: (String, String),
-    /// The shared instance and its tenants.
-    instance: String,
-    tenants: Vec<String>,
-}
-
-fn seed_for(p: &Plan, shared_namespace: &str) -> Seed {
-    let mut own = p
-        .services
-        .iter()
-        .filter(|s| s.pool.is_some() && s.shared_instance.is_none());
-    let first = own.next().expect("a placed own workload");
-    let second = own
-        .find(|s| s.department != first.department)
-        .expect("a placed own workload of another department");
-    let instance = p
-        .offerings
-        .iter()
-        .flat_map(|o| &o.instances)
-        .find(|i| i.pool.is_some() && i.tenants.len() >= 2)
-        .expect("a placed shared instance with two tenants or more");
-    let pod = |namespace: &str, deployment: &str, suffix: &str, cpu_millis, memory| Seeded {
-        namespace: namespace.into(),
-        pod: pod_of(deployment, suffix),
-        cpu_millis,
-        memory,
-    };
-    Seed {
-        pods: vec![
-            pod(&first.namespace, &first.name, "aaaaa", 250, Some(300 * MI)),
-            pod(&first.namespace, &first.name, "bbbbb", 125, Some(200 * MI)),
-            pod(&second.namespace, &second.name, "ccccc", 500, Some(GI)),
-            pod(shared_namespace, &instance.name, "ddddd", 1000, Some(2 * GI)),
-            pod(&first.namespace, "leftover", "eeeee", 5, Some(5 * MI)),
-            pod("kube-system", "coredns", "fffff", 10, None),
-        ],
-        own: (first.namespace.clone(), first.name.clone()),
-        own_pool: first.pool.clone().unwrap(),
-        own_department: first.department.clone().unwrap(),
-        other: (second.namespace.clone(), second.name.clone()),
-        instance: instance.name.clone(),
-        tenants: instance.tenants.clone(),
-    }
-}
-
-/// OpenMetrics text: a CPU counter rising at each pod's rate and a memory gauge, every
-/// 15 s from 15 minutes before `now` to 15 minutes after it, so that an instant query
-/// at any moment of the test finds a rate over 5m and a sample within its 5m lookback.
-fn openmetrics(pods: &[Seeded], now: i64) -> String {
-    let now = now - now % 15;
-    let times: Vec<i64> = (now - 900..=now + 900).step_by(15).collect();
-    let mut text = String::from(
-        "# HELP container_cpu_usage_seconds Cumulative cpu time consumed.\n# TYPE container_cpu_usage_seconds counter\n",
-    );
-    for p in pods {
-        for (i, t) in times.iter().enumerate() {
-            // Multiples of 1/8 s: exact in binary, so the rate is exact.
-            let value = 1000.0 + (p.cpu_millis as f64 / 1000.0) * 15.0 * i as f64;
-            writeln!(
-                text,
-                "container_cpu_usage_seconds_total{{namespace=\"{}\",pod=\"{}\",container=\"app\"}} {value} {t}",
-                p.namespace, p.pod
-            )
-            .unwrap();
-        }
-    }
-    text.push_str(
-        "# HELP container_memory_working_set_bytes Current working set.\n# TYPE container_memory_working_set_bytes gauge\n",
-    );
-    for p in pods {
-        for t in &times {
-            let value = p.memory.map_or("NaN".to_string(), |m| m.to_string());
-            writeln!(
-                text,
-                "container_memory_working_set_bytes{{namespace=\"{}\",pod=\"{}\",container=\"app\"}} {value} {t}",
-                p.namespace, p.pod
-            )
-            .unwrap();
-        }
-    }
-    text.push_str("# EOF\n");
-    text
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn run_ok(program: &str, args: &[&str]) {
-    let output = Command::new(program).args(args).output().unwrap_or_else(|e| {
-        panic!("could not run {program} ({e}); install it with `apt-get install -y --no-install-recommends prometheus`")
-    });
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed:\n{}",
-        support::printed(&output)
-    );
-}
-
-/// A Prometheus server on a TSDB seeded from OpenMetrics text.
-struct PrometheusServer {
-    process: Process,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl PrometheusServer {
-    fn start(pods: &[Seeded]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let om = dir.path().join("seed.om.txt");
-        let data = dir.path().join("data");
-        std::fs::write(&om, openmetrics(pods, Timestamp::now().as_second())).unwrap();
-        run_ok(
-            "promtool",
-            &[
-                "tsdb",
-                "create-blocks-from",
-                "openmetrics",
-                om.to_str().unwrap(),
-                data.to_str().unwrap(),
-            ],
-        );
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
-        let port = free_port();
-        let log = dir.path().join("prometheus.log");
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("prometheus runs (apt-get install -y --no-install-recommends prometheus)");
-        Self {
-            process: Process {
-                name: "prometheus",
-                child,
-                log,
-            },
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-
-    fn config(&self) -> PrometheusConfig {
-        PrometheusConfig {
-            url: Some(self.url.clone()),
-            timeout: Duration::from_secs(5),
-            ..PrometheusConfig::default()
-        }
-    }
-
-    /// Polls with the client until both queries see every seeded pod (no fixed sleep).
-    async fn wait_for_data(&self, client: &Prometheus, pods: usize) -> Sample {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.read().await
-                && r.sample.pods.len() == pods
-                && r.sample.pods.iter().any(|p| p.used.cpu_millis > 0)
-            {
-                return r.sample;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Prometheus did not serve the seeded data within 60 s\n{}",
-                self.process.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
 }
 
 fn pod_usage(namespace: &str, pod: &str, cpu: i64, memory: i64) -> PodUsage {
@@ -608,7 +401,7 @@ async fn bad_urls_and_foreign_answers_are_errors_naming_the_url() {
         );
     }
 
-    let closed = format!("http://127.0.0.1:{}", free_port());
+    let closed = format!("http://127.0.0.1:{}", support::free_port());
     let client = Prometheus::new(&PrometheusConfig {
         url: Some(closed.clone()),
         timeout: Duration::from_secs(5),

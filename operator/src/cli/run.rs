@@ -44,6 +44,10 @@ pub fn run(args: &RunArgs, err: &mut dyn Write) -> u8 {
     };
     match runtime.block_on(crate::runtime::run(config)) {
         Ok(()) => EXIT_OK,
+        Err(e @ crate::runtime::RunError::Usage(_)) => {
+            let _ = writeln!(err, "govcloud: {e}");
+            EXIT_INPUT
+        }
         Err(e) => {
             let _ = writeln!(err, "govcloud: {e}");
             EXIT_RUNTIME

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
@@ -40,6 +40,8 @@ pub struct PassReport {
     pub errors: Vec<ApplyError>,
     /// When the earliest object in backoff is due again (the loop wakes then).
     pub retry_at: Option<Instant>,
+    /// Time spent planning (the pure part of the pass).
+    pub planning: Duration,
 }
 
 /// Applies plans to a cluster.
@@ -111,9 +113,14 @@ impl EstateReconciler {
     /// Plans `snapshot` (decisions before it come from the statuses in it), applies the
     /// rendered objects, sweeps what is no longer rendered, and writes statuses and events.
     pub async fn pass(&self, snapshot: &Snapshot, now: &Time) -> Result<(Plan, PassReport), RenderError> {
+        let started = Instant::now();
         let plan = plan(snapshot, &Assignments::from_status(snapshot));
+        let planning = started.elapsed();
         let manifests = render(snapshot, &plan)?;
-        let mut report = PassReport::default();
+        let mut report = PassReport {
+            planning,
+            ..PassReport::default()
+        };
         let (summary, errors) = self.applier.converge(&manifests).await;
         report.summary = summary;
         report.errors = errors;

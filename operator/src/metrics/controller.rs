@@ -12,6 +12,7 @@ use super::family::{FloatGauge, IntGauge};
 use super::labels::{FailureLabels, SourceLabels, kind_of, source_name};
 use crate::config::UsageSource;
 use crate::controller::PassReport;
+use crate::usage::Health;
 
 /// A pass takes milliseconds on a small estate and over a second on 10,000 services
 /// (README, Performance); the buckets span both with room for a slow API server.
@@ -39,6 +40,7 @@ pub struct ControllerFamilies {
     last_success: FloatGauge,
     source_up: Family<SourceLabels, IntGauge>,
     source_staleness: Family<SourceLabels, FloatGauge>,
+    source_skipped: Family<SourceLabels, IntGauge>,
 }
 
 impl ControllerFamilies {
@@ -91,6 +93,7 @@ impl ControllerFamilies {
             last_success: FloatGauge::default(),
             source_up: Family::default(),
             source_staleness: Family::default(),
+            source_skipped: Family::default(),
         };
         r.register(
             "pass_failures",
@@ -125,6 +128,11 @@ impl ControllerFamilies {
             "Seconds since the usage source's last successful sample (absent before the first)",
             Unit::Seconds,
             families.source_staleness.clone(),
+        );
+        r.register(
+            "usage_source_skipped_series",
+            "Series of the last good usage sample that could not be used (no pod label, not a finite number)",
+            families.source_skipped.clone(),
         );
         families
     }
@@ -162,18 +170,15 @@ impl ControllerFamilies {
         self.planning_duration.observe(duration.as_secs_f64());
     }
 
-    pub fn usage_source(
-        &self,
-        source: UsageSource,
-        up: bool,
-        last_success: Option<Timestamp>,
-        now: Timestamp,
-    ) {
+    pub fn usage_source(&self, source: UsageSource, health: &Health, now: Timestamp) {
         let labels = SourceLabels {
             source: source_name(source),
         };
+        let up = health.up == Some(true);
         self.source_up.get_or_create(&labels).set(i64::from(up));
-        match last_success {
+        let skipped = i64::try_from(health.skipped.count).unwrap_or(i64::MAX);
+        self.source_skipped.get_or_create(&labels).set(skipped);
+        match health.sampled_at {
             Some(at) => {
                 let seconds = now.duration_since(at).as_secs_f64().max(0.0);
                 self.source_staleness.get_or_create(&labels).set(seconds);

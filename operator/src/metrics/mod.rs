@@ -28,7 +28,7 @@ use prometheus_client::registry::Registry;
 use crate::config::{MetricsConfig, UsageSource};
 use crate::controller::PassReport;
 use crate::plan::Plan;
-use crate::usage::Usage;
+use crate::usage::{Health, Usage};
 
 pub use labels::{KINDS, kind_of};
 
@@ -85,16 +85,10 @@ impl Metrics {
         self.controller.planning(duration);
     }
 
-    /// Records the outcome of a usage sample: `up` for this attempt, and how stale the
-    /// last successful sample (if any) is at `now`.
-    pub fn observe_usage_source(
-        &self,
-        source: UsageSource,
-        up: bool,
-        last_success: Option<Timestamp>,
-        now: Timestamp,
-    ) {
-        self.controller.usage_source(source, up, last_success, now);
+    /// Records the source's health after a sampling attempt: whether it succeeded, how
+    /// stale the last good sample (if any) is at `now`, and the series it had to skip.
+    pub fn observe_usage_source(&self, source: UsageSource, health: &Health, now: Timestamp) {
+        self.controller.usage_source(source, health, now);
     }
 
     /// OpenMetrics text, ending `# EOF`.

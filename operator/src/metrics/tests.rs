@@ -13,7 +13,7 @@ use crate::controller::{ApplyError, PassReport};
 use crate::load::load_paths;
 use crate::plan::{Assignments, Snapshot, plan};
 use crate::quantity::Res;
-use crate::usage::{PodUsage, Sample, aggregate};
+use crate::usage::{Health, PodUsage, Sample, aggregate};
 
 fn sample_snapshot() -> Snapshot {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -432,7 +432,11 @@ fn the_kind_label_is_a_known_kind_or_other() {
 fn usage_source_health_and_staleness() {
     let m = metrics(false);
     let now = Timestamp::from_second(1_800_000_600).unwrap();
-    m.observe_usage_source(UsageSource::Prometheus, false, None, now);
+    let down = Health {
+        up: Some(false),
+        ..Health::default()
+    };
+    m.observe_usage_source(UsageSource::Prometheus, &down, now);
     let text = m.encode();
     assert_eq!(
         value(&text, r#"govcloud_usage_source_up{source="prometheus"}"#),
@@ -444,7 +448,13 @@ fn usage_source_health_and_staleness() {
     );
 
     let at = Timestamp::from_second(1_800_000_000).unwrap();
-    m.observe_usage_source(UsageSource::Prometheus, true, Some(at), now);
+    let mut up = Health {
+        up: Some(true),
+        sampled_at: Some(at),
+        ..Health::default()
+    };
+    up.skipped.count = 2;
+    m.observe_usage_source(UsageSource::Prometheus, &up, now);
     let text = m.encode();
     assert_eq!(
         value(&text, r#"govcloud_usage_source_up{source="prometheus"}"#),
@@ -457,7 +467,19 @@ fn usage_source_health_and_staleness() {
         ),
         600.0
     );
-    m.observe_usage_source(UsageSource::MetricsApi, true, Some(now), now);
+    assert_eq!(
+        value(
+            &text,
+            r#"govcloud_usage_source_skipped_series{source="prometheus"}"#
+        ),
+        2.0
+    );
+    let fresh = Health {
+        up: Some(true),
+        sampled_at: Some(now),
+        ..Health::default()
+    };
+    m.observe_usage_source(UsageSource::MetricsApi, &fresh, now);
     assert_eq!(
         value(&m.encode(), r#"govcloud_usage_source_up{source="metricsApi"}"#),
         1.0

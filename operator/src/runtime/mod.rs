@@ -32,7 +32,7 @@ pub use leader::Loss;
 use crate::config::OperatorConfig;
 use crate::controller::{EstateReconciler, Live, ObjectBackoff};
 use crate::metrics::Metrics;
-use crate::usage::Usage;
+use crate::usage::{Collector, UsageError, UsageState};
 
 /// Why the operator could not run.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,9 @@ pub enum RunError {
     Bind(SocketAddr, #[source] std::io::Error),
     #[error("a watch cache stopped before it synced")]
     CacheStopped,
+    /// The usage source's configuration cannot be used (exit code 2, like a bad config).
+    #[error("usage source: {0}")]
+    Usage(#[source] UsageError),
 }
 
 /// Runs the operator until SIGTERM or Ctrl-C.
@@ -61,6 +64,10 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     // Already installed only when something in this process did it first: fine either way.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::try_default().await.map_err(RunError::Connect)?;
+    // Before the first call to the cluster: a source the config cannot make (an
+    // unreadable caFile) is a config error, whether or not the cluster answers.
+    let usage = UsageState::new();
+    let collector = Collector::from_config(&config.usage, &client, usage.clone()).map_err(RunError::Usage)?;
     let missing = crds_check::missing_crds(&client).await?;
     if !missing.is_empty() {
         return Err(RunError::CrdsMissing(missing));
@@ -91,15 +98,23 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
         )
     });
     let changed = Arc::new(Notify::new());
+    if let Some(collector) = collector {
+        start_usage(collector, &config, &changed, &metrics, &stop);
+    }
     let caches = caches::Caches::start(&client, changed.clone());
     tokio::select! {
         synced = caches.ready() => synced.map_err(|_| RunError::CacheStopped)?,
         () = stop.clone().wait() => return stand_down(leadership, server).await,
     }
     tracing::info!("caches synced");
+    let shared = Shared {
+        ready: &ready,
+        metrics: &metrics,
+        usage: &usage,
+    };
 
     let Some(leadership) = leadership else {
-        plan_loop(&config, client, &caches, changed, &ready, &metrics, stop).await;
+        plan_loop(&config, client, &caches, changed, shared, stop).await;
         return finish(server).await;
     };
     // A standby is ready once synced: it can take over at once, and a rollout of two
@@ -112,12 +127,21 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     tracing::info!(identity = leadership.identity(), "leading: the planner starts");
     // Dropping the loop on a loss cancels a pass in flight: no write after the deadline.
     tokio::select! {
-        () = plan_loop(&config, client, &caches, changed, &ready, &metrics, stop) => {},
+        () = plan_loop(&config, client, &caches, changed, shared, stop) => {},
         loss = leadership.lost() => {
             return Err(RunError::LeadershipLost { lease: leadership.lease().to_string(), loss });
         }
     }
     stand_down(Some(leadership), server).await
+}
+
+/// What the planner loop shares with the HTTP server (readiness, metrics) and the usage
+/// collector (the usage it attributes and writes).
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    ready: &'a Readiness,
+    metrics: &'a Metrics,
+    usage: &'a UsageState,
 }
 
 /// The serialized planner loop, until `stop`.
@@ -126,10 +150,14 @@ async fn plan_loop(
     client: Client,
     caches: &caches::Caches,
     changed: Arc<Notify>,
-    ready: &Readiness,
-    metrics: &Metrics,
+    shared: Shared<'_>,
     stop: shutdown::Shutdown,
 ) {
+    let Shared {
+        ready,
+        metrics,
+        usage,
+    } = shared;
     let reporter = Reporter {
         controller: "govcloud".into(),
         instance: std::env::var("POD_NAME").ok(),
@@ -138,6 +166,7 @@ async fn plan_loop(
     let reconciler = EstateReconciler::new(client.clone(), Some(Recorder::new(client, reporter)))
         .with_concurrency(config.controller.concurrency as usize)
         .with_live(Live::Cached(caches.managed()))
+        .with_usage(usage.clone())
         .with_backoff(ObjectBackoff::new(backoff_config.initial, backoff_config.max));
     let settings = config.settings();
     let (debounce, resync) = (config.controller.debounce, config.controller.resync);
@@ -151,7 +180,8 @@ async fn plan_loop(
         let (rendered, object_retry) = match reconciler.pass(&snapshot, &now).await {
             Ok((plan, report)) => {
                 metrics.observe_pass(&report, started.elapsed());
-                metrics.observe_plan(&plan, measured_usage(&plan).as_deref());
+                metrics.observe_planning(report.planning);
+                metrics.observe_plan(&plan, usage.usage().as_deref());
                 for e in &report.errors {
                     tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried after its backoff");
                 }
@@ -202,12 +232,22 @@ async fn plan_loop(
     }
 }
 
-/// USAGE HOOK, for the usage task to wire (not done here): the latest usage sample
-/// attributed by this pass's `plan`, which `/metrics` exports next to allocation; the task
-/// also reports its source's health with `Metrics::observe_usage_source`. Until it is
-/// wired there is no measured usage, and the `*_used_*` series are absent, not zero.
-fn measured_usage(_plan: &crate::plan::Plan) -> Option<Arc<Usage>> {
-    None
+/// Starts sampling usage beside the planner. Every replica samples, so that a standby
+/// that takes over has usage at once; a good sample wakes the planner, which writes it
+/// to statuses and `/metrics`; the source's health goes to `/metrics` after each attempt.
+fn start_usage(
+    collector: Collector,
+    config: &OperatorConfig,
+    changed: &Arc<Notify>,
+    metrics: &Arc<Metrics>,
+    stop: &shutdown::Shutdown,
+) {
+    let (metrics, source) = (metrics.clone(), config.usage.source);
+    let collector = collector.wake(changed.clone()).on_sample(move |health| {
+        metrics.observe_usage_source(source, health, Timestamp::now());
+    });
+    tracing::info!(source = ?config.usage.source, interval = ?config.usage.interval, "sampling usage");
+    tokio::spawn(collector.run(stop.clone().wait()));
 }
 
 /// Releases the Lease (after the last write) so that a standby takes over at once, then

@@ -18,7 +18,7 @@
 //!     // and report the source's health (e.g. to /metrics) after every attempt.
 //!     let collector = collector
 //!         .wake(changed.clone())
-//!         .on_sample(move |h| metrics.observe_usage_source(source, h.up == Some(true), h.sampled_at, Timestamp::now()));
+//!         .on_sample(move |h| metrics.observe_usage_source(source, h, Timestamp::now()));
 //!     tokio::spawn(collector.run(stop.clone().wait()));
 //! }
 //! let reconciler = EstateReconciler::new(..).with_usage(usage.clone());
