@@ -199,4 +199,38 @@ fn deleting_a_pool_drains_it_and_deleting_a_department_waits_for_its_services() 
         operator.log()
     );
     double.terminate();
+
+    // Everything above — watches, applies, sweeps, statuses, Events, finalizers, the
+    // namespace deletion — within the access the chart grants (govcloud::rbac).
+    let config = govcloud::config::OperatorConfig::default();
+    let access = govcloud::rbac::operator_access(&config);
+    let used = double::assert_within_access(dir.path(), &access, config.lease_namespace());
+    let unused: Vec<String> = access
+        .cluster
+        .difference(&used)
+        .map(ToString::to_string)
+        .collect();
+    eprintln!(
+        "{} of {} granted permissions were used; not exercised here (create and bind are \
+         authorised inside an apply and a RoleBinding write, never requested alone):\n  {}",
+        used.len(),
+        access.cluster.len(),
+        unused.join("\n  ")
+    );
+    // The rest were all requested: nothing granted goes unused but what no request can
+    // show (a create authorised inside an apply, the bind inside a RoleBinding write).
+    let managed: Vec<String> = govcloud::controller::managed_kinds()
+        .into_iter()
+        .map(|k| k.resource.plural)
+        .collect();
+    let unexplained: Vec<String> = access
+        .cluster
+        .difference(&used)
+        .filter(|p| !(p.verb == "bind" || (p.verb == "create" && managed.contains(&p.resource))))
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "granted but never requested by this scenario: {unexplained:?}"
+    );
 }

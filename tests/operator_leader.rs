@@ -245,6 +245,21 @@ fn one_of_two_replicas_leads_and_the_other_takes_over_when_it_is_stopped() {
         Some(""),
         "the last leader released the Lease"
     );
+    // Both replicas, leading and standing by, asked for nothing their role lacks; the
+    // Lease was taken, renewed and read by name.
+    let mut config = govcloud::config::OperatorConfig::default();
+    config.leader_election.enabled = true;
+    let used = double::assert_within_access(
+        dir.path(),
+        &govcloud::rbac::operator_access(&config),
+        config.lease_namespace(),
+    );
+    for verb in ["create", "get", "patch"] {
+        assert!(
+            used.iter().any(|p| p.resource == "leases" && p.verb == verb),
+            "no Lease {verb} in the audit log"
+        );
+    }
     double.terminate();
     assert!(double.wait_for_exit(START_STOP).is_some_and(|s| s.success()));
     eprintln!(

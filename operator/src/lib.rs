@@ -14,6 +14,7 @@ pub mod load;
 pub mod metrics;
 pub mod plan;
 pub mod quantity;
+pub mod rbac;
 pub mod render;
 pub mod report;
 pub mod runtime;

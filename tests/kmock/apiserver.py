@@ -29,8 +29,10 @@ Not emulated: field ownership and apply conflicts, admission webhooks, OpenAPI s
 validation, garbage collection by ownerReferences, and every controller of a cluster
 (nothing rolls Deployments out or writes their status).
 
-Usage: apiserver.py [PORT]   (0 or nothing picks a free port). Listens on 127.0.0.1
-only, prints the bound port as the first line of stdout, and exits 0 on SIGTERM.
+Usage: apiserver.py [PORT] [--audit FILE]   (0 or nothing picks a free port). Listens on
+127.0.0.1 only, prints the bound port as the first line of stdout, and exits 0 on
+SIGTERM. With --audit, every object API request is logged as a JSON line with the verb
+and resource RBAC would authorise it as, and the client's User-Agent.
 """
 
 from __future__ import annotations
@@ -241,6 +243,7 @@ class ApiServer(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.revision = 0
+        self.audit = None  # an open file when --audit is given
         self.log: list[tuple[int, kmock.resource, str, dict, dict | None]] = []
         self.watchers: set[asyncio.Queue] = set()
         self.closing = asyncio.Event()
@@ -260,6 +263,7 @@ class ApiServer(kmock.KubernetesEmulator):
         parsed = parse_path(raw.path)
         if parsed is None:  # discovery, /version: kmock's scaffold
             return await super().__call__(raw)
+        self.record(raw, *parsed)
         try:
             return await self.dispatch(raw, *parsed)
         except ApiError as e:
@@ -269,6 +273,27 @@ class ApiServer(kmock.KubernetesEmulator):
                 print(f'apiserver: {raw.method} {raw.path_qs} -> {e.code} {e.reason}: {e.message}',
                       file=sys.stderr, flush=True)
             return aiohttp.web.json_response(e.status(), status=e.code)
+
+    def record(self, raw, res, namespace, name, sub) -> None:
+        """Appends the request's authorization attributes, as the API server's RBAC sees
+        them (verb, group, resource, subresource, namespace, name), to the audit log."""
+        if self.audit is None:
+            return
+        method = raw.method.upper()
+        watching = raw.query.get('watch') in ('true', '1')
+        verb = {
+            'GET': 'watch' if watching else ('get' if name else 'list'),
+            'POST': 'create',
+            'PUT': 'update',
+            'PATCH': 'patch',
+            'DELETE': 'delete' if name else 'deletecollection',
+        }.get(method, method.lower())
+        entry = {
+            'verb': verb, 'group': res.group, 'resource': res.plural, 'subresource': sub,
+            'namespace': namespace, 'name': name, 'userAgent': raw.headers.get('User-Agent', ''),
+        }
+        self.audit.write(json.dumps(entry) + '\n')
+        self.audit.flush()
 
     async def dispatch(self, raw, res, namespace, name, sub) -> aiohttp.web.StreamResponse:
         if res not in self.resources:
@@ -610,6 +635,8 @@ def reply(obj: dict, status: int = 200) -> aiohttp.web.Response:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('port', nargs='?', type=int, default=0, help='TCP port on 127.0.0.1 (0 picks one)')
+    parser.add_argument('--audit', metavar='FILE',
+                        help='append one JSON line per object API request: its RBAC verb and resource')
     args = parser.parse_args()
 
     stop = asyncio.Event()
@@ -618,6 +645,8 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
 
     async with ApiServer() as api, kmock.Server(api, host='127.0.0.1', port=args.port or None) as server:
+        if args.audit:
+            api.audit = open(args.audit, 'a', encoding='utf-8')
         print(server.port, flush=True)
         await stop.wait()
         api.close_watches()

@@ -28,7 +28,11 @@ pub const START_STOP: Duration = Duration::from_secs(20);
 /// Interval between two looks at the double while waiting for a condition.
 pub const POLL: Duration = Duration::from_millis(200);
 
-/// Starts the API double on a free loopback port and returns it with the port.
+/// The double's audit log in its directory: one JSON line per object API request.
+pub const AUDIT_LOG: &str = "apiserver-audit.jsonl";
+
+/// Starts the API double on a free loopback port and returns it with the port; it logs
+/// every request to [`AUDIT_LOG`] in `dir`.
 pub fn start_double(dir: &Path) -> (Process, u16) {
     let script = repo_root().join("tests/kmock/apiserver.py");
     let log = dir.join("apiserver.log");
@@ -36,6 +40,8 @@ pub fn start_double(dir: &Path) -> (Process, u16) {
     let child = match Command::new("python3")
         .arg(&script)
         .arg("0")
+        .arg("--audit")
+        .arg(dir.join(AUDIT_LOG))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr)
@@ -118,7 +124,7 @@ impl Api {
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAccept: application/json\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUser-Agent: govcloud-tests\r\nAccept: application/json\r\n\
              Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.port,
             body.len()
@@ -426,4 +432,98 @@ pub fn start_operator(dir: &Path, port: u16, args: &[&str]) -> Process {
         child,
         log,
     }
+}
+
+/// One request the double's audit log recorded, as RBAC authorises it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Request {
+    pub verb: String,
+    pub group: String,
+    /// `plural` or `plural/subresource`, as RBAC rules name it.
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+impl std::fmt::Display for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            &self.group
+        };
+        write!(f, "{} {group}/{}", self.verb, self.resource)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, " in {ns}")?;
+        }
+        if let Some(name) = &self.name {
+            write!(f, " named {name}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The requests `govcloud run` made of the double started in `dir` (told apart from the
+/// test's own by its User-Agent), in order.
+pub fn operator_requests(dir: &Path) -> Vec<Request> {
+    let path = dir.join(AUDIT_LOG);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading the double's audit log {}: {e}", path.display()));
+    let text_of = |v: &Value| v.as_str().map(str::to_string);
+    text.lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("an audit line is JSON"))
+        .filter(|e| {
+            e["userAgent"]
+                .as_str()
+                .is_some_and(|ua| ua == govcloud::runtime::USER_AGENT)
+        })
+        .map(|e| Request {
+            verb: text_of(&e["verb"]).unwrap_or_default(),
+            group: text_of(&e["group"]).unwrap_or_default(),
+            resource: match e["subresource"].as_str() {
+                Some(sub) => format!("{}/{sub}", e["resource"].as_str().unwrap_or_default()),
+                None => text_of(&e["resource"]).unwrap_or_default(),
+            },
+            namespace: text_of(&e["namespace"]),
+            name: text_of(&e["name"]),
+        })
+        .collect()
+}
+
+/// Fails, listing them, when `govcloud run` made a request `access` does not allow
+/// (Lease requests must also be in `lease_namespace`); returns the permissions used.
+pub fn assert_within_access(
+    dir: &Path,
+    access: &govcloud::rbac::Access,
+    lease_namespace: &str,
+) -> std::collections::BTreeSet<govcloud::rbac::Permission> {
+    let requests = operator_requests(dir);
+    assert!(
+        !requests.is_empty(),
+        "the audit log shows no request of govcloud run"
+    );
+    let mut used = std::collections::BTreeSet::new();
+    let mut beyond = std::collections::BTreeSet::new();
+    for r in &requests {
+        let in_lease_namespace = r.namespace.as_deref() == Some(lease_namespace);
+        let grant = access
+            .cluster
+            .iter()
+            .chain(access.lease_namespace.iter().filter(|_| in_lease_namespace))
+            .find(|p| govcloud::rbac::allows(p, &r.group, &r.resource, &r.verb, r.name.as_deref()));
+        match grant {
+            Some(p) => {
+                used.insert(p.clone());
+            }
+            None => {
+                beyond.insert(r.to_string());
+            }
+        }
+    }
+    assert!(
+        beyond.is_empty(),
+        "govcloud run made requests its access (govcloud::rbac) does not grant:\n  {}",
+        beyond.into_iter().collect::<Vec<_>>().join("\n  ")
+    );
+    used
 }

@@ -16,9 +16,10 @@ use crate::api::{Department, OwnerKind, labels};
 use crate::plan::{DepartmentPlan, effective_policy};
 use crate::quantity::{format_cpu, format_memory};
 
-/// Bound to the department owners; the ClusterRole itself ships with the Helm chart.
+/// The RoleBinding, in each department namespace, of the owners to that role.
 const ADMIN_BINDING: &str = "govcloud-department-admins";
-const ADMIN_CLUSTER_ROLE: &str = "govcloud-department-admin";
+/// The ClusterRole department owners are bound to; the Helm chart ships it by this name.
+pub const DEPARTMENT_ADMIN_ROLE: &str = "govcloud-department-admin";
 const QUOTA_NAME: &str = "govcloud-quota";
 const LIMIT_RANGE_NAME: &str = "govcloud-limits";
 /// The quota key that counts DepartmentServices in a namespace.
@@ -147,7 +148,7 @@ fn owners_binding(ns: &str, dept: &Department, labels: Labels) -> RoleBinding {
         role_ref: RoleRef {
             api_group: Some("rbac.authorization.k8s.io".into()),
             kind: "ClusterRole".into(),
-            name: ADMIN_CLUSTER_ROLE.into(),
+            name: DEPARTMENT_ADMIN_ROLE.into(),
         },
         subjects: Some(subjects),
     }

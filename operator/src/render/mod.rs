@@ -44,6 +44,7 @@ use kube::ResourceExt;
 use crate::api::{Department, DepartmentService, ResourcePool, ServiceOffering};
 use crate::plan::{Plan, ServicePlan, Snapshot};
 
+pub use department::DEPARTMENT_ADMIN_ROLE;
 pub use error::RenderError;
 pub use limits::{ContainerLimits, Limit, container_limits};
 

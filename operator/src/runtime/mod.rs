@@ -63,7 +63,7 @@ pub enum RunError {
 pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     // Already installed only when something in this process did it first: fine either way.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = Client::try_default().await.map_err(RunError::Connect)?;
+    let client = connect().await?;
     // Before the first call to the cluster: a source the config cannot make (an
     // unreadable caFile) is a config error, whether or not the cluster answers.
     let usage = UsageState::new();
@@ -142,6 +142,22 @@ struct Shared<'a> {
     ready: &'a Readiness,
     metrics: &'a Metrics,
     usage: &'a UsageState,
+}
+
+/// The User-Agent of every request, so that the API server's audit log and its
+/// per-client metrics name the operator rather than an anonymous client.
+pub const USER_AGENT: &str = concat!("govcloud/", env!("CARGO_PKG_VERSION"));
+
+/// A client for the current kubeconfig or the in-cluster config.
+async fn connect() -> Result<Client, RunError> {
+    let mut config = kube::Config::infer()
+        .await
+        .map_err(|e| RunError::Connect(kube::Error::InferConfig(e)))?;
+    config.headers.push((
+        reqwest::header::USER_AGENT,
+        reqwest::header::HeaderValue::from_static(USER_AGENT),
+    ));
+    Client::try_from(config).map_err(RunError::Connect)
 }
 
 /// The serialized planner loop, until `stop`.
