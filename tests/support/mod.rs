@@ -8,6 +8,7 @@
 // Each test crate includes this module and uses a different subset of it.
 #![allow(dead_code)]
 
+pub mod chart;
 pub mod fake_cluster;
 pub mod process;
 pub mod prometheus;

@@ -1,0 +1,181 @@
+//! Rendering and linting the Helm chart `charts/govcloud` with real Helm, through
+//! `tests/chart/render.py` (Helm v4 embedded by the PyPI package `helm-python-sdk`).
+//!
+//! `template` returns the rendered objects as JSON, each with the key `"__template"`
+//! added: the template it came from (`govcloud/templates/deployment.yaml`).
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use super::{Tool, printed, repo_root};
+
+pub const CHART: &str = "charts/govcloud";
+/// The release name and namespace of the README's install command.
+pub const RELEASE: &str = "govcloud";
+pub const NAMESPACE: &str = "govcloud-system";
+/// The key render.py adds to every object: the template that produced it.
+pub const TEMPLATE_KEY: &str = "__template";
+
+pub const YAMLLINT: Tool = Tool {
+    program: "yamllint",
+    install: "pip install yamllint",
+};
+
+const INSTALL: &str =
+    "pip install helm-python-sdk pyyaml (or run `.ci/run`, which installs every tool the tests need)";
+
+/// What Helm refused, with everything it printed.
+#[derive(Debug)]
+pub struct Refusal {
+    pub stderr: String,
+}
+
+/// Runs `python3 tests/chart/render.py ARGS...` from the repository root. A missing
+/// python3 or helm-python-sdk fails the test with the install command, so that it can
+/// never pass for a refusal that a test expects.
+fn render_py(args: &[&str]) -> Output {
+    let output = match Command::new("python3")
+        .arg("tests/chart/render.py")
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            panic!("python3 is not on PATH: it runs Helm for the chart tests; {INSTALL}")
+        }
+        Err(e) => panic!("could not run tests/chart/render.py: {e}"),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("render.py needs") && !stderr.contains("Traceback"),
+        "tests/chart/render.py could not run Helm; {INSTALL}\n{}",
+        printed(&output)
+    );
+    output
+}
+
+fn values_args(values: &[&Path]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| ["--values".to_string(), v.display().to_string()])
+        .collect()
+}
+
+fn run(command: &str, values: &[&Path], extra: &[&str]) -> Result<String, Refusal> {
+    let mut args: Vec<String> = vec![command.into(), CHART.into()];
+    args.extend(values_args(values));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = render_py(&args);
+    if output.status.success() {
+        Ok(String::from_utf8(output.stdout).expect("render.py prints UTF-8"))
+    } else {
+        Err(Refusal {
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+}
+
+/// `helm template` into the README's release and namespace: the rendered objects.
+pub fn try_template(values: &[&Path]) -> Result<Vec<Value>, Refusal> {
+    try_template_in(values, NAMESPACE)
+}
+
+/// `helm template` with the release installed into `namespace`.
+pub fn try_template_in(values: &[&Path], namespace: &str) -> Result<Vec<Value>, Refusal> {
+    let json = run("template", values, &["--name", RELEASE, "--namespace", namespace])?;
+    Ok(serde_json::from_str(&json).expect("render.py prints a JSON array"))
+}
+
+/// The rendered objects; fails the test with Helm's message if the chart refuses.
+pub fn template(values: &[&Path]) -> Vec<Value> {
+    try_template(values).unwrap_or_else(|r| panic!("helm template {values:?} failed:\n{}", r.stderr))
+}
+
+/// `helm template` output as text, as Helm prints it (for yamllint).
+pub fn template_yaml(values: &[&Path]) -> String {
+    run(
+        "template",
+        values,
+        &["--name", RELEASE, "--namespace", NAMESPACE, "--output", "yaml"],
+    )
+    .unwrap_or_else(|r| panic!("helm template {values:?} failed:\n{}", r.stderr))
+}
+
+/// Renders with `yaml` as an extra values file after `values`.
+pub fn try_template_with(values: &[&Path], yaml: &str) -> Result<Vec<Value>, Refusal> {
+    let file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("a temporary values file");
+    std::fs::write(file.path(), yaml).expect("writing the values file");
+    let mut all = values.to_vec();
+    all.push(file.path());
+    try_template(&all)
+}
+
+/// `helm lint --strict`: Ok with the report when nothing is a warning or an error.
+pub fn lint(values: &[&Path]) -> Result<Value, Refusal> {
+    let json = run("lint", values, &[])?;
+    Ok(serde_json::from_str(&json).expect("render.py prints a JSON report"))
+}
+
+/// `charts/govcloud/ci/*-values.yaml`, sorted.
+pub fn ci_values_files() -> Vec<PathBuf> {
+    let dir = repo_root().join(CHART).join("ci");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with("-values.yaml"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn kind(o: &Value) -> &str {
+    o["kind"].as_str().unwrap_or_default()
+}
+
+pub fn name(o: &Value) -> &str {
+    o["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// The objects of `kind`.
+pub fn of_kind<'a>(objects: &'a [Value], wanted: &str) -> Vec<&'a Value> {
+    objects.iter().filter(|o| kind(o) == wanted).collect()
+}
+
+/// The one object of `kind` named `name`; fails the test if there is not exactly one.
+pub fn find<'a>(objects: &'a [Value], wanted: &str, wanted_name: &str) -> &'a Value {
+    let found: Vec<&Value> = objects
+        .iter()
+        .filter(|o| kind(o) == wanted && name(o) == wanted_name)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {wanted} {wanted_name}, found {}; rendered: {:?}",
+        found.len(),
+        objects
+            .iter()
+            .map(|o| format!("{} {}", kind(o), name(o)))
+            .collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+/// The rendered object without render.py's template key, as Kubernetes would see it.
+pub fn strip(o: &Value) -> Value {
+    let mut o = o.clone();
+    if let Some(map) = o.as_object_mut() {
+        map.remove(TEMPLATE_KEY);
+    }
+    o
+}
