@@ -16,10 +16,11 @@ mod support;
 use std::collections::HashSet;
 use std::fs;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::process::Process;
 use support::repo_root;
 
 fn govcloud(args: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -323,13 +324,19 @@ fn an_unreachable_cluster_exits_3() {
     assert!(stdout(&out).is_empty());
 }
 
+/// The API double, started in `dir` with the sample estate installed (as a platform
+/// team leaves it, no status written yet), its client and a kubeconfig for it.
+fn sample_cluster(dir: &Path) -> (Process, double::Api, PathBuf) {
+    let (double, port) = double::start_double(dir);
+    let api = double::Api { port };
+    double::install_sample_estate(&api);
+    (double, api, double::kubeconfig(dir, port))
+}
+
 #[test]
 fn the_cluster_source_reports_what_the_manifests_do() {
     let dir = tempfile::tempdir().unwrap();
-    let (_double, port) = double::start_double(dir.path());
-    let api = double::Api { port };
-    double::install_sample_estate(&api);
-    let kubeconfig = double::kubeconfig(dir.path(), port);
+    let (_double, _, kubeconfig) = sample_cluster(dir.path());
 
     let out = govcloud(
         &["report", "--cluster", "--usage", SAMPLE_USAGE, "-o", "json"],
@@ -346,6 +353,117 @@ fn the_cluster_source_reports_what_the_manifests_do() {
         live == files,
         "the same estate, read from the cluster, gives the same report"
     );
+}
+
+#[test]
+fn the_cluster_reports_the_usage_the_operator_wrote_into_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_double, api, kubeconfig) = sample_cluster(dir.path());
+    let env = [("KUBECONFIG", kubeconfig.to_str().unwrap())];
+
+    // As the running operator leaves them: some objects measured, each at its own time,
+    // rounded; the rest without `used`. One quantity the API server accepts (it matches
+    // the CRD's pattern) but that does not fit in bytes.
+    const GROUP: &str = "/apis/govcloud.io/v1alpha1";
+    for (path, cpu, memory, at) in [
+        (
+            "namespaces/dept-finance/departmentservices/treasury-payments",
+            "1200m",
+            "3500Mi",
+            "2025-06-30T10:00:00Z",
+        ),
+        ("departments/finance", "2500m", "6Gi", "2025-06-30T09:30:00Z"),
+        ("resourcepools/general-east", "2", "8Gi", "2025-06-30T10:15:00Z"),
+        (
+            "namespaces/dept-health/departmentservices/health-db",
+            "300m",
+            "9Ei",
+            "2025-06-30T08:00:00Z",
+        ),
+    ] {
+        api.merge_patch(
+            &format!("{GROUP}/{path}/status"),
+            &serde_json::json!({"status": {"used": {"cpu": cpu, "memory": memory}, "usedAt": at}}),
+        );
+    }
+
+    let out = govcloud(&["report", "--cluster", "-o", "json"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "warning: DepartmentService dept-health/health-db: status.used.memory: \"9Ei\" is too \
+         large; its usage is left out of the report\n"
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["usageOrigin"], "statuses");
+    assert_eq!(v["usageAt"], "2025-06-30T09:30:00Z", "the oldest usedAt taken");
+    assert_eq!(v["usageUntil"], "2025-06-30T10:15:00Z", "the newest");
+    assert_eq!(
+        v["summary"]["unattributedPods"],
+        Value::Null,
+        "statuses cannot know them: null, not 0"
+    );
+    // Every object's `used`: the status's for the one measured, null for the others.
+    let name = |o: &Value| o["name"].as_str().unwrap().to_owned();
+    let services: Vec<(String, Value)> = v["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["services"].as_array().unwrap())
+        .map(|s| {
+            (
+                format!("{}/{}", s["namespace"].as_str().unwrap(), name(s)),
+                s.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(services.len(), 40);
+    let named = |list: &Value| -> Vec<(String, Value)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (name(o), o.clone()))
+            .collect()
+    };
+    for (objects, measured, (cpu, memory)) in [
+        (services, "dept-finance/treasury-payments", (1.2, 3500_i64 << 20)),
+        (named(&v["departments"]), "finance", (2.5, 6 << 30)),
+        (named(&v["pools"]), "general-east", (2.0, 8 << 30)),
+    ] {
+        for (name, o) in objects {
+            let want = if name == measured {
+                serde_json::json!({"cpu": cpu, "memory": memory})
+            } else {
+                Value::Null
+            };
+            assert_eq!(o["used"], want, "{name}");
+        }
+    }
+
+    let md = stdout(&govcloud(&["report", "--cluster"], &env));
+    assert!(
+        md.contains(
+            "Usage: from the operator's statuses, measured between 2025-06-30T09:30:00Z and \
+             2025-06-30T10:15:00Z (rounded to two significant digits, as statuses show it)."
+        ),
+        "{md}"
+    );
+
+    // A usage file wins over the statuses: the report is the one from the file.
+    let out = govcloud(
+        &["report", "--cluster", "--usage", SAMPLE_USAGE, "-o", "json"],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "statuses are not read: {}", stderr(&out));
+    let mut live: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(live["usageOrigin"], "file");
+    assert_eq!(live["summary"]["unattributedPods"], 1);
+    let mut files: Value =
+        serde_json::from_str(&report(&[SAMPLES, "--usage", SAMPLE_USAGE, "-o", "json"])).unwrap();
+    live["source"] = Value::Null;
+    files["source"] = Value::Null;
+    assert!(live == files, "the file's usage, not the statuses'");
 }
 
 /// Screenshots `page` with headless Chromium at `width`×`height` into `png`.

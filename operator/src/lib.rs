@@ -20,4 +20,5 @@ pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod synthetic;
+mod units;
 pub mod usage;

@@ -83,7 +83,10 @@ pub enum Command {
             ({\"at\": RFC 3339, \"pods\": [{\"namespace\", \"pod\", \"cpu\", \"memory\"}]}), \
             the metrics API's PodMetricsList (`kubectl get --raw \
             /apis/metrics.k8s.io/v1beta1/pods`), or CSV with the columns at, namespace, pod, \
-            cpu and memory. Without it, use is reported as not measured.\n\n\
+            cpu and memory. With --cluster and no file, use is what the running operator wrote \
+            into the statuses (status.used, rounded to two significant digits, each object \
+            measured at its own status.usedAt); a file given with --cluster wins. Otherwise use \
+            is reported as not measured.\n\n\
             --output csv writes one table, a row per service with its department's figures as \
             columns; the estate-wide parts are in the other formats.",
         after_help = "Examples:\n  \
@@ -177,12 +180,14 @@ pub struct ReportArgs {
 
     /// Read the estate from the cluster of the current kubeconfig (or the in-cluster
     /// config) instead of files: the five govcloud kinds and Nodes, previous decisions
-    /// from their status, as the operator does.
+    /// from their status, as the operator does, and (without --usage) the usage the
+    /// operator wrote into their status.
     #[arg(long)]
     pub cluster: bool,
 
     /// One sample of per-pod usage (JSON, a metrics API PodMetricsList, or CSV), attributed
-    /// to services, departments and pools by the plan.
+    /// to services, departments and pools by the plan. With --cluster it wins over the
+    /// usage in the statuses.
     #[arg(long, value_name = "FILE")]
     pub usage: Option<PathBuf>,
 

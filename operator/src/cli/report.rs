@@ -1,5 +1,5 @@
-//! `govcloud report`: read the estate (files or the cluster) and a usage sample, plan,
-//! and write the auditors' report.
+//! `govcloud report`: read the estate (files or the cluster) and its usage (a file, or
+//! the cluster's statuses), plan, and write the auditors' report.
 
 use std::fmt::Debug;
 use std::io::{self, Write};
@@ -15,7 +15,7 @@ use super::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 use crate::load::{Loaded, load_paths};
 use crate::plan::{Assignments, Settings, Snapshot, plan};
-use crate::report::{self, Format, Source};
+use crate::report::{self, Format, MeasuredUsage, Source};
 use crate::usage::{Sample, aggregate};
 
 /// Objects per list request: large estates are read in pages, as kubectl does, rather
@@ -80,7 +80,24 @@ pub(super) fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -
     // Previous decisions from status, as the operator plans: for the cluster that is
     // where services actually run; files without status plan afresh, like `govcloud plan`.
     let plan = plan(&snapshot, &Assignments::from_status(&snapshot));
-    let usage = sample.map(|s| aggregate(&plan, &snapshot.settings, &s));
+    // A file given with --cluster wins: it was asked for, and it is one sample of every
+    // pod, exact and with the pods it could not attribute; statuses are what the
+    // operator last wrote, rounded, each object measured at its own time.
+    let usage = match sample {
+        Some(sample) => Some(MeasuredUsage::from_file(aggregate(
+            &plan,
+            &snapshot.settings,
+            &sample,
+        ))),
+        None if source == Source::Cluster => {
+            let (usage, warnings) = report::usage_from_statuses(&snapshot);
+            for w in &warnings {
+                writeln!(err, "warning: {w}")?;
+            }
+            usage
+        }
+        None => None,
+    };
     let mut report = report::build(&snapshot, &plan, usage.as_ref());
     report.source = source;
     report.currency.clone_from(&args.currency);

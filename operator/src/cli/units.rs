@@ -1,46 +1,9 @@
-//! Amounts as people read them in a table: cores with up to two decimals, memory in
-//! Gi/Mi/Ki, ratios as whole percentages, money with two decimals.
+//! Money as the plan table prints it; the other amounts are `crate::units`, shared with
+//! the report.
 
-const KI: i64 = 1 << 10;
-const MI: i64 = 1 << 20;
-const GI: i64 = 1 << 30;
-
-/// `value / unit` rounded half up to two decimals, trailing zeros dropped (`1.5`, `2`, `0.25`).
-fn two_decimals(value: i64, unit: i64) -> String {
-    let sign = if value < 0 { "-" } else { "" };
-    let hundredths = (i128::from(value).abs() * 100 + i128::from(unit) / 2) / i128::from(unit);
-    let (whole, frac) = (hundredths / 100, hundredths % 100);
-    match frac {
-        0 => format!("{sign}{whole}"),
-        f if f % 10 == 0 => format!("{sign}{whole}.{}", f / 10),
-        f => format!("{sign}{whole}.{f:02}"),
-    }
-}
-
-pub(super) fn cores(millis: i64) -> String {
-    two_decimals(millis, 1000)
-}
-
-/// Cores given as a float (quotas in the plan schema).
-pub(super) fn cores_f64(cores: f64) -> String {
-    self::cores((cores * 1000.0).round() as i64)
-}
-
-pub(super) fn memory(bytes: i64) -> String {
-    let unit = match bytes.abs() {
-        0 => return "0".into(),
-        b if b >= GI => (GI, "Gi"),
-        b if b >= MI => (MI, "Mi"),
-        b if b >= KI => (KI, "Ki"),
-        _ => return bytes.to_string(),
-    };
-    format!("{}{}", two_decimals(bytes, unit.0), unit.1)
-}
-
-pub(super) fn percent(ratio: f64) -> String {
-    format!("{:.0}%", ratio * 100.0)
-}
-
+/// Two decimals and no thousands separators, as the plan's JSON has the figure
+/// (`3709.86`), so that the table and the JSON can be compared by eye or by diff; the
+/// report, read rather than diffed, groups thousands (`report::text::money`).
 pub(super) fn money(amount: f64) -> String {
     format!("{amount:.2}")
 }
@@ -50,31 +13,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cores_have_up_to_two_decimals() {
-        assert_eq!(cores(0), "0");
-        assert_eq!(cores(2000), "2");
-        assert_eq!(cores(1500), "1.5");
-        assert_eq!(cores(250), "0.25");
-        assert_eq!(cores(1005), "1.01", "half up");
-        assert_eq!(cores(1004), "1");
-        assert_eq!(cores_f64(12.5), "12.5");
-    }
-
-    #[test]
-    fn memory_uses_the_largest_binary_unit_below_it() {
-        assert_eq!(memory(0), "0");
-        assert_eq!(memory(64 * GI), "64Gi");
-        assert_eq!(memory(GI + GI / 2), "1.5Gi");
-        assert_eq!(memory(512 * MI), "512Mi");
-        assert_eq!(memory(100 * MI + MI / 3), "100.33Mi");
-        assert_eq!(memory(3 * KI), "3Ki");
-        assert_eq!(memory(512), "512");
-    }
-
-    #[test]
-    fn ratios_and_money() {
-        assert_eq!(percent(0.6254), "63%");
-        assert_eq!(percent(0.0), "0%");
+    fn money_has_two_decimals_and_no_separators() {
         assert_eq!(money(1234.5), "1234.50");
+        assert_eq!(money(0.0), "0.00");
     }
 }

@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use k8s_openapi::jiff::Timestamp;
+
 use super::model::*;
 use crate::api::{Department, Phase};
 use crate::plan::{Plan, PoolPlan, Ratio, ServicePlan, Snapshot, round2};
@@ -17,6 +19,33 @@ fn monthly(res: Res, rates: Option<&Rates>) -> f64 {
     rates.map_or(0.0, |r| {
         (res.cores() * r.cpu_core_hour + res.gib() * r.memory_gib_hour) * HOURS_PER_MONTH
     })
+}
+
+/// Measured usage as the report takes it: attributed, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeasuredUsage {
+    /// Its `at` is when the usage was measured; from statuses, the oldest `usedAt`.
+    pub usage: Usage,
+    pub origin: UsageOrigin,
+    /// The newest time of the usage (from statuses, the newest `usedAt`).
+    pub until: Option<Timestamp>,
+}
+
+impl MeasuredUsage {
+    /// A `--usage` file's sample, attributed by the report's plan.
+    pub fn from_file(usage: Usage) -> Self {
+        Self {
+            until: usage.at,
+            usage,
+            origin: UsageOrigin::File,
+        }
+    }
+
+    /// Pods the usage could not attribute: only a sample of pods knows them; statuses
+    /// record what was attributed, not what was not.
+    fn unattributed_pods(&self) -> Option<usize> {
+        (self.origin == UsageOrigin::File).then_some(self.usage.unattributed_pods)
+    }
 }
 
 /// What the report needs to know about each pool, by name.
@@ -46,8 +75,9 @@ impl Pools<'_> {
 }
 
 /// The report of `plan`, made from `snapshot` (for rates, seats per instance and
-/// department details the plan does not carry) and `usage` when measured.
-pub fn build(snapshot: &Snapshot, plan: &Plan, usage: Option<&Usage>) -> Report {
+/// department details the plan does not carry) and `measured` usage when there is some.
+pub fn build(snapshot: &Snapshot, plan: &Plan, measured: Option<&MeasuredUsage>) -> Report {
+    let usage = measured.map(|m| &m.usage);
     let pools = Pools {
         plans: plan.pools.iter().map(|p| (p.name.as_str(), p)).collect(),
         rates: snapshot
@@ -123,14 +153,16 @@ pub fn build(snapshot: &Snapshot, plan: &Plan, usage: Option<&Usage>) -> Report 
         used: usage.map(|u| u.departments.values().fold(Res::ZERO, |sum, r| sum + *r)),
         monthly_cost_charged: round2(services.iter().map(|s| s.monthly_cost).sum()),
         level_check,
-        unattributed_pods: usage.map(|u| u.unattributed_pods),
+        unattributed_pods: measured.and_then(MeasuredUsage::unattributed_pods),
     };
 
     Report {
         schema: SCHEMA,
         source: Source::Manifests,
         currency: "CNY".into(),
+        usage_origin: measured.map(|m| m.origin),
         usage_at: usage.and_then(|u| u.at).map(|t| t.to_string()),
+        usage_until: measured.and_then(|m| m.until).map(|t| t.to_string()),
         summary,
         departments,
         unowned_services,

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use super::model::*;
 use super::svg::{Group, Series, bars};
-use super::text::{cores, cores_f64, html as esc, memory, money, percent, share};
+use super::text::{self, html as esc, money, share};
 use crate::quantity::Res;
+use crate::units::{cores, cores_f64, memory, percent};
 
 const QUOTA: Series = Series {
     name: "quota granted",
@@ -144,10 +145,7 @@ pub fn render(r: &Report) -> String {
         Source::Manifests => "manifests",
         Source::Cluster => "the live cluster",
     };
-    let usage = r.usage_at.as_deref().map_or_else(
-        || "usage not measured".to_owned(),
-        |at| format!("usage sampled {at}"),
-    );
+    let usage = format!("usage {}", text::usage_origin(r));
     let _ = write!(
         out,
         "<header><h1>govcloud estate report</h1><p>Estate read from {}; money in {} per month (730 h); {}.</p></header><main>",
@@ -167,7 +165,7 @@ pub fn render(r: &Report) -> String {
     charts(r, &mut out);
     savings(r, &mut out);
     out.push_str("<h2>Departments</h2>");
-    let measured = r.usage_at.is_some();
+    let measured = r.measured();
     for d in &r.departments {
         department(d, c, measured, &mut out);
     }
@@ -235,7 +233,7 @@ fn figure(caption: &str, svg: &str, out: &mut String) {
 }
 
 fn charts(r: &Report, out: &mut String) {
-    let measured = r.usage_at.is_some();
+    let measured = r.measured();
     let series: Vec<Series> = if measured {
         vec![QUOTA, ALLOCATED, USED]
     } else {
@@ -594,7 +592,7 @@ fn services(list: &[ServiceReport], currency: &str, measured: bool, out: &mut St
 
 fn pools(r: &Report, out: &mut String) {
     out.push_str("<h2>Pools</h2>");
-    let measured = r.usage_at.is_some();
+    let measured = r.measured();
     let cost = format!("cost/month ({})", r.currency);
     let mut header = vec![
         "pool",

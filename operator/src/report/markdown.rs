@@ -3,8 +3,9 @@
 use std::fmt::Write;
 
 use super::model::*;
-use super::text::{self, cores, cores_f64, markdown as md, memory, money, percent};
+use super::text::{self, markdown as md, money};
 use crate::quantity::Res;
+use crate::units::{cores, cores_f64, memory, percent};
 
 /// A Markdown table; every cell is escaped here, so callers pass plain text.
 struct Table {
@@ -72,17 +73,14 @@ pub fn render(r: &Report) -> String {
         out,
         "Estate read from {source}. Money in {} per month (730 h). Usage: {}.\n",
         md(c),
-        r.usage_at.as_deref().map_or_else(
-            || "not measured (no --usage file)".into(),
-            |t| format!("sample of {}", md(t))
-        )
+        md(&text::usage_origin(r))
     );
 
     summary(r, &mut out);
     savings(r, &mut out);
 
     out.push_str("## Departments\n\n");
-    let measured = r.usage_at.is_some();
+    let measured = r.measured();
     for d in &r.departments {
         department(d, c, measured, &mut out);
     }
@@ -328,7 +326,7 @@ fn services(services: &[ServiceReport], currency: &str, measured: bool, out: &mu
 
 fn pools(r: &Report, out: &mut String) {
     out.push_str("## Pools\n\n");
-    let measured = r.usage_at.is_some();
+    let measured = r.measured();
     let cost = format!("cost/month ({})", r.currency);
     let mut header = vec![
         "pool",

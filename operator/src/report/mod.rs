@@ -4,14 +4,17 @@
 //! violations; and the savings against the siloed baseline.
 //!
 //! [`build`] makes the [`Report`] model from a snapshot, its plan and (optionally)
-//! attributed usage, purely; the renderers turn it into Markdown, CSV, JSON or a
-//! self-contained HTML page. Reading files and the cluster is `cli::report`'s.
+//! measured usage, purely: a usage file's sample attributed by the plan, or what the
+//! operator wrote into statuses ([`usage_from_statuses`]). The renderers turn it into
+//! Markdown, CSV, JSON or a self-contained HTML page. Reading files and the cluster is
+//! `cli::report`'s.
 
 mod build;
 mod csv;
 mod html;
 mod markdown;
 mod model;
+mod statuses;
 mod svg;
 mod text;
 mod usage_file;
@@ -19,9 +22,10 @@ mod usage_file;
 #[cfg(test)]
 mod tests;
 
-pub use build::build;
+pub use build::{MeasuredUsage, build};
 pub use csv::COLUMNS as CSV_COLUMNS;
 pub use model::*;
+pub use statuses::usage_from_statuses;
 pub use usage_file::{UsageError, parse as parse_usage};
 
 /// The output formats of `govcloud report`.

@@ -24,6 +24,17 @@ pub enum Source {
     Cluster,
 }
 
+/// Where the usage figures came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UsageOrigin {
+    /// `--usage FILE`: one sample of per-pod usage, attributed by the report's own plan.
+    File,
+    /// The running operator's `status.used` of each object: attributed by the operator's
+    /// plan, rounded to two significant digits, each measured at its own `usedAt`.
+    Statuses,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
@@ -32,8 +43,15 @@ pub struct Report {
     pub source: Source,
     /// Label of every money figure (the operator config's `currency`).
     pub currency: String,
-    /// When the usage sample was taken (RFC 3339), or null when no usage was given.
+    /// Where the usage came from; null when usage was not measured.
+    pub usage_origin: Option<UsageOrigin>,
+    /// When the usage was measured (RFC 3339): the sample's time, or from statuses the
+    /// oldest `usedAt`; null when not measured.
     pub usage_at: Option<String>,
+    /// The newest time of the usage: the sample's time again, or the newest `usedAt`.
+    /// Statuses are measured at different times (each is rewritten only when its usage
+    /// moved), so with `usageAt` it bounds how old the figures are.
+    pub usage_until: Option<String>,
     pub summary: Summary,
     /// Every department, by name, with its services.
     pub departments: Vec<DepartmentReport>,
@@ -46,6 +64,14 @@ pub struct Report {
     pub policies: Vec<PolicyReport>,
     /// The plan's `savings`, unchanged.
     pub savings: Savings,
+}
+
+impl Report {
+    /// Whether usage was measured at all; the human formats show their used columns only
+    /// then, rather than "not measured" on every row.
+    pub fn measured(&self) -> bool {
+        self.usage_origin.is_some()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -67,7 +93,7 @@ pub struct Summary {
     pub monthly_cost_charged: f64,
     pub level_check: LevelCheck,
     /// Pods in department or shared namespaces the usage sample could not attribute
-    /// to anything placed; null without usage.
+    /// to anything placed; null without a usage file (statuses do not record them).
     pub unattributed_pods: Option<usize>,
 }
 

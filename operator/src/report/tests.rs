@@ -5,10 +5,12 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
 use super::*;
+use crate::api::{DepartmentStatus, ResourceAmounts, ResourcePoolStatus};
 use crate::load::load_paths;
 use crate::plan::{Assignments, Plan, Reason, ReasonCode, Snapshot, plan};
 use crate::quantity::Res;
@@ -380,9 +382,11 @@ fn usage_is_reported_where_measured_and_null_elsewhere() {
             pod("dept-finance", "stray-6c7d8e9f0-ddddd", 5, 5),
         ],
     };
-    let usage = aggregate(&p, &s.settings, &sample);
+    let usage = MeasuredUsage::from_file(aggregate(&p, &s.settings, &sample));
     let r = build(&s, &p, Some(&usage));
+    assert_eq!(r.usage_origin, Some(UsageOrigin::File));
     assert_eq!(r.usage_at.as_deref(), Some("2025-06-30T12:00:00Z"));
+    assert_eq!(r.usage_until, r.usage_at, "one sample, one time");
     assert_eq!(
         service(&r, "dept-finance", "treasury-payments").used,
         Some(Res::new(2000, 4 << 30))
@@ -427,6 +431,11 @@ fn usage_is_reported_where_measured_and_null_elsewhere() {
     // Measured, the human formats show use next to allocation; unmeasured, they say so
     // once instead of on every row.
     let md = render(&r, Format::Markdown);
+    assert!(
+        md.contains("Usage: from the --usage file, sampled at 2025-06-30T12:00:00Z.\n"),
+        "{md}"
+    );
+    assert!(md.contains("- **Unattributed pods** in department or shared namespaces: 1."));
     assert!(md.contains("| used CPU | used memory |"), "{md}");
     assert!(md.contains(
         "| treasury-payments | 3 | Placed | classified-east | 3 | ok | - | - | 6 | 12Gi | 2 | 4Gi |"
@@ -441,6 +450,105 @@ fn usage_is_reported_where_measured_and_null_elsewhere() {
     let unmeasured = render(&build(&s, &p, None), Format::Markdown);
     assert!(!unmeasured.contains("used CPU"));
     assert!(unmeasured.contains("Usage: not measured (no --usage file)."));
+}
+
+#[test]
+fn usage_from_statuses_is_reported_as_such_without_unattributed_pods() {
+    let (mut s, p) = samples();
+    let used = |cpu: &str, memory: &str| {
+        Some(ResourceAmounts {
+            cpu: cpu.into(),
+            memory: memory.into(),
+        })
+    };
+    let at = |t: &str| Some(Time(t.parse().unwrap()));
+    let treasury = s
+        .services
+        .iter_mut()
+        .find(|d| d.metadata.name.as_deref() == Some("treasury-payments"))
+        .unwrap();
+    treasury.status.get_or_insert_default().used = used("1200m", "3500Mi");
+    treasury.status.get_or_insert_default().used_at = at("2025-06-30T10:00:00Z");
+    let finance = s
+        .departments
+        .iter_mut()
+        .find(|d| d.metadata.name.as_deref() == Some("finance"))
+        .unwrap();
+    finance.status = Some(DepartmentStatus {
+        used: used("2500m", "6Gi"),
+        used_at: at("2025-06-30T09:30:00Z"),
+        ..Default::default()
+    });
+    let east = s
+        .pools
+        .iter_mut()
+        .find(|p| p.metadata.name.as_deref() == Some("general-east"))
+        .unwrap();
+    east.status = Some(ResourcePoolStatus {
+        used: used("2", "8Gi"),
+        used_at: at("2025-06-30T10:15:00Z"),
+        ..Default::default()
+    });
+
+    let (measured, warnings) = usage_from_statuses(&s);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let mut r = build(&s, &p, measured.as_ref());
+    r.source = Source::Cluster;
+    assert_eq!(r.usage_origin, Some(UsageOrigin::Statuses));
+    assert_eq!(r.usage_at.as_deref(), Some("2025-06-30T09:30:00Z"), "the oldest");
+    assert_eq!(
+        r.usage_until.as_deref(),
+        Some("2025-06-30T10:15:00Z"),
+        "the newest"
+    );
+    assert_eq!(
+        service(&r, "dept-finance", "treasury-payments").used,
+        Some(Res::new(1200, 3500 << 20))
+    );
+    assert_eq!(service(&r, "dept-finance", "budget-planning").used, None);
+    let dept = |name: &str| r.departments.iter().find(|d| d.name == name).unwrap();
+    assert_eq!(dept("finance").used, Some(Res::new(2500, 6 << 30)));
+    assert_eq!(dept("health").used, None);
+    let pool = |name: &str| r.pools.iter().find(|p| p.name == name).unwrap();
+    assert_eq!(pool("general-east").used, Some(Res::new(2000, 8 << 30)));
+    assert_eq!(pool("classified-east").used, None);
+    assert_eq!(r.summary.used, Some(Res::new(2500, 6 << 30)));
+    assert_eq!(
+        r.summary.unattributed_pods, None,
+        "statuses do not record unattributed pods: unknown, not 0"
+    );
+
+    let md = render(&r, Format::Markdown);
+    assert!(
+        md.contains(
+            "Usage: from the operator's statuses, measured between 2025-06-30T09:30:00Z and \
+             2025-06-30T10:15:00Z (rounded to two significant digits, as statuses show it).\n"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| used CPU | used memory |"), "{md}");
+    assert!(!md.contains("Unattributed pods"), "{md}");
+    let html = render(&r, Format::Html);
+    assert!(
+        html.contains(
+            "; usage from the operator&#39;s statuses, measured between 2025-06-30T09:30:00Z and \
+             2025-06-30T10:15:00Z (rounded to two significant digits, as statuses show it).</p>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains(">used</text>"), "the charts have a used series");
+    let v: Value = serde_json::from_str(&render(&r, Format::Json)).unwrap();
+    assert_eq!(v["usageOrigin"], "statuses");
+    assert_eq!(v["summary"]["unattributedPods"], Value::Null);
+
+    // From a cluster whose statuses show no usage, the header says where it looked.
+    let mut unmeasured = build(&s, &p, None);
+    unmeasured.source = Source::Cluster;
+    let md = render(&unmeasured, Format::Markdown);
+    assert!(
+        md.contains("Usage: not measured (no --usage file, and no status shows used).\n"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -635,7 +743,9 @@ fn json_has_the_documented_keys() {
             "schema",
             "source",
             "currency",
+            "usageOrigin",
             "usageAt",
+            "usageUntil",
             "summary",
             "departments",
             "unownedServices",
@@ -648,7 +758,9 @@ fn json_has_the_documented_keys() {
     );
     assert_eq!(v["schema"], "govcloud.io/report/v1alpha1");
     assert_eq!(v["source"], "manifests");
+    assert_eq!(v["usageOrigin"], Value::Null);
     assert_eq!(v["usageAt"], Value::Null);
+    assert_eq!(v["usageUntil"], Value::Null);
     assert_eq!(
         keys(&v["summary"]),
         set(&[

@@ -1,51 +1,39 @@
-//! Amounts as auditors read them, and escaping for each output format.
+//! Money, shares and escaping for each output format, as auditors read them.
 //!
-//! The figures mirror `govcloud plan --output table` (cores with up to two decimals,
-//! memory in binary units, whole percentages) so that the report and the plan read the
-//! same; the CLI's own helpers are private to it, and the report must not depend on the
-//! CLI. Money gets thousands separators here because reports are read, not diffed.
+//! Cores, memory and percentages are `crate::units`, the same as `govcloud plan --output
+//! table` prints, so that the report and the plan read the same. Money gets thousands
+//! separators here because reports are read, not diffed.
 
-const KI: i64 = 1 << 10;
-const MI: i64 = 1 << 20;
-const GI: i64 = 1 << 30;
+use super::model::{Report, Source, UsageOrigin};
 
-/// `value / unit` rounded half up to two decimals, trailing zeros dropped.
-fn two_decimals(value: i64, unit: i64) -> String {
-    let sign = if value < 0 { "-" } else { "" };
-    let hundredths = (i128::from(value).abs() * 100 + i128::from(unit) / 2) / i128::from(unit);
-    let (whole, frac) = (hundredths / 100, hundredths % 100);
-    match frac {
-        0 => format!("{sign}{whole}"),
-        f if f % 10 == 0 => format!("{sign}{whole}.{}", f / 10),
-        f => format!("{sign}{whole}.{f:02}"),
+/// Where the usage came from and when it was measured, for the header after "usage"
+/// (plain text: callers escape it). Auditors weigh a figure by its source: a file's
+/// sample is exact and of one moment; statuses are rounded, each of its own time.
+pub fn usage_origin(r: &Report) -> String {
+    let at = r.usage_at.as_deref();
+    match r.usage_origin {
+        None if r.source == Source::Cluster => {
+            "not measured (no --usage file, and no status shows used)".into()
+        }
+        None => "not measured (no --usage file)".into(),
+        Some(UsageOrigin::File) => format!(
+            "from the --usage file, sampled at {}",
+            at.unwrap_or("an unrecorded time")
+        ),
+        Some(UsageOrigin::Statuses) => {
+            let when = match (at, r.usage_until.as_deref()) {
+                (Some(oldest), Some(newest)) if oldest != newest => {
+                    format!("measured between {oldest} and {newest}")
+                }
+                (Some(at), _) => format!("measured at {at}"),
+                (None, _) => "measured at times no status records".into(),
+            };
+            format!(
+                "from the operator's statuses, {when} (rounded to two significant digits, as \
+                 statuses show it)"
+            )
+        }
     }
-}
-
-/// Millicores as cores: `1.5`, `2`, `0.25`.
-pub fn cores(millis: i64) -> String {
-    two_decimals(millis, 1000)
-}
-
-/// Cores given as a float (quotas in the plan schema).
-pub fn cores_f64(cores: f64) -> String {
-    self::cores((cores * 1000.0).round() as i64)
-}
-
-/// Bytes in the largest binary unit below them: `64Gi`, `1.5Gi`, `512Mi`.
-pub fn memory(bytes: i64) -> String {
-    let unit = match bytes.abs() {
-        0 => return "0".into(),
-        b if b >= GI => (GI, "Gi"),
-        b if b >= MI => (MI, "Mi"),
-        b if b >= KI => (KI, "Ki"),
-        _ => return bytes.to_string(),
-    };
-    format!("{}{}", two_decimals(bytes, unit.0), unit.1)
-}
-
-/// A ratio as a whole percentage: `63%`.
-pub fn percent(ratio: f64) -> String {
-    format!("{:.0}%", ratio * 100.0)
 }
 
 /// Money with two decimals and thousands separators: `28,686.08`, `-3.50`.
@@ -129,17 +117,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_read_like_the_plan_table() {
-        assert_eq!(cores(1500), "1.5");
-        assert_eq!(cores(2000), "2");
-        assert_eq!(cores(1005), "1.01");
-        assert_eq!(cores_f64(12.5), "12.5");
-        assert_eq!(memory(0), "0");
-        assert_eq!(memory(64 * GI), "64Gi");
-        assert_eq!(memory(GI + GI / 2), "1.5Gi");
-        assert_eq!(memory(512 * MI), "512Mi");
-        assert_eq!(memory(512), "512");
-        assert_eq!(percent(0.6254), "63%");
+    fn shares_read_as_fractions() {
         assert_eq!(share(0.25), "1/4");
         assert_eq!(share(0.125), "1/8");
         assert_eq!(share(0.0), "-");

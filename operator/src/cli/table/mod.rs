@@ -7,8 +7,9 @@ mod tests;
 use grid::Grid;
 
 use super::plan::refusals;
-use super::units::{cores, cores_f64, memory, money, percent};
+use super::units::money;
 use crate::plan::{Plan, ServicePlan};
+use crate::units::{cores, cores_f64, memory, percent};
 
 /// The plan in sections: services, pools, departments, shared instances, refusals, savings.
 pub fn table(plan: &Plan) -> String {
