@@ -316,6 +316,29 @@ fn values_that_break_the_schema_are_refused_naming_the_field() {
         &["/config/controller/resync"],
     );
     assert_refused("networkPolicy:\n  enable: true\n", &["'enable'"]);
+    // Root is never an option, even where the uid is configurable.
+    assert_refused(
+        "podSecurityContext:\n  runAsUser: 0\n",
+        &["/podSecurityContext/runAsUser"],
+    );
+}
+
+/// OpenShift's restricted SCC assigns the uid from the namespace's range and refuses a
+/// pod that asks for another: with the uid and gid left out the pod stays non-root.
+#[test]
+fn the_uid_can_be_left_to_the_platform() {
+    let objects = chart::try_template_with(
+        &[],
+        "podSecurityContext:\n  runAsUser: null\n  runAsGroup: null\n",
+    )
+    .unwrap_or_else(|r| panic!("null uid and gid refused:\n{}", r.stderr));
+    let sc = &find(&objects, "Deployment", RELEASE)["spec"]["template"]["spec"]["securityContext"];
+    assert_eq!(sc["runAsNonRoot"], true);
+    assert!(
+        sc.get("runAsUser").is_none() && sc.get("runAsGroup").is_none(),
+        "{sc}"
+    );
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
 }
 
 #[test]
