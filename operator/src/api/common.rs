@@ -2,6 +2,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::quantity::{QuantityError, Res, parse_cpu, parse_memory};
+
 /// Kubernetes quantity syntax (`500m`, `2`, `1.5`, `2Gi`, `1e3`), checked by the API server
 /// so that a typo is refused at `kubectl apply` rather than discovered by the planner.
 pub const QUANTITY_PATTERN: &str =
@@ -16,6 +18,20 @@ pub struct ResourceAmounts {
     /// Memory as a Kubernetes quantity, e.g. `512Mi` or `64Gi`.
     #[schemars(regex(pattern = QUANTITY_PATTERN))]
     pub memory: String,
+}
+
+impl ResourceAmounts {
+    /// Both amounts as exact integers; otherwise every field that does not parse (`cpu`,
+    /// `memory`), with why, so that a caller can name each one.
+    pub fn parse(&self) -> Result<Res, Vec<(&'static str, QuantityError)>> {
+        match (parse_cpu(&self.cpu), parse_memory(&self.memory)) {
+            (Ok(cpu), Ok(memory)) => Ok(Res::new(cpu, memory)),
+            (cpu, memory) => Err([("cpu", cpu.err()), ("memory", memory.err())]
+                .into_iter()
+                .filter_map(|(field, e)| Some((field, e?)))
+                .collect()),
+        }
+    }
 }
 
 /// A CPU and memory amount where either may be left out (requests, defaults, limits).

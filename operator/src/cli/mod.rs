@@ -9,7 +9,6 @@ mod plan;
 mod report;
 mod run;
 mod table;
-mod units;
 
 use std::ffi::OsString;
 use std::io::{self, Write};

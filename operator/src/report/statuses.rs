@@ -19,7 +19,7 @@ use super::build::MeasuredUsage;
 use super::model::UsageOrigin;
 use crate::api::ResourceAmounts;
 use crate::plan::{ServiceKey, Snapshot};
-use crate::quantity::{QuantityError, Res, parse_cpu, parse_memory};
+use crate::quantity::Res;
 use crate::usage::Usage;
 
 /// The usage the statuses of `snapshot` show, with a warning for each `used` field that
@@ -43,12 +43,11 @@ pub fn usage_from_statuses(snapshot: &Snapshot) -> (Option<MeasuredUsage>, Vec<S
 
     let Reading {
         mut usage,
-        taken,
         oldest,
         newest,
         warnings,
     } = reading;
-    if !taken {
+    if usage.services.is_empty() && usage.departments.is_empty() && usage.pools.is_empty() {
         return (None, warnings);
     }
     usage.at = oldest;
@@ -63,8 +62,6 @@ pub fn usage_from_statuses(snapshot: &Snapshot) -> (Option<MeasuredUsage>, Vec<S
 #[derive(Default)]
 struct Reading {
     usage: Usage,
-    /// Whether any object's `used` was taken.
-    taken: bool,
     oldest: Option<Timestamp>,
     newest: Option<Timestamp>,
     warnings: Vec<String>,
@@ -84,27 +81,22 @@ impl Reading {
         let Some((Some(used), at)) = shown else {
             return;
         };
-        let mut field = |field: &str, value: &str, parse: fn(&str) -> Result<i64, QuantityError>| {
-            parse(value)
-                .map_err(|e| {
+        let res = match used.parse() {
+            Ok(res) => res,
+            Err(fields) => {
+                for (field, e) in fields {
                     self.warnings.push(format!(
                         "{kind} {name}: status.used.{field}: {e}; its usage is left out of the report"
                     ));
-                })
-                .ok()
+                }
+                return;
+            }
         };
-        // Both fields are parsed before either is given up on, so that both are warned of.
-        let cpu = field("cpu", &used.cpu, parse_cpu);
-        let memory = field("memory", &used.memory, parse_memory);
-        let (Some(cpu), Some(memory)) = (cpu, memory) else {
-            return;
-        };
-        self.taken = true;
         if let Some(Time(at)) = at {
             self.oldest = Some(self.oldest.map_or(*at, |t| t.min(*at)));
             self.newest = Some(self.newest.map_or(*at, |t| t.max(*at)));
         }
-        into(&mut self.usage).insert(name, Res::new(cpu, memory));
+        into(&mut self.usage).insert(name, res);
     }
 }
 

@@ -30,7 +30,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::amounts;
 use crate::api::ResourceAmounts;
-use crate::quantity::{Res, parse_cpu, parse_memory};
+use crate::quantity::Res;
 use crate::usage::Usage;
 
 /// What measured usage says about one object.
@@ -153,8 +153,7 @@ pub fn shown_used_by(
         Measured::Nothing => return (None, None),
         Measured::Used { used, at } => (used, at),
     };
-    let shown =
-        current_used.and_then(|a| Some(Res::new(parse_cpu(&a.cpu).ok()?, parse_memory(&a.memory).ok()?)));
+    let shown = current_used.and_then(|a| a.parse().ok());
     if let (Some(shown), Some(shown_at)) = (shown, current_at) {
         let keep = || (current_used.cloned(), current_at.cloned());
         if at <= shown_at.0 {

@@ -7,9 +7,15 @@ mod tests;
 use grid::Grid;
 
 use super::plan::refusals;
-use super::units::money;
 use crate::plan::{Plan, ServicePlan};
 use crate::units::{cores, cores_f64, memory, percent};
+
+/// Two decimals and no thousands separators, as the plan's JSON has the figure
+/// (`3709.86`), so that the table and the JSON can be compared by eye or by diff; the
+/// report, read rather than diffed, groups thousands (`report::text::money`).
+fn money(amount: f64) -> String {
+    format!("{amount:.2}")
+}
 
 /// The plan in sections: services, pools, departments, shared instances, refusals, savings.
 pub fn table(plan: &Plan) -> String {

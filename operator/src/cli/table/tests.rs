@@ -208,3 +208,9 @@ fn columns_are_separated_by_at_least_three_spaces() {
         ]
     );
 }
+
+#[test]
+fn money_has_two_decimals_and_no_separators() {
+    assert_eq!(money(1234.5), "1234.50");
+    assert_eq!(money(0.0), "0.00");
+}
