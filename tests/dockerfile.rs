@@ -14,7 +14,7 @@ use std::process::Command;
 
 use govcloud::config::HttpConfig;
 use serde_json::Value;
-use support::docker::{DockerIgnore, Dockerfile, Instruction, Stage, hadolint, key_values};
+use support::docker::{DockerIgnore, Dockerfile, Instruction, Stage, hadolint};
 use support::{printed, repo_root};
 
 const BINARY: &str = "/usr/local/bin/govcloud";
@@ -26,9 +26,7 @@ fn dockerfile_path() -> PathBuf {
 }
 
 fn dockerfile() -> Dockerfile {
-    let path = dockerfile_path();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    Dockerfile::parse(&text)
+    Dockerfile::read(&dockerfile_path())
 }
 
 fn dockerignore() -> DockerIgnore {
@@ -73,7 +71,7 @@ fn builder(file: &Dockerfile) -> (&Stage, &Instruction) {
         .find_map(|stage| {
             stage
                 .all("RUN")
-                .find(|run| run.args.contains("cargo build"))
+                .find(|run| run.args().contains("cargo build"))
                 .map(|run| (stage, run))
         })
         .expect("a stage whose RUN calls `cargo build`")
@@ -176,11 +174,9 @@ fn uses_the_stable_dockerfile_syntax_for_cache_mounts() {
         "the Dockerfile must start with `# syntax=docker/dockerfile:1`"
     );
     let (_, run) = builder(&file);
-    let (flags, _) = run.flags_and_words();
-    let cache_mounts: Vec<&String> = flags
-        .iter()
-        .filter(|(name, value)| name == "mount" && value.contains("type=cache"))
-        .map(|(_, value)| value)
+    let cache_mounts: Vec<&str> = run
+        .flag("mount")
+        .filter(|value| value.split(',').any(|option| option == "type=cache"))
         .collect();
     for target in ["/usr/local/cargo/registry", "/src/target"] {
         assert!(
@@ -197,8 +193,8 @@ fn uses_the_stable_dockerfile_syntax_for_cache_mounts() {
 fn builds_a_locked_release_of_the_govcloud_package() {
     let file = dockerfile();
     let (_, run) = builder(&file);
-    let build = run
-        .args
+    let args = run.args();
+    let build = args
         .split("&&")
         .find(|command| command.contains("cargo build"))
         .expect("the RUN has a cargo build command");
@@ -275,7 +271,7 @@ fn image_is_multi_stage_on_distroless_nonroot() {
         .instructions
         .iter()
         .filter(|i| ["RUN", "ADD"].contains(&i.keyword.as_str()))
-        .map(|i| format!("line {}: {} {}", i.line, i.keyword, i.args))
+        .map(|i| format!("line {}: {} {}", i.line, i.keyword, i.args()))
         .collect();
     assert!(
         extra.is_empty(),
@@ -294,17 +290,12 @@ fn final_stage_holds_only_the_binary_from_the_builder() {
         1,
         "the final stage should copy in exactly one thing, the binary: {copies:#?}"
     );
-    let (flags, words) = copies[0].flags_and_words();
-    let from = flags
-        .iter()
-        .find(|(name, _)| name == "from")
-        .map(|(_, value)| value.as_str())
-        .unwrap_or_else(|| {
-            panic!(
-                "line {}: the binary is not copied --from the builder",
-                copies[0].line
-            )
-        });
+    let from = copies[0].flag("from").next().unwrap_or_else(|| {
+        panic!(
+            "line {}: the binary is not copied --from the builder",
+            copies[0].line
+        )
+    });
     let (builder_stage, _) = builder(&file);
     assert!(
         file.stage(from).is_some_and(|s| std::ptr::eq(s, builder_stage)),
@@ -312,7 +303,7 @@ fn final_stage_holds_only_the_binary_from_the_builder() {
         copies[0].line
     );
     assert_eq!(
-        words.last().map(String::as_str),
+        copies[0].words.last().map(String::as_str),
         Some(BINARY),
         "line {}: the binary must land at {BINARY}",
         copies[0].line
@@ -326,12 +317,13 @@ fn runs_as_the_numeric_nonroot_user() {
     let user = last
         .last("USER")
         .unwrap_or_else(|| panic!("the final stage sets no USER; the image would run as root"));
-    let (uid, gid) = user.args.split_once(':').unwrap_or((&user.args, ""));
+    let spec = user.args();
+    let (uid, gid) = spec.split_once(':').unwrap_or((&spec, ""));
     // A name cannot be checked by the kubelet's runAsNonRoot, which needs a number.
     let uid: u32 = uid.parse().unwrap_or_else(|_| {
         panic!(
-            "line {}: USER {} is not numeric; runAsNonRoot cannot verify a name",
-            user.line, user.args
+            "line {}: USER {spec} is not numeric; runAsNonRoot cannot verify a name",
+            user.line
         )
     });
     assert_ne!(uid, 0, "line {}: USER 0 is root", user.line);
@@ -361,25 +353,23 @@ fn entrypoint_is_the_exec_form_of_the_binary_and_runs_the_operator() {
     // signals from reaching the operator.
     assert_eq!(
         entrypoint.exec_form(),
-        Some(vec![BINARY.to_string()]),
+        Some(&[BINARY.to_string()][..]),
         "line {}: ENTRYPOINT should be [\"{BINARY}\"], is {}",
         entrypoint.line,
-        entrypoint.args
+        entrypoint.args()
     );
     let cmd = last.last("CMD").expect("the final stage sets a CMD");
     assert_eq!(
         cmd.exec_form(),
-        Some(vec!["run".to_string()]),
+        Some(&["run".to_string()][..]),
         "line {}: CMD should be [\"run\"], is {}",
         cmd.line,
-        cmd.args
+        cmd.args()
     );
     let port = HttpConfig::default().address.port().to_string();
     assert!(
-        last.all("EXPOSE").any(|e| e
-            .args
-            .split_whitespace()
-            .any(|p| p == port || p == format!("{port}/tcp"))),
+        last.all("EXPOSE")
+            .any(|e| e.words.iter().any(|p| *p == port || *p == format!("{port}/tcp"))),
         "the final stage does not EXPOSE {port}, the operator's default http.address port"
     );
 }
@@ -388,7 +378,11 @@ fn entrypoint_is_the_exec_form_of_the_binary_and_runs_the_operator() {
 fn labels_agree_with_the_workspace_manifest() {
     let file = dockerfile();
     let last = file.final_stage();
-    let labels: Vec<(String, String)> = last.all("LABEL").flat_map(|l| key_values(&l.args)).collect();
+    // BuildKit's parser gives a LABEL's keys and values alternating, unquoted.
+    let labels: Vec<(String, String)> = last
+        .all("LABEL")
+        .flat_map(|l| l.words.chunks(2).map(|kv| (kv[0].clone(), kv[1].clone())))
+        .collect();
     let label = |key: &str| {
         labels
             .iter()
@@ -431,7 +425,7 @@ fn labels_agree_with_the_workspace_manifest() {
     );
     assert!(
         last.all("ARG")
-            .any(|a| a.args.split('=').next() == Some("VERSION")),
+            .any(|a| a.words.first().and_then(|w| w.split('=').next()) == Some("VERSION")),
         "the final stage does not declare ARG VERSION, so the label would be empty"
     );
 }

@@ -4,13 +4,12 @@
 //! `template` returns the rendered objects as JSON, each with the key `"__template"`
 //! added: the template it came from (`govcloud/templates/deployment.yaml`).
 
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-use super::{Tool, printed, repo_root};
+use super::{Tool, repo_root};
 
 pub const CHART: &str = "charts/govcloud";
 /// The release name and namespace of the README's install command.
@@ -33,29 +32,8 @@ pub struct Refusal {
     pub stderr: String,
 }
 
-/// Runs `python3 tests/chart/render.py ARGS...` from the repository root. A missing
-/// python3 or helm-python-sdk fails the test with the install command, so that it can
-/// never pass for a refusal that a test expects.
 fn render_py(args: &[&str]) -> Output {
-    let output = match Command::new("python3")
-        .arg("tests/chart/render.py")
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            panic!("python3 is not on PATH: it runs Helm for the chart tests; {INSTALL}")
-        }
-        Err(e) => panic!("could not run tests/chart/render.py: {e}"),
-    };
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("render.py needs") && !stderr.contains("Traceback"),
-        "tests/chart/render.py could not run Helm; {INSTALL}\n{}",
-        printed(&output)
-    );
-    output
+    super::run_python("tests/chart/render.py", args, INSTALL)
 }
 
 fn values_args(values: &[&Path]) -> Vec<String> {

@@ -1,5 +1,6 @@
 //! The release image's inputs read the way the image builder reads them: the Dockerfile
-//! as stages of instructions, and the build context that `.dockerignore` leaves.
+//! by BuildKit's own parser, as stages of instructions, and the build context that
+//! `.dockerignore` leaves.
 //!
 //! There is no container engine on the machines that run these tests, so the image is
 //! never built here; what can be decided from the files is decided from them.
@@ -7,6 +8,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
+
+use serde::Deserialize;
 
 use super::Tool;
 
@@ -46,36 +49,39 @@ pub fn hadolint(dockerfile: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("could not run `{}`: {e}", HADOLINT.program))
 }
 
-/// One instruction, its continuation lines joined.
-#[derive(Clone, Debug)]
+/// One instruction as BuildKit's parser gives it.
+#[derive(Clone, Debug, Deserialize)]
 pub struct Instruction {
     /// Upper case, as the builder treats it (`run` is `RUN`).
     pub keyword: String,
-    pub args: String,
+    /// The leading options, as written: `--mount=type=cache,...`, `--from=builder`.
+    pub flags: Vec<String>,
+    /// The arguments: a shell-form RUN's command as one word, a LABEL's keys and values
+    /// alternating (unquoted), an exec form's array items.
+    pub words: Vec<String>,
+    /// Whether the exec (JSON array) form was used.
+    pub json: bool,
     /// 1-based line of the keyword, for assertion messages.
     pub line: usize,
 }
 
 impl Instruction {
-    /// The leading `--name=value` (or bare `--name`) options, and the words after them.
-    pub fn flags_and_words(&self) -> (Vec<(String, String)>, Vec<String>) {
-        let mut flags = Vec::new();
-        let mut words = Vec::new();
-        for word in self.args.split_whitespace() {
-            match word.strip_prefix("--") {
-                Some(flag) if words.is_empty() => {
-                    let (name, value) = flag.split_once('=').unwrap_or((flag, ""));
-                    flags.push((name.to_string(), value.to_string()));
-                }
-                _ => words.push(word.to_string()),
-            }
-        }
-        (flags, words)
+    /// The arguments as one string.
+    pub fn args(&self) -> String {
+        self.words.join(" ")
     }
 
-    /// The JSON-array ("exec") form of ENTRYPOINT, CMD or RUN; `None` for the shell form.
-    pub fn exec_form(&self) -> Option<Vec<String>> {
-        serde_json::from_str(&self.args).ok()
+    /// The values of the `--name=value` options called `name`.
+    pub fn flag<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.flags.iter().filter_map(move |f| {
+            let (n, value) = f.strip_prefix("--")?.split_once('=')?;
+            (n == name).then_some(value)
+        })
+    }
+
+    /// The exec ("JSON array") form's items; `None` for the shell form.
+    pub fn exec_form(&self) -> Option<&[String]> {
+        self.json.then_some(self.words.as_slice())
     }
 }
 
@@ -109,79 +115,42 @@ pub struct Dockerfile {
     pub stages: Vec<Stage>,
 }
 
-impl Dockerfile {
-    /// Parses the subset of the Dockerfile syntax a plain file uses: directives, comments,
-    /// backslash continuations (comment lines inside one are dropped, as the builder
-    /// does) and instructions. Heredocs (`<<EOF`) are not understood and are refused,
-    /// rather than read as instructions.
-    pub fn parse(text: &str) -> Dockerfile {
-        let mut directives = Vec::new();
-        let mut in_directives = true;
-        let mut logical: Vec<(usize, String)> = Vec::new();
-        let mut pending: Option<(usize, String)> = None;
-        for (index, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if in_directives {
-                let directive = line
-                    .strip_prefix('#')
-                    .and_then(|rest| rest.split_once('='))
-                    .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
-                    .filter(|(name, _)| !name.is_empty() && !name.contains(char::is_whitespace));
-                match directive {
-                    Some(directive) => {
-                        directives.push(directive);
-                        continue;
-                    }
-                    None => in_directives = false,
-                }
-            }
-            if line.starts_with('#') || (line.is_empty() && pending.is_none()) {
-                continue;
-            }
-            let (continues, body) = match line.strip_suffix('\\') {
-                Some(body) => (true, body.trim_end()),
-                None => (false, line),
-            };
-            let (start, mut joined) = pending.take().unwrap_or((index + 1, String::new()));
-            if !joined.is_empty() && !body.is_empty() {
-                joined.push(' ');
-            }
-            joined.push_str(body);
-            if continues {
-                pending = Some((start, joined));
-            } else if !joined.is_empty() {
-                logical.push((start, joined));
-            }
-        }
-        if let Some(last) = pending {
-            logical.push(last);
-        }
+#[derive(Deserialize)]
+struct Parsed {
+    directives: Vec<(String, String)>,
+    instructions: Vec<Instruction>,
+}
 
+const PARSE_INSTALL: &str =
+    "pip install dockerfile (or run `.ci/run`, which installs every tool the tests need)";
+
+impl Dockerfile {
+    /// Reads `path` with BuildKit's own parser, through `tests/docker/parse.py` (PyPI
+    /// `dockerfile`).
+    pub fn read(path: &Path) -> Dockerfile {
+        let output = super::run_python("tests/docker/parse.py", &[path], PARSE_INSTALL);
+        assert!(
+            output.status.success(),
+            "tests/docker/parse.py could not parse {}:\n{}",
+            path.display(),
+            super::printed(&output)
+        );
+        let parsed: Parsed = serde_json::from_slice(&output.stdout).expect("parse.py prints JSON");
         let mut stages: Vec<Stage> = Vec::new();
-        for (line, text) in logical {
-            let (keyword, args) = text.split_once(char::is_whitespace).unwrap_or((&text, ""));
-            let instruction = Instruction {
-                keyword: keyword.to_ascii_uppercase(),
-                args: args.trim().to_string(),
-                line,
-            };
-            assert!(
-                !instruction.args.contains("<<"),
-                "line {line}: heredocs are not understood by this parser: {text}"
-            );
+        for instruction in parsed.instructions {
             if instruction.keyword == "FROM" {
-                let (_, words) = instruction.flags_and_words();
-                let base = words
-                    .first()
-                    .unwrap_or_else(|| panic!("line {line}: FROM without an image"));
+                let words = &instruction.words;
                 let name = match words.get(1) {
                     Some(word) if word.eq_ignore_ascii_case("as") => words.get(2).cloned(),
                     _ => None,
                 };
                 stages.push(Stage {
-                    base: base.clone(),
+                    base: words
+                        .first()
+                        .unwrap_or_else(|| panic!("line {}: FROM without an image", instruction.line))
+                        .clone(),
                     name,
-                    line,
+                    line: instruction.line,
                     instructions: Vec::new(),
                 });
             } else if let Some(stage) = stages.last_mut() {
@@ -190,7 +159,10 @@ impl Dockerfile {
             // Instructions before the first FROM can only be global ARGs, which no
             // check here reads.
         }
-        Dockerfile { directives, stages }
+        Dockerfile {
+            directives: parsed.directives,
+            stages,
+        }
     }
 
     pub fn directive(&self, name: &str) -> Option<&str> {
@@ -214,37 +186,17 @@ impl Dockerfile {
     }
 }
 
-/// `key=value` pairs of a LABEL (or ENV) instruction; double quotes group and are removed,
-/// a backslash escapes the next character.
-pub fn key_values(args: &str) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    let mut word = String::new();
-    let mut quoted = false;
-    let mut chars = args.chars();
-    let mut flush = |word: &mut String| {
-        if let Some((key, value)) = word.split_once('=') {
-            pairs.push((key.to_string(), value.to_string()));
-        }
-        word.clear();
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => word.extend(chars.next()),
-            '"' => quoted = !quoted,
-            c if c.is_whitespace() && !quoted => flush(&mut word),
-            c => word.push(c),
-        }
-    }
-    flush(&mut word);
-    pairs
-}
-
 /// The patterns of a `.dockerignore` file, matched as the image builder matches them
 /// (moby's patternmatcher): each line is a pattern, `#` starts a comment line, `!`
 /// re-includes; patterns are cleaned and relative to the context root (a leading `/` is
 /// dropped); `*` and `?` stay within one path component, `**` spans any number; a
 /// pattern that matches a directory matches everything under it; the last pattern that
 /// matches a path decides.
+///
+/// Written here because no package reproduces it: docker-py's `PatternMatcher` (the
+/// nearest) reads `[^...]` as a literal `^` and does not match a path by a pattern of
+/// its parent directory (`**/dir` on `dir/file`); `dockerignore_matching_follows_the_builder`
+/// holds this one to moby's own verdicts.
 #[derive(Clone, Debug)]
 pub struct DockerIgnore {
     patterns: Vec<Pattern>,

@@ -86,6 +86,36 @@ pub fn printed(output: &Output) -> String {
     )
 }
 
+/// Runs `python3 SCRIPT ARGS...` (a script under `tests/`) from the repository root and
+/// returns its output, whatever its exit code. A missing python3, or a script that cannot
+/// import its package (it exits saying `NAME needs ...`) or crashes, fails the test with
+/// `install`: such a failure must never pass for a refusal a test expects.
+pub fn run_python<S: AsRef<OsStr>>(script: &str, args: &[S], install: &str) -> Output {
+    let output = match Command::new("python3")
+        .arg(script)
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            panic!("python3 is not on PATH: it runs {script}; {install}")
+        }
+        Err(e) => panic!("could not run {script}: {e}"),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let name = Path::new(script)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    assert!(
+        !stderr.contains(&format!("{name} needs")) && !stderr.contains("Traceback"),
+        "{script} could not run; {install}\n{}",
+        printed(&output)
+    );
+    output
+}
+
 /// The workspace root: tests live in `<root>/tests`, the crate in `<root>/operator`.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
