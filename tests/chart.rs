@@ -25,7 +25,9 @@ use std::sync::OnceLock;
 
 use govcloud::config::{ConfigOverrides, OperatorConfig, UsageSource};
 use serde_json::{Value, json};
-use support::chart::{self, CHART, NAMESPACE, RELEASE, TEMPLATE_KEY, YAMLLINT, find, kind, name, of_kind};
+use support::chart::{
+    self, CHART, NAMESPACE, RELEASE, TEMPLATE_KEY, YAMLLINT, find, kind, name, of_kind, permissions, strings,
+};
 use support::{KUBERNETES_VALIDATE, printed, repo_root};
 
 /// The CI values files the issue asks for, one per deployment shape.
@@ -87,12 +89,6 @@ fn scenario(file: &str) -> &'static Scenario {
 
 fn kinds(objects: &[Value]) -> BTreeSet<String> {
     objects.iter().map(|o| kind(o).to_string()).collect()
-}
-
-fn strings(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 fn pod_spec(s: &Scenario) -> &Value {
@@ -672,23 +668,7 @@ fn one_replica_is_replaced_before_another_starts_and_two_roll_under_a_budget() {
     let anti = &ha.deployment()["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"];
     assert!(!anti.is_null(), "two replicas prefer different nodes");
 
-    // The Lease's Role lives where the Lease does, and is bound to the operator's account.
-    let role = find(&ha.objects, "Role", &format!("{RELEASE}-leader-election"));
-    assert_eq!(role["metadata"]["namespace"], NAMESPACE);
-    let binding = find(&ha.objects, "RoleBinding", &format!("{RELEASE}-leader-election"));
-    assert_eq!(binding["roleRef"]["name"], name(role));
-    assert_eq!(
-        binding["subjects"][0],
-        json!({"kind": "ServiceAccount", "name": RELEASE, "namespace": NAMESPACE})
-    );
-    let elsewhere = chart::try_template_with(
-        &[],
-        "replicas: 2\nconfig:\n  leaderElection:\n    enabled: true\n    leaseName: other-lease\n    leaseNamespace: leases\n",
-    )
-    .unwrap_or_else(|r| panic!("{}", r.stderr));
-    let role = find(&elsewhere, "Role", &format!("{RELEASE}-leader-election"));
-    assert_eq!(role["metadata"]["namespace"], "leases");
-    assert!(role.to_string().contains("\"other-lease\""), "{role}");
+    // The Lease's Role, where the Lease is and granting only it: tests/rbac.rs.
 }
 
 fn rules_of(o: &Value) -> Vec<&Value> {
@@ -698,19 +678,15 @@ fn rules_of(o: &Value) -> Vec<&Value> {
         .unwrap_or_default()
 }
 
-/// (group, resource, verb) of every grant of a role.
+/// (group, resource, verb) of every grant of a role that names no object.
 fn grants(role: &Value) -> BTreeSet<(String, String, String)> {
-    let mut set = BTreeSet::new();
-    for rule in rules_of(role) {
-        for group in strings(&rule["apiGroups"]) {
-            for resource in strings(&rule["resources"]) {
-                for verb in strings(&rule["verbs"]) {
-                    set.insert((group.to_string(), resource.to_string(), verb.to_string()));
-                }
-            }
-        }
-    }
-    set
+    permissions(role)
+        .into_iter()
+        .map(|p| {
+            assert_eq!(p.name, None, "{}: {p} is limited to one object", name(role));
+            (p.group, p.resource, p.verb.to_string())
+        })
+        .collect()
 }
 
 #[test]

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use govcloud::config::OperatorConfig;
 use govcloud::rbac::{Access, Permission, operator_access};
 use serde_json::Value;
-use support::chart::{self, NAMESPACE, RELEASE, find, of_kind};
+use support::chart::{self, NAMESPACE, RELEASE, find, of_kind, permissions, strings};
 
 /// The Role name the chart gives the Lease access.
 fn lease_role() -> String {
@@ -58,7 +58,7 @@ impl Install {
     /// What the chart grants the operator: its ClusterRole, and its Role in the Lease's
     /// namespace (if rendered).
     fn granted(&self) -> Access {
-        let cluster = expand(find(&self.objects, "ClusterRole", RELEASE));
+        let cluster = permissions(find(&self.objects, "ClusterRole", RELEASE));
         let lease_namespace = of_kind(&self.objects, "Role")
             .into_iter()
             .find(|r| r["metadata"]["name"] == lease_role().as_str())
@@ -69,7 +69,7 @@ impl Install {
                     "{}: the Lease Role must be where the operator takes the Lease",
                     self.label
                 );
-                expand(role)
+                permissions(role)
             })
             .unwrap_or_default();
         Access {
@@ -99,65 +99,6 @@ fn render_installs() -> Vec<Install> {
         .unwrap_or_else(|r| panic!("helm template with the Lease moved failed:\n{}", r.stderr));
     all.push(Install::of("the Lease in kube-leases".into(), objects));
     all
-}
-
-fn strings<'a>(rule: &'a Value, key: &str) -> Vec<&'a str> {
-    rule[key]
-        .as_array()
-        .map(|a| a.iter().map(|s| s.as_str().expect("a string")).collect())
-        .unwrap_or_default()
-}
-
-/// A role's rules as single permissions: apiGroups × resources × verbs × resourceNames.
-/// A verb outside the Kubernetes set, a wildcard or a non-resource URL is a grant the
-/// operator never needs, and is kept with its own spelling so that it shows as "more".
-fn expand(role: &Value) -> BTreeSet<Permission> {
-    const VERBS: [&str; 9] = [
-        "get",
-        "list",
-        "watch",
-        "create",
-        "update",
-        "patch",
-        "delete",
-        "deletecollection",
-        "bind",
-    ];
-    let mut set = BTreeSet::new();
-    for rule in role["rules"].as_array().expect("a role has rules") {
-        for url in strings(rule, "nonResourceURLs") {
-            set.insert(Permission {
-                group: "(non-resource URL)".into(),
-                resource: url.into(),
-                verb: "any",
-                name: None,
-            });
-        }
-        let names: Vec<Option<String>> = match strings(rule, "resourceNames") {
-            n if n.is_empty() => vec![None],
-            n => n.into_iter().map(|n| Some(n.to_string())).collect(),
-        };
-        for group in strings(rule, "apiGroups") {
-            for resource in strings(rule, "resources") {
-                for verb in strings(rule, "verbs") {
-                    let verb = VERBS
-                        .iter()
-                        .find(|v| **v == verb)
-                        .copied()
-                        .unwrap_or("unknown verb");
-                    for name in &names {
-                        set.insert(Permission {
-                            group: group.into(),
-                            resource: resource.into(),
-                            verb,
-                            name: name.clone(),
-                        });
-                    }
-                }
-            }
-        }
-    }
-    set
 }
 
 /// What `granted` has beyond `needed` and lacks of it, one line per permission; empty
@@ -276,14 +217,14 @@ fn a_grant_removed_from_or_added_to_the_chart_is_reported() {
         let mut role = role.clone();
         edit(role["rules"].as_array_mut().unwrap());
         Access {
-            cluster: expand(&role),
+            cluster: permissions(&role),
             lease_namespace: Default::default(),
         }
     };
     let find_rule = |rules: &mut Vec<Value>, resource: &str| -> usize {
         rules
             .iter()
-            .position(|r| strings(r, "resources").contains(&resource))
+            .position(|r| strings(&r["resources"]).contains(&resource))
             .unwrap_or_else(|| panic!("no rule for {resource}"))
     };
 

@@ -4,9 +4,11 @@
 //! `template` returns the rendered objects as JSON, each with the key `"__template"`
 //! added: the template it came from (`govcloud/templates/deployment.yaml`).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use govcloud::rbac::Permission;
 use serde_json::Value;
 
 use super::{Tool, repo_root};
@@ -156,4 +158,64 @@ pub fn strip(o: &Value) -> Value {
         map.remove(TEMPLATE_KEY);
     }
     o
+}
+
+/// The strings of a JSON array (empty when it is not one).
+pub fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// A Role's or ClusterRole's rules as single permissions: apiGroups × resources × verbs
+/// × resourceNames. A verb outside the Kubernetes set (a wildcard among them) and a
+/// non-resource URL are kept, under their own spelling, so that a comparison with what
+/// is needed shows them as more.
+pub fn permissions(role: &Value) -> BTreeSet<Permission> {
+    const VERBS: [&str; 9] = [
+        "get",
+        "list",
+        "watch",
+        "create",
+        "update",
+        "patch",
+        "delete",
+        "deletecollection",
+        "bind",
+    ];
+    let mut set = BTreeSet::new();
+    for rule in role["rules"].as_array().into_iter().flatten() {
+        for url in strings(&rule["nonResourceURLs"]) {
+            set.insert(Permission {
+                group: "(non-resource URL)".into(),
+                resource: url.into(),
+                verb: "any",
+                name: None,
+            });
+        }
+        let names: Vec<Option<String>> = match strings(&rule["resourceNames"]) {
+            n if n.is_empty() => vec![None],
+            n => n.into_iter().map(|n| Some(n.to_string())).collect(),
+        };
+        for group in strings(&rule["apiGroups"]) {
+            for resource in strings(&rule["resources"]) {
+                for verb in strings(&rule["verbs"]) {
+                    let verb = VERBS
+                        .iter()
+                        .find(|v| **v == verb)
+                        .copied()
+                        .unwrap_or("unknown verb");
+                    for name in &names {
+                        set.insert(Permission {
+                            group: group.into(),
+                            resource: resource.into(),
+                            verb,
+                            name: name.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    set
 }
