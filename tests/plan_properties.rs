@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use govcloud::api::{DepartmentServiceStatus, ResourceFactors};
-use govcloud::plan::{Assignments, Plan, Planner, Snapshot, plan};
+use govcloud::plan::{Assignments, Plan, Planner, ServiceKey, Snapshot, plan};
 use govcloud::quantity::Res;
 use govcloud::synthetic::{created_at, department, offering, pool, tenant, workload};
 use proptest::prelude::*;
@@ -184,6 +184,7 @@ fn quota_millis(cores: f64) -> i64 {
 }
 
 fn check_invariants(s: &Snapshot, p: &Plan) -> Result<(), TestCaseError> {
+    let previous = Assignments::from_status(s);
     let pools: BTreeMap<&str, _> = p.pools.iter().map(|x| (x.name.as_str(), x)).collect();
     for pool in &p.pools {
         prop_assert!(
@@ -201,6 +202,28 @@ fn check_invariants(s: &Snapshot, p: &Plan) -> Result<(), TestCaseError> {
                 svc.name
             );
             prop_assert!(!pools[pool.as_str()].cordoned || svc.moved_from.is_none());
+            // Nothing arrives on a cordoned pool: what is on one was there before, by its
+            // own record or, for a tenant that kept its instance, by that instance's.
+            if pools[pool.as_str()].cordoned {
+                let was = previous.services.get(&ServiceKey {
+                    namespace: svc.namespace.clone(),
+                    name: svc.name.clone(),
+                });
+                let own = was.and_then(|a| a.pool.as_ref()) == Some(pool);
+                let kept = svc.shared_instance.is_some()
+                    && was.and_then(|a| a.shared_instance.as_ref()) == svc.shared_instance.as_ref();
+                let instance_was_there = kept
+                    && previous
+                        .services
+                        .values()
+                        .any(|a| a.shared_instance == svc.shared_instance && a.pool.as_ref() == Some(pool));
+                prop_assert!(
+                    own || instance_was_there,
+                    "{}/{} arrived on cordoned pool {pool}",
+                    svc.namespace,
+                    svc.name
+                );
+            }
         }
         if svc.admitted {
             let e = per_dept.entry(svc.department.as_deref().unwrap()).or_default();

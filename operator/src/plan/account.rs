@@ -70,7 +70,16 @@ pub(crate) fn service_plan(
     i: usize,
 ) -> ServicePlan {
     let svc = &estate.services[i];
-    let before = previous.services.get(&svc.key).and_then(|a| a.pool.clone());
+    let was = previous.services.get(&svc.key);
+    // A tenant that kept its instance went wherever the instance went, from where the
+    // instance was: its own record can disagree with its co-tenants' (a status write that
+    // failed), and the instance was placed from theirs (`share::seat`).
+    let before = match d.instance.map(|j| &instances[j]) {
+        Some(inst) if was.and_then(|a| a.shared_instance.as_deref()) == Some(inst.name.as_str()) => {
+            inst.pool.clone()
+        }
+        _ => was.and_then(|a| a.pool.clone()),
+    };
     ServicePlan {
         namespace: svc.key.namespace.clone(),
         name: svc.key.name.clone(),

@@ -1,8 +1,8 @@
 //! Rule 5, share: tenants of an offering grouped into shared instances.
 //!
 //! Instances never mix security levels; a tenant keeps its instance while that has room
-//! and stays compatible; a new tenant joins the fullest instance with room, else a new
-//! instance is opened. Names are `<offering>-l<level>-<n>`, the lowest free `n`.
+//! and stays compatible; a new tenant joins the fullest instance with room that is not
+//! on a cordoned pool or one being deleted, else a new instance is opened. Names are `<offering>-l<level>-<n>`, the lowest free `n`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -98,15 +98,31 @@ pub(crate) fn open(t: &Tenant, index: u32) -> Instance {
     }
 }
 
-/// Among the instances of the tenant's offering and level, the fullest with room
-/// (ties: lowest index).
+/// Whether a tenant that is not keeping its seat may join `inst`: not while the instance
+/// is on a cordoned pool or one being deleted, which take no new placements. The instance
+/// itself may stay there (when no open pool has room for it), and its tenants with it;
+/// a newcomer would arrive there.
+fn takes_newcomers(inst: &Instance, pools: &[PoolModel]) -> bool {
+    inst.pool
+        .as_ref()
+        .and_then(|name| pools.iter().find(|p| &p.name == name))
+        .is_none_or(|p| !p.cordoned && !p.deleting)
+}
+
+/// Among the instances of the tenant's offering and level that take newcomers, the
+/// fullest with room (ties: lowest index).
 pub(crate) fn fullest_joinable<'i>(
     group: impl Iterator<Item = &'i Instance>,
     t: &Tenant,
     pools: &[PoolModel],
 ) -> Option<&'i Instance> {
     group
-        .filter(|inst| inst.offering == t.offering.name && inst.level == t.level && joinable(inst, t, pools))
+        .filter(|inst| {
+            inst.offering == t.offering.name
+                && inst.level == t.level
+                && joinable(inst, t, pools)
+                && takes_newcomers(inst, pools)
+        })
         .max_by(|a, b| a.tenants.len().cmp(&b.tenants.len()).then(b.index.cmp(&a.index)))
 }
 

@@ -367,6 +367,78 @@ fn a_service_keeps_its_pool_while_feasible_and_moves_off_a_cordoned_one() {
     assert_eq!(w.moved_from.as_deref(), Some("l3-a"));
 }
 
+/// A shared instance on a cordoned pool, with no room anywhere else: `l3-a` cordoned and
+/// `l2-a` too small for another instance. Its tenants are `fin/a` (recorded on `l3-a`)
+/// and `fin/b`, whose record names another pool (a status write that failed).
+fn instance_stuck_on_a_cordoned_pool() -> Snapshot {
+    let mut s = estate();
+    s.pools[0] = pool("l2-a", 2, "1", "4Gi");
+    s.pools[1].spec.cordoned = true;
+    s.offerings.push(offering("pg", 2, 3, 1, "2", "2Gi"));
+    for (at, name, pool) in [(1, "a", "l3-a"), (2, "b", "l2-a")] {
+        let mut t = created_at(tenant("dept-fin", name, 2, "pg"), at);
+        t.status = Some(DepartmentServiceStatus {
+            pool: Some(pool.into()),
+            shared_instance: Some("pg-l2-1".into()),
+            ..Default::default()
+        });
+        s.services.push(t);
+    }
+    s
+}
+
+#[test]
+fn tenants_stay_with_their_instance_on_a_cordoned_pool_and_are_not_reported_moved() {
+    let s = instance_stuck_on_a_cordoned_pool();
+    let p = plan(&s, &Assignments::from_status(&s));
+    for name in ["a", "b"] {
+        let t = svc(&p, "dept-fin", name);
+        assert_eq!(t.shared_instance.as_deref(), Some("pg-l2-1"));
+        assert_eq!(
+            t.pool.as_deref(),
+            Some("l3-a"),
+            "the instance stays rather than going down"
+        );
+        assert_eq!(
+            t.moved_from, None,
+            "{name}: its instance did not move, whatever its own record said"
+        );
+    }
+}
+
+#[test]
+fn a_newcomer_does_not_join_an_instance_on_a_cordoned_pool() {
+    let mut s = instance_stuck_on_a_cordoned_pool();
+    s.services.push(tenant("dept-fin", "c", 2, "pg"));
+    let p = plan(&s, &Assignments::from_status(&s));
+    let c = svc(&p, "dept-fin", "c");
+    assert_ne!(
+        c.shared_instance.as_deref(),
+        Some("pg-l2-1"),
+        "the instance has room, but is cordoned"
+    );
+    assert_eq!(
+        c.phase,
+        Phase::Pending,
+        "no open pool has room for a new instance"
+    );
+    assert_eq!(codes(c), [ReasonCode::InsufficientCapacity]);
+
+    // The same through an open planner, as a service arriving last.
+    let mut s = instance_stuck_on_a_cordoned_pool();
+    let mut planner = Planner::new(&s, &Assignments::from_status(&s));
+    let added = planner.add(&tenant("dept-fin", "c", 2, "pg"));
+    assert_eq!(added.pool, None);
+    assert_ne!(added.shared_instance.as_deref(), Some("pg-l2-1"));
+
+    // With room on an open pool, the newcomer's new instance goes there.
+    s.pools[0] = pool("l2-a", 2, "10", "40Gi");
+    s.services.push(tenant("dept-fin", "c", 2, "pg"));
+    let p = plan(&s, &Assignments::from_status(&s));
+    let c = svc(&p, "dept-fin", "c");
+    assert_eq!(c.pool.as_deref(), Some("l2-a"));
+}
+
 fn deleted(meta: &mut kube::api::ObjectMeta) {
     let at = k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).expect("in range");
     meta.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(at));
