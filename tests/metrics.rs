@@ -9,9 +9,9 @@
 
 #[path = "support/double.rs"]
 mod double;
-#[path = "monitoring/promtool.rs"]
-mod promtool;
 mod support;
+
+use support::promtool;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

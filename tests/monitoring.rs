@@ -5,9 +5,9 @@
 //!
 //! Needs promtool (Debian `prometheus`); missing, the tests fail with the install command.
 
-#[path = "monitoring/promtool.rs"]
-mod promtool;
 mod support;
+
+use support::promtool;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

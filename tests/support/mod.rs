@@ -13,6 +13,7 @@ pub mod docker;
 pub mod fake_cluster;
 pub mod process;
 pub mod prometheus;
+pub mod promtool;
 
 use std::ffi::OsStr;
 use std::io::{ErrorKind, Read, Write};

@@ -124,17 +124,6 @@ pub fn openmetrics(pods: &[Seeded], now: i64) -> String {
     text
 }
 
-pub fn run_ok(program: &str, args: &[&str]) {
-    let output = Command::new(program).args(args).output().unwrap_or_else(|e| {
-        panic!("could not run {program} ({e}); install it with `apt-get install -y --no-install-recommends prometheus`")
-    });
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed:\n{}",
-        super::printed(&output)
-    );
-}
-
 /// A Prometheus server on a TSDB seeded from OpenMetrics text.
 pub struct PrometheusServer {
     pub process: Process,
@@ -148,16 +137,7 @@ impl PrometheusServer {
         let om = dir.path().join("seed.om.txt");
         let data = dir.path().join("data");
         std::fs::write(&om, openmetrics(pods, Timestamp::now().as_second())).unwrap();
-        run_ok(
-            "promtool",
-            &[
-                "tsdb",
-                "create-blocks-from",
-                "openmetrics",
-                om.to_str().unwrap(),
-                data.to_str().unwrap(),
-            ],
-        );
+        super::promtool::create_blocks(dir.path(), &om, &data);
         let config = dir.path().join("prometheus.yml");
         std::fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
         let port = super::free_port();

@@ -2,15 +2,13 @@
 //! exposition (`check metrics`), the OpenMetrics grammar (by importing it with
 //! `tsdb create-blocks-from openmetrics`), rule files and their unit tests.
 //!
-//! Included with `#[path = "monitoring/promtool.rs"] mod promtool;`. A missing promtool
-//! fails the test with the install command; a skipped check would check nothing.
-
-// Each test crate uses a different subset.
-#![allow(dead_code)]
+//! A missing promtool fails the test with the install command; a skipped check would
+//! check nothing.
 
 use std::io::{ErrorKind, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 
 const INSTALL: &str = "apt-get install -y --no-install-recommends prometheus \
     (promtool comes with it; .ci/run installs it)";
@@ -44,15 +42,8 @@ pub fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
     output
 }
 
-pub fn printed(output: &Output) -> String {
-    format!(
-        "--- stdout ---\n{}--- stderr ---\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// Runs promtool and fails the test, showing what it printed, unless it exits 0.
+#[track_caller]
 pub fn run_ok(dir: &Path, args: &[&str], stdin: &str) -> Output {
     let output = run(dir, args, stdin);
     assert!(
@@ -60,16 +51,62 @@ pub fn run_ok(dir: &Path, args: &[&str], stdin: &str) -> Output {
         "`promtool {}` failed ({}):\n{}",
         args.join(" "),
         output.status,
-        printed(&output)
+        super::printed(&output)
     );
     output
+}
+
+/// One block import at a time in a test binary: promtool preallocates a whole chunk
+/// segment (512 MiB) for each block it writes, so a test binary never needs more than
+/// that at once. (A CI disk once ran out under it, with the build's files taking 11 GB.)
+static BLOCK_IMPORT: Mutex<()> = Mutex::new(());
+
+/// `promtool tsdb create-blocks-from openmetrics <input> <output>`, run from `dir`.
+/// Fails the test with what promtool printed, and with the free space where it wrote
+/// when that ran out.
+#[track_caller]
+pub fn create_blocks(dir: &Path, input: &Path, output: &Path) -> Output {
+    let _one_at_a_time = BLOCK_IMPORT.lock().unwrap_or_else(|e| e.into_inner());
+    let args = [
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        input.to_str().expect("a UTF-8 path"),
+        output.to_str().expect("a UTF-8 path"),
+    ];
+    let result = run(dir, &args, "");
+    if !result.status.success() {
+        let said = super::printed(&result);
+        let space = if said.contains("no space left on device") {
+            format!(
+                "\npromtool preallocates 512 MiB per block; free space where it wrote:\n{}",
+                free_space(dir)
+            )
+        } else {
+            String::new()
+        };
+        panic!(
+            "`promtool {}` failed ({}):\n{said}{space}",
+            args.join(" "),
+            result.status
+        );
+    }
+    result
+}
+
+/// What `df` says about the filesystem holding `dir`.
+fn free_space(dir: &Path) -> String {
+    match Command::new("df").arg("-h").arg(dir).output() {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(e) => format!("(df did not run: {e})"),
+    }
 }
 
 /// `promtool check metrics`: the text exposition parses and passes Prometheus' lint
 /// (HELP on every family, `_total` counters, base units, snake_case). Exit 0 only.
 pub fn check_metrics(exposition: &str) {
     let output = run_ok(Path::new("."), &["check", "metrics"], exposition);
-    let said = printed(&output);
+    let said = super::printed(&output);
     assert!(
         output.stdout.is_empty() && output.stderr.is_empty(),
         "promtool exited 0 but complained:\n{said}"
@@ -96,17 +133,15 @@ pub fn parse_openmetrics(exposition: &str) -> usize {
         })
         .collect();
     std::fs::write(dir.path().join("in.om"), stamped).unwrap();
-    let output = run_ok(
-        dir.path(),
-        &["tsdb", "create-blocks-from", "openmetrics", "in.om", "blocks"],
-        "",
-    );
+    let output = create_blocks(dir.path(), Path::new("in.om"), Path::new("blocks"));
     // The table's last line is the block: ULID, min, max, duration, samples, chunks, series, size.
     let stdout = String::from_utf8_lossy(&output.stdout);
     let block = stdout.lines().last().unwrap_or_default();
     let columns: Vec<&str> = block.split_whitespace().collect();
-    columns
-        .get(6)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no block table in promtool's output:\n{}", printed(&output)))
+    columns.get(6).and_then(|n| n.parse().ok()).unwrap_or_else(|| {
+        panic!(
+            "no block table in promtool's output:\n{}",
+            super::printed(&output)
+        )
+    })
 }
