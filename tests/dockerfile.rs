@@ -126,6 +126,25 @@ fn cargo_metadata(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
 }
 
+/// The triple rustc builds for here, as `rustc -vV` reports it.
+fn host_triple() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("running rustc -vV");
+    assert!(
+        output.status.success(),
+        "`rustc -vV` failed:\n{}",
+        printed(&output)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_string)
+        .expect("rustc -vV names the host triple")
+}
+
 /// The govcloud package's targets that `cargo build -p govcloud` compiles (library,
 /// binaries, build script), as (kind, name, src_path).
 fn built_targets(metadata: &Value) -> Vec<(String, String, PathBuf)> {
@@ -560,8 +579,15 @@ fn context_resolves_the_locked_workspace_and_its_build_targets() {
     }
 
     // --locked as in the image: a Cargo.lock left out or out of date fails here. Offline,
-    // since the crates are already downloaded for this very test run.
-    let in_context = cargo_metadata(copy.path(), &["--locked", "--offline"]);
+    // since the crates are already downloaded for this very test run, but only the host's:
+    // unfiltered, cargo metadata wants every platform's (Windows-only crates too), which a
+    // fresh machine that only built for itself does not have. The lock is still checked
+    // against the whole resolve.
+    let host = host_triple();
+    let in_context = cargo_metadata(
+        copy.path(),
+        &["--locked", "--offline", "--filter-platform", &host],
+    );
     let in_repo = cargo_metadata(&root, &["--no-deps", "--offline"]);
     let relative = |targets: Vec<(String, String, PathBuf)>, base: &Path| {
         targets
