@@ -106,39 +106,34 @@ fn workspace_package(key: &str) -> String {
     panic!("the root Cargo.toml's [workspace.package] has no string `{key}`")
 }
 
-/// `cargo metadata` for the manifest in `dir`, as JSON; fails the test with cargo's
-/// message unless it succeeds.
-fn cargo_metadata(dir: &Path, args: &[&str]) -> Value {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1"])
+/// The stdout of a toolchain program (`$VAR` when set, as cargo sets `CARGO`, else `program`
+/// on PATH) run with `args` in `dir`; fails the test with its output unless it succeeds.
+fn toolchain(var: &str, program: &str, args: &[&str], dir: &Path) -> Vec<u8> {
+    let output = Command::new(std::env::var_os(var).unwrap_or_else(|| program.into()))
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("running cargo metadata");
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
     assert!(
         output.status.success(),
-        "`cargo metadata {}` failed in {}:\n{}",
+        "`{program} {}` failed in {}:\n{}",
         args.join(" "),
         dir.display(),
         printed(&output)
     );
-    serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
+    output.stdout
+}
+
+/// `cargo metadata` for the manifest in `dir`, as JSON.
+fn cargo_metadata(dir: &Path, args: &[&str]) -> Value {
+    let args = [&["metadata", "--format-version", "1"], args].concat();
+    serde_json::from_slice(&toolchain("CARGO", "cargo", &args, dir)).expect("cargo metadata prints JSON")
 }
 
 /// The triple rustc builds for here, as `rustc -vV` reports it.
 fn host_triple() -> String {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .expect("running rustc -vV");
-    assert!(
-        output.status.success(),
-        "`rustc -vV` failed:\n{}",
-        printed(&output)
-    );
-    String::from_utf8_lossy(&output.stdout)
+    let version = toolchain("RUSTC", "rustc", &["-vV"], &repo_root());
+    String::from_utf8_lossy(&version)
         .lines()
         .find_map(|line| line.strip_prefix("host: "))
         .map(str::to_string)
