@@ -243,13 +243,18 @@ pub fn create_namespace(api: &Api, name: &str) {
     api.create("/api/v1/namespaces", &namespace);
 }
 
+/// Installs the govcloud CRDs.
+pub fn install_crds(api: &Api) {
+    for crd in documents(&repo_root().join("crds")) {
+        api.create(&collection(&crd), &crd);
+    }
+}
+
 /// The cluster as a platform team leaves it before starting the operator: the CRDs, the
 /// department namespaces the services are filed in, and the sample estate.
 pub fn install_sample_estate(api: &Api) {
     let root = repo_root();
-    for crd in documents(&root.join("crds")) {
-        api.create(&collection(&crd), &crd);
-    }
+    install_crds(api);
     let mut estate = documents(&root.join("config/samples"));
     let mut namespaces: Vec<String> = estate
         .iter()
@@ -279,6 +284,39 @@ pub fn install_sample_estate(api: &Api) {
     for object in &estate {
         api.create(&collection(object), object);
     }
+}
+
+/// The CRDs and a synthetic estate (`govcloud::synthetic::estate`) with the namespaces
+/// its services are filed in; returns the estate.
+pub fn install_synthetic_estate(
+    api: &Api,
+    seed: u64,
+    shape: govcloud::synthetic::EstateShape,
+) -> govcloud::plan::Snapshot {
+    install_crds(api);
+    let estate = govcloud::synthetic::estate(seed, shape);
+    let mut namespaces: Vec<&str> = estate
+        .services
+        .iter()
+        .filter_map(|s| s.metadata.namespace.as_deref())
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    for ns in namespaces {
+        create_namespace(api, ns);
+    }
+    let objects = (estate.pools.iter().map(to_json))
+        .chain(estate.departments.iter().map(to_json))
+        .chain(estate.offerings.iter().map(to_json))
+        .chain(estate.services.iter().map(to_json));
+    for object in objects {
+        api.create(&collection(&object), &object);
+    }
+    estate
+}
+
+fn to_json(object: &impl serde::Serialize) -> Value {
+    serde_json::to_value(object).expect("an object serialises")
 }
 
 /// The services of the golden plan of the sample estate.

@@ -1,5 +1,6 @@
 //! An in-process API server double (kube-fake-client) holding an estate, behind an
-//! HTTP layer that counts every write request and can fail any one of them.
+//! HTTP layer that counts every write request and can fail any one of them, or act as
+//! one arrives and hold it there for a while.
 //!
 //! The faults are injected between `kube::Client` and the double, as HTTP answers or
 //! transport errors, so they reach the operator as a real API server's would: kube
@@ -15,6 +16,7 @@
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use govcloud::api::DepartmentService;
 use govcloud::controller::ApplyError;
@@ -98,6 +100,24 @@ pub fn is_write(method: &Method) -> bool {
     )
 }
 
+/// Something done as one write arrives: `act` runs as the write numbered `at` (from 0,
+/// over the life of the double) arrives, and that write is then held for `hold` before
+/// it goes on, so that it is still in flight for a while after `act`.
+pub struct Interception {
+    pub at: usize,
+    pub act: Box<dyn FnOnce() + Send>,
+    pub hold: Duration,
+}
+
+impl std::fmt::Debug for Interception {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interception")
+            .field("at", &self.at)
+            .field("hold", &self.hold)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Counts write requests; fails the one numbered `fail_at` (from 0, over the life of
 /// the double).
 #[derive(Debug, Default)]
@@ -108,24 +128,49 @@ pub struct Writes {
     pub failed: usize,
     /// Every write request in order, as `METHOD path` (`requests.len() == count`).
     pub requests: Vec<String>,
+    /// Runs once, when its write arrives.
+    pub intercept: Option<Interception>,
+    /// Writes whose answer (or injected failure) reached the client: `count - answered`
+    /// are in flight.
+    pub answered: usize,
+}
+
+/// What to do with an arriving request.
+#[derive(Default)]
+struct Arrival {
+    write: bool,
+    fault: Option<Fault>,
+    hold: Duration,
 }
 
 impl Writes {
-    /// Records a request; returns the fault to inject into it, if any.
-    fn on_request<B>(&mut self, request: &Request<B>) -> Option<Fault> {
+    /// Records a request; returns the fault to inject into it, if any, and how long to
+    /// hold it.
+    fn on_request<B>(&mut self, request: &Request<B>) -> Arrival {
         if !is_write(request.method()) {
-            return None;
+            return Arrival::default();
         }
         let n = self.count;
         self.count += 1;
         self.requests
             .push(format!("{} {}", request.method(), request.uri().path()));
-        match self.fail_at {
+        let mut hold = Duration::ZERO;
+        if self.intercept.as_ref().is_some_and(|i| i.at == n) {
+            let interception = self.intercept.take().expect("checked just above");
+            (interception.act)();
+            hold = interception.hold;
+        }
+        let fault = match self.fail_at {
             Some((at, fault)) if at == n => {
                 self.failed += 1;
                 Some(fault)
             }
             _ => None,
+        };
+        Arrival {
+            write: true,
+            fault,
+            hold,
         }
     }
 }
@@ -162,26 +207,44 @@ fn refusal(code: StatusCode, reason: &str, message: &str) -> Response<Body> {
         .unwrap()
 }
 
-/// A client whose requests go on to `inner`, with writes counted and failed per `writes`.
+/// A client whose requests go on to `inner`, with writes counted, held and failed per
+/// `writes`.
 fn faulty(inner: Client, writes: Arc<Mutex<Writes>>) -> Client {
     let service = tower::service_fn(move |request: Request<Body>| {
         let inner = inner.clone();
-        let fault = writes.lock().unwrap().on_request(&request);
+        let writes = writes.clone();
+        let arrival = writes.lock().unwrap().on_request(&request);
         async move {
-            let Some(fault) = fault else {
-                return Ok::<_, BoxError>(inner.send(request).await?);
-            };
-            if let Some((code, reason, message)) = fault.answer() {
-                return Ok(refusal(code, reason, message));
+            if !arrival.hold.is_zero() {
+                tokio::time::sleep(arrival.hold).await;
             }
-            if fault == Fault::LostResponse {
-                // Whatever the server answered, the client never hears it.
-                let _ = inner.send(request).await;
+            let answer = answer(inner, request, arrival.fault).await;
+            if arrival.write {
+                writes.lock().unwrap().answered += 1;
             }
-            Err(timed_out())
+            answer
         }
     });
     Client::new(service, "default")
+}
+
+/// The double's answer to `request`, or the injected `fault`.
+async fn answer(
+    inner: Client,
+    request: Request<Body>,
+    fault: Option<Fault>,
+) -> Result<Response<Body>, BoxError> {
+    let Some(fault) = fault else {
+        return Ok(inner.send(request).await?);
+    };
+    if let Some((code, reason, message)) = fault.answer() {
+        return Ok(refusal(code, reason, message));
+    }
+    if fault == Fault::LostResponse {
+        // Whatever the server answered, the client never hears it.
+        let _ = inner.send(request).await;
+    }
+    Err(timed_out())
 }
 
 /// An estate from manifests, with the statuses of its cluster-scoped objects settled.

@@ -107,6 +107,19 @@ The config file the operator reads: values.config with the release namespace fil
 {{- end }}
 
 {{/*
+Milliseconds of a duration in the operator's format (500ms, 2s, 10m, 1h30m: units in
+this order, each at most once), which values.schema.json holds config durations to.
+*/}}
+{{- define "govcloud.millis" -}}
+{{- $re := "^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$" }}
+{{- $h := regexReplaceAll $re . "${1}" | default "0" | atoi }}
+{{- $m := regexReplaceAll $re . "${2}" | default "0" | atoi }}
+{{- $s := regexReplaceAll $re . "${3}" | default "0" | atoi }}
+{{- $ms := regexReplaceAll $re . "${4}" | default "0" | atoi }}
+{{- add (mul $h 3600000) (mul $m 60000) (mul $s 1000) $ms }}
+{{- end }}
+
+{{/*
 Refusals of value combinations the schema cannot express clearly. Included by the
 Deployment, so that no install renders a broken operator.
 */}}
@@ -114,6 +127,12 @@ Deployment, so that no install renders a broken operator.
 {{- $le := .Values.config.leaderElection }}
 {{- if and (gt (int .Values.replicas) 1) (not $le.enabled) }}
 {{- fail (printf "replicas is %d but config.leaderElection.enabled is false: without leader election every replica would write; set config.leaderElection.enabled: true or replicas: 1" (int .Values.replicas)) }}
+{{- end }}
+{{- $grace := int .Values.terminationGracePeriodSeconds }}
+{{- /* Set to null, the key leaves the rendered config: the operator's default, 20s. */}}
+{{- $shutdown := .Values.config.controller.shutdownTimeout | default "20s" }}
+{{- if ge (include "govcloud.millis" $shutdown | int64) (mul $grace 1000) }}
+{{- fail (printf "config.controller.shutdownTimeout %s must be shorter than terminationGracePeriodSeconds (%ds): the kubelet kills the operator when the grace period ends, which would cut off the writes it is letting finish and leave the Lease held; raise terminationGracePeriodSeconds or lower shutdownTimeout" $shutdown $grace) }}
 {{- end }}
 {{- $usage := .Values.config.usage }}
 {{- if and (eq $usage.source "prometheus") (not $usage.prometheus.url) }}

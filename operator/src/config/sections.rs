@@ -22,6 +22,11 @@ pub struct ControllerConfig {
     /// Every object is reconciled at least this often, even with no change seen.
     #[serde(with = "duration")]
     pub resync: Duration,
+    /// How long a pass cut short by SIGTERM may take to finish the writes already in
+    /// flight before they are abandoned. It must end before the kubelet's SIGKILL
+    /// (the pod's terminationGracePeriodSeconds), with time left to release the Lease.
+    #[serde(with = "duration")]
+    pub shutdown_timeout: Duration,
     pub backoff: BackoffConfig,
 }
 
@@ -31,6 +36,7 @@ impl Default for ControllerConfig {
             concurrency: 4,
             debounce: Duration::from_secs(2),
             resync: Duration::from_secs(600),
+            shutdown_timeout: Duration::from_secs(20),
             backoff: BackoffConfig::default(),
         }
     }

@@ -34,6 +34,7 @@ fn defaults_are_valid_and_match_the_planner() {
     assert_eq!(config.controller.concurrency, 4);
     assert_eq!(config.controller.debounce, Duration::from_secs(2));
     assert_eq!(config.controller.resync, Duration::from_secs(600));
+    assert_eq!(config.controller.shutdown_timeout, Duration::from_secs(20));
     assert_eq!(config.controller.backoff.max, Duration::from_secs(300));
     assert_eq!(config.http.address, "0.0.0.0:8080".parse::<SocketAddr>().unwrap());
     assert_eq!(config.usage.source, UsageSource::None);
@@ -136,6 +137,7 @@ controller:
   concurrency: 16
   debounce: 500ms
   resync: 1h30m
+  shutdownTimeout: 8s500ms
   backoff: {initial: 250ms, max: 2m}
 leaderElection:
   enabled: true
@@ -170,6 +172,7 @@ fn full() -> OperatorConfig {
             concurrency: 16,
             debounce: Duration::from_millis(500),
             resync: Duration::from_secs(5400),
+            shutdown_timeout: Duration::from_millis(8500),
             backoff: BackoffConfig {
                 initial: Duration::from_millis(250),
                 max: Duration::from_secs(120),
@@ -254,6 +257,10 @@ fn wrong_types_name_the_field_and_position() {
             "govcloud.yaml:2:3: controller.debounce: ",
         ),
         (
+            "controller:\n  shutdownTimeout: 20\n",
+            "govcloud.yaml:2:3: controller.shutdownTimeout: ",
+        ),
+        (
             "http:\n  address: localhost:8080\n",
             "govcloud.yaml:2:3: http.address: ",
         ),
@@ -325,6 +332,10 @@ fn each_problem_of_meaning_names_its_field() {
         (
             "controller: {resync: 500ms, debounce: 0s}\n",
             "controller.resync: 500ms is under 1s",
+        ),
+        (
+            "controller: {shutdownTimeout: 0s}\n",
+            "controller.shutdownTimeout: must be longer than 0s",
         ),
         (
             "controller: {backoff: {initial: 0s}}\n",

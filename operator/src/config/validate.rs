@@ -110,6 +110,7 @@ fn controller(c: &OperatorConfig, p: &mut Problems) {
             ),
         );
     }
+    p.positive(&["controller", "shutdownTimeout"], ctl.shutdown_timeout);
     p.positive(&["controller", "backoff", "initial"], ctl.backoff.initial);
     if ctl.backoff.max < ctl.backoff.initial {
         p.push(

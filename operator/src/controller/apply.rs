@@ -3,13 +3,16 @@
 //! skipped when the live object already holds every desired field, and a sweep of
 //! managed objects that are no longer rendered. Live objects are read from the watch
 //! caches when the operator runs ([`Live::Cached`]), else fetched; an object whose write
-//! failed waits out its backoff while the rest go on.
+//! failed waits out its backoff while the rest go on. Once the stop is given, no write
+//! starts: the objects are still compared, so that the writes left undone are counted.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, Namespace, ResourceQuota, Service};
@@ -69,6 +72,9 @@ pub enum Outcome {
     Applied,
     /// Still in backoff after a failed write: left for a later pass.
     Deferred,
+    /// Needed a write, but the stop came first: left for the next run (only in an
+    /// estate pass given a stop).
+    Skipped,
 }
 
 /// Counts of one pass over the rendered objects.
@@ -79,6 +85,55 @@ pub struct Summary {
     pub deleted: usize,
     /// Writes left for a later pass because their object is in backoff.
     pub deferred: usize,
+}
+
+/// A [`Summary`] with the failures, and the writes the stop kept from starting (which
+/// only an [`EstateReconciler`](super::EstateReconciler) given a stop can have, and reports).
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub summary: Summary,
+    /// Writes not started because the stop came first (not failures: nothing was tried).
+    pub skipped: usize,
+    pub errors: Vec<ApplyError>,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.summary.applied += other.summary.applied;
+        self.summary.unchanged += other.summary.unchanged;
+        self.summary.deleted += other.summary.deleted;
+        self.summary.deferred += other.summary.deferred;
+        self.skipped += other.skipped;
+        self.errors.extend(other.errors);
+    }
+}
+
+/// What became of a write [`Applier::guarded`] was handed.
+#[derive(Debug)]
+pub(crate) enum Attempt<T> {
+    /// Made, and how it went.
+    Made(Result<T, ApplyError>),
+    /// Not started: the object is in backoff after a failed write.
+    Deferred,
+    /// Not started: the stop came first.
+    Skipped,
+}
+
+/// Counts a write as in flight for as long as it lives, so that a write dropped
+/// unfinished (abandoned at the shutdown timeout) is no longer counted either.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Applies and sweeps rendered objects through a Kubernetes client.
@@ -94,6 +149,10 @@ pub struct Applier {
     /// match, the comparison is skipped; any change to the object (a new
     /// resourceVersion) or to what is rendered compares afresh.
     verified: Arc<Mutex<HashMap<String, (String, u64)>>>,
+    /// Once cancelled, no write starts; those in flight go on.
+    stop: CancellationToken,
+    /// Writes started and not yet finished.
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Applier {
@@ -117,7 +176,21 @@ impl Applier {
             live: Live::Fetch,
             backoff: Arc::default(),
             verified: Arc::default(),
+            stop: CancellationToken::new(),
+            in_flight: Arc::default(),
         }
+    }
+
+    /// Starts no write once `stop` is cancelled (default: never). Crate-private: what
+    /// is skipped is counted in a [`Tally`], which only the estate pass reports.
+    pub(crate) fn with_stop(mut self, stop: CancellationToken) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// Writes started and not yet finished: those a stopped pass is waiting for.
+    pub fn writes_in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Reads live objects from `live` instead of fetching each.
@@ -132,24 +205,33 @@ impl Applier {
         self
     }
 
-    /// Runs `call` for `key` unless it is in backoff, and records how it went.
-    /// `None`: deferred.
+    /// Runs `call` for `key` unless it is in backoff or the stop was given, and
+    /// records how it went. Every write of a pass comes through here, so this one check
+    /// is what keeps a stopped pass from starting any.
     pub(crate) async fn guarded<T>(
         &self,
         key: String,
         call: impl Future<Output = Result<T, ApplyError>>,
-    ) -> Option<Result<T, ApplyError>> {
+    ) -> Attempt<T> {
         if !self.backoff.due(&key, Instant::now()) {
-            return None;
+            return Attempt::Deferred;
         }
-        let result = call.await;
+        // Checked right before the write starts, with no await in between: a stop given
+        // after this point finds the write in flight, and waits for it.
+        if self.stop.is_cancelled() {
+            return Attempt::Skipped;
+        }
+        let result = {
+            let _counted = InFlight::start(&self.in_flight);
+            call.await
+        };
         match &result {
             Ok(_) => self.backoff.succeeded(&key),
             Err(_) => {
                 self.backoff.failed(&key, Instant::now());
             }
         }
-        Some(result)
+        Attempt::Made(result)
     }
 
     /// The object as the cluster holds it, from the caches or fetched.
@@ -267,29 +349,35 @@ impl Applier {
                 .map_err(|e| ApplyError::new("apply", object.clone(), e))
         };
         match self.guarded(format!("apply {object}"), write).await {
-            None => Ok(Outcome::Deferred),
-            Some(result) => result.map(|_| Outcome::Applied),
+            Attempt::Deferred => Ok(Outcome::Deferred),
+            Attempt::Skipped => Ok(Outcome::Skipped),
+            Attempt::Made(result) => result.map(|_| Outcome::Applied),
         }
     }
 
     /// Ensures every manifest, carrying on past failures so that one bad object does
     /// not hold back the rest; the failures come back together.
     pub async fn ensure_all(&self, manifests: &[Manifest]) -> (Summary, Vec<ApplyError>) {
-        let mut summary = Summary::default();
-        let mut errors = Vec::new();
+        let tally = self.ensure_all_tally(manifests).await;
+        (tally.summary, tally.errors)
+    }
+
+    async fn ensure_all_tally(&self, manifests: &[Manifest]) -> Tally {
+        let mut tally = Tally::default();
         let mut results = futures::stream::iter(manifests.iter().map(|m| self.ensure(m)))
             .buffer_unordered(self.concurrency);
         while let Some(result) = results.next().await {
             match result {
-                Ok(Outcome::Applied) => summary.applied += 1,
-                Ok(Outcome::Unchanged) => summary.unchanged += 1,
-                Ok(Outcome::Deferred) => summary.deferred += 1,
-                Err(e) => errors.push(e),
+                Ok(Outcome::Applied) => tally.summary.applied += 1,
+                Ok(Outcome::Unchanged) => tally.summary.unchanged += 1,
+                Ok(Outcome::Deferred) => tally.summary.deferred += 1,
+                Ok(Outcome::Skipped) => tally.skipped += 1,
+                Err(e) => tally.errors.push(e),
             }
         }
         // Completion order varies with concurrency; reports should not.
-        errors.sort_by(|a, b| a.object.cmp(&b.object));
-        (summary, errors)
+        tally.errors.sort_by(|a, b| a.object.cmp(&b.object));
+        tally
     }
 
     /// Deletes managed objects of namespaced kinds that are no longer rendered (a
@@ -298,16 +386,21 @@ impl Applier {
     /// in it, so that is left to a Department's deletion, not to a plan that merely
     /// stopped rendering it (for instance while its spec is invalid).
     pub async fn prune(&self, desired: &[Manifest]) -> (Summary, Vec<ApplyError>) {
+        let tally = self.prune_tally(desired).await;
+        (tally.summary, tally.errors)
+    }
+
+    async fn prune_tally(&self, desired: &[Manifest]) -> Tally {
         let keep: BTreeSet<(&str, Option<&str>, &str)> = desired
             .iter()
             .map(|m| (m.kind(), m.namespace(), m.name()))
             .collect();
-        let (mut summary, mut errors) = (Summary::default(), Vec::new());
+        let mut tally = Tally::default();
         for kind in managed_kinds().into_iter().filter(|k| k.namespaced) {
             let listed = match self.managed(&kind).await {
                 Ok(listed) => listed,
                 Err(e) => {
-                    errors.push(e);
+                    tally.errors.push(e);
                     continue;
                 }
             };
@@ -329,23 +422,26 @@ impl Applier {
                     }
                 };
                 match self.guarded(format!("delete {object}"), delete).await {
-                    None => summary.deferred += 1,
-                    Some(Ok(true)) => summary.deleted += 1,
-                    Some(Ok(false)) => {}
-                    Some(Err(e)) => errors.push(e),
+                    Attempt::Deferred => tally.summary.deferred += 1,
+                    Attempt::Skipped => tally.skipped += 1,
+                    Attempt::Made(Ok(true)) => tally.summary.deleted += 1,
+                    Attempt::Made(Ok(false)) => {}
+                    Attempt::Made(Err(e)) => tally.errors.push(e),
                 }
             }
         }
-        (summary, errors)
+        tally
     }
 
     /// One pass: ensure every rendered object, then sweep what is no longer rendered.
     pub async fn converge(&self, manifests: &[Manifest]) -> (Summary, Vec<ApplyError>) {
-        let (mut summary, mut errors) = self.ensure_all(manifests).await;
-        let (pruned, prune_errors) = self.prune(manifests).await;
-        summary.deleted = pruned.deleted;
-        summary.deferred += pruned.deferred;
-        errors.extend(prune_errors);
-        (summary, errors)
+        let tally = self.converge_tally(manifests).await;
+        (tally.summary, tally.errors)
+    }
+
+    pub(crate) async fn converge_tally(&self, manifests: &[Manifest]) -> Tally {
+        let mut tally = self.ensure_all_tally(manifests).await;
+        tally.add(self.prune_tally(manifests).await);
+        tally
     }
 }

@@ -3,6 +3,11 @@
 //!
 //! The deciding happens in the pure calls (`plan`, `render`, `status`); this file only
 //! moves their results to and from the API server.
+//!
+//! A pass can be stopped ([`EstateReconciler::with_stop`]): from then on it starts no
+//! write — no apply, delete, Event, status or finalizer patch — lets those in flight
+//! finish, and counts what it left undone. Nothing it skips is lost: the next run plans
+//! from the same statuses and finds the same writes still to make.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
@@ -16,8 +21,9 @@ use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
-use super::apply::{Applier, Summary};
+use super::apply::{Applier, Attempt, Summary};
 use super::backoff::ObjectBackoff;
 use super::error::ApplyError;
 use super::live::Live;
@@ -42,6 +48,13 @@ pub struct PassReport {
     pub retry_at: Option<Instant>,
     /// Time spent planning (the pure part of the pass).
     pub planning: Duration,
+    /// Writes not started because the stop came first: applies, deletes, status writes
+    /// (with their Events) and finalizer patches. Not failures (nothing was tried, and
+    /// nothing backs off): the next pass finds them still to make.
+    pub skipped: usize,
+    /// The stop came before the pass ended: the writes from then on were not started
+    /// (`skipped`), and the pass did not converge the estate.
+    pub interrupted: bool,
 }
 
 /// Applies plans to a cluster.
@@ -52,6 +65,7 @@ pub struct EstateReconciler {
     recorder: Option<Recorder>,
     backoff: Arc<ObjectBackoff>,
     usage: Option<UsageState>,
+    stop: CancellationToken,
 }
 
 impl Debug for EstateReconciler {
@@ -81,7 +95,22 @@ impl EstateReconciler {
             recorder,
             backoff: Arc::default(),
             usage: None,
+            stop: CancellationToken::new(),
         }
+    }
+
+    /// Once `stop` is cancelled, a pass starts no further write, and lets those in
+    /// flight finish (default: never stopped).
+    pub fn with_stop(mut self, stop: CancellationToken) -> Self {
+        self.applier = self.applier.with_stop(stop.clone());
+        self.stop = stop;
+        self
+    }
+
+    /// Writes started and not yet finished. A stopped pass ends once this is 0; a caller
+    /// that cannot wait that long drops the pass and abandons these.
+    pub fn writes_in_flight(&self) -> usize {
+        self.applier.writes_in_flight()
     }
 
     /// Writes measured usage (`used`, `usedAt`) from `usage`: each pass attributes its
@@ -121,9 +150,10 @@ impl EstateReconciler {
             planning,
             ..PassReport::default()
         };
-        let (summary, errors) = self.applier.converge(&manifests).await;
-        report.summary = summary;
-        report.errors = errors;
+        let tally = self.applier.converge_tally(&manifests).await;
+        report.summary = tally.summary;
+        report.skipped = tally.skipped;
+        report.errors = tally.errors;
         let readiness = self.readiness(&mut report).await;
         let usage = self
             .usage
@@ -141,12 +171,14 @@ impl EstateReconciler {
                 .guarded(format!("finalize {} {name}", kind.as_str()), write)
                 .await
             {
-                None => report.summary.deferred += 1,
-                Some(Ok(())) => report.finalizer_writes += 1,
-                Some(Err(e)) => report.errors.push(e),
+                Attempt::Deferred => report.summary.deferred += 1,
+                Attempt::Skipped => report.skipped += 1,
+                Attempt::Made(Ok(())) => report.finalizer_writes += 1,
+                Attempt::Made(Err(e)) => report.errors.push(e),
             }
         }
         report.retry_at = self.backoff.next_retry();
+        report.interrupted = self.stop.is_cancelled();
         Ok((plan, report))
     }
 
@@ -337,9 +369,10 @@ impl EstateReconciler {
             .await;
         report.events += published.get();
         match outcome {
-            None => report.summary.deferred += 1,
-            Some(Err(e)) => report.errors.push(e),
-            Some(Ok(_)) => report.status_writes += 1,
+            Attempt::Deferred => report.summary.deferred += 1,
+            Attempt::Skipped => report.skipped += 1,
+            Attempt::Made(Err(e)) => report.errors.push(e),
+            Attempt::Made(Ok(_)) => report.status_writes += 1,
         }
     }
 }

@@ -8,6 +8,12 @@
 //! With leader election, every replica watches and serves probes, but only the holder of
 //! the Lease runs the planner loop. A replica that loses the Lease stops at once, mid-pass
 //! if need be, and `run` fails so that the process exits and restarts as a standby.
+//!
+//! SIGTERM mid-pass: a pass over a large estate can outlast the pod's grace period, so
+//! it is not finished. It starts no further write, the writes in flight get
+//! `controller.shutdownTimeout` to finish (then they are dropped), the Lease is released
+//! and the process exits 0. The next leader plans from the same statuses and makes the
+//! writes left undone.
 
 mod backoff;
 mod caches;
@@ -30,7 +36,7 @@ pub use http::{HttpState, Readiness, router};
 pub use leader::Loss;
 
 use crate::config::OperatorConfig;
-use crate::controller::{EstateReconciler, Live, ObjectBackoff};
+use crate::controller::{EstateReconciler, Live, ObjectBackoff, PassReport};
 use crate::metrics::Metrics;
 use crate::usage::{Collector, UsageError, UsageState};
 
@@ -183,7 +189,8 @@ async fn plan_loop(
         .with_concurrency(config.controller.concurrency as usize)
         .with_live(Live::Cached(caches.managed()))
         .with_usage(usage.clone())
-        .with_backoff(ObjectBackoff::new(backoff_config.initial, backoff_config.max));
+        .with_backoff(ObjectBackoff::new(backoff_config.initial, backoff_config.max))
+        .with_stop(stop.token());
     let settings = config.settings();
     let (debounce, resync) = (config.controller.debounce, config.controller.resync);
     // Backoff of the whole pass, for a plan that cannot be rendered (no object to blame
@@ -193,14 +200,31 @@ async fn plan_loop(
         let snapshot = caches.snapshot(settings.clone());
         let now = Time(Timestamp::now());
         let started = Instant::now();
-        let (rendered, object_retry) = match reconciler.pass(&snapshot, &now).await {
+        let pass = reconciler.pass(&snapshot, &now);
+        let in_flight = || reconciler.writes_in_flight();
+        let Some(outcome) = drain(pass, &stop, config.controller.shutdown_timeout, in_flight).await else {
+            return;
+        };
+        let (rendered, object_retry) = match outcome {
+            Ok((_, report)) if report.interrupted => {
+                // Not observed: its counts are a fragment, and it did not converge.
+                log_errors(&report);
+                tracing::info!(
+                    skipped = report.skipped,
+                    applied = report.summary.applied,
+                    deleted = report.summary.deleted,
+                    status_writes = report.status_writes,
+                    errors = report.errors.len(),
+                    "estate pass cut short by shutdown: {} writes skipped, left for the next run",
+                    report.skipped
+                );
+                return;
+            }
             Ok((plan, report)) => {
                 metrics.observe_pass(&report, started.elapsed());
                 metrics.observe_planning(report.planning);
                 metrics.observe_plan(&plan, usage.usage().as_deref());
-                for e in &report.errors {
-                    tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried after its backoff");
-                }
+                log_errors(&report);
                 tracing::info!(
                     applied = report.summary.applied,
                     unchanged = report.summary.unchanged,
@@ -248,6 +272,45 @@ async fn plan_loop(
     }
 }
 
+fn log_errors(report: &PassReport) {
+    for e in &report.errors {
+        tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried after its backoff");
+    }
+}
+
+/// Runs `pass` to its end, unless the stop comes while it runs: then the pass starts no
+/// further write (the reconciler holds the same signal) and gets `timeout` for the
+/// writes in flight (`in_flight` counts them). `None`: they outlasted it and were
+/// abandoned, unfinished, so that the process still exits before the kubelet's SIGKILL.
+async fn drain<T>(
+    pass: impl Future<Output = T>,
+    stop: &shutdown::Shutdown,
+    timeout: Duration,
+    in_flight: impl Fn() -> usize,
+) -> Option<T> {
+    let mut pass = std::pin::pin!(pass);
+    tokio::select! {
+        outcome = &mut pass => return Some(outcome),
+        () = stop.clone().wait() => {}
+    }
+    tracing::info!(
+        in_flight = in_flight(),
+        timeout = %crate::config::duration::format(timeout),
+        "stopping mid-pass: no new writes; waiting for those in flight"
+    );
+    match tokio::time::timeout(timeout, pass).await {
+        Ok(outcome) => Some(outcome),
+        Err(_) => {
+            let abandoned = in_flight();
+            tracing::warn!(
+                abandoned,
+                "shutdown timeout: {abandoned} writes still in flight abandoned; the next run makes whichever did not land"
+            );
+            None
+        }
+    }
+}
+
 /// Starts sampling usage beside the planner. Every replica samples, so that a standby
 /// that takes over has usage at once; a good sample wakes the planner, which writes it
 /// to statuses and `/metrics`; the source's health goes to `/metrics` after each attempt.
@@ -282,5 +345,57 @@ async fn finish(server: tokio::task::JoinHandle<Result<(), RunError>>) -> Result
     match server.await {
         Ok(result) => result,
         Err(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{drain, shutdown};
+
+    const LONG: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn a_pass_without_a_stop_runs_to_its_end() {
+        let (_trigger, stop) = shutdown::channel();
+        let pass = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            "done"
+        };
+        assert_eq!(
+            drain(pass, &stop, Duration::from_millis(1), || 0).await,
+            Some("done")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stopped_pass_gets_the_timeout_to_finish_its_writes() {
+        let (trigger, stop) = shutdown::channel();
+        let pass = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            "finished its writes"
+        };
+        let fire = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            trigger.fire();
+        };
+        let (outcome, ()) = tokio::join!(drain(pass, &stop, LONG, || 1), fire);
+        assert_eq!(outcome, Some("finished its writes"));
+    }
+
+    #[tokio::test]
+    async fn writes_that_outlast_the_timeout_are_abandoned_and_the_wait_ends_on_time() {
+        let (trigger, stop) = shutdown::channel();
+        trigger.fire();
+        let timeout = Duration::from_millis(200);
+        let started = Instant::now();
+        let hung = std::future::pending::<()>();
+        assert_eq!(drain(hung, &stop, timeout, || 3).await, None);
+        let waited = started.elapsed();
+        assert!(
+            waited >= timeout && waited < LONG,
+            "waited {waited:?} for a timeout of {timeout:?}"
+        );
     }
 }

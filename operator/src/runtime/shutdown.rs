@@ -1,30 +1,36 @@
 //! Stopping: SIGTERM (what the kubelet sends) or Ctrl-C fires one signal that every task
-//! waits on, so the planner finishes its pass and the HTTP server drains.
+//! waits on. The planner's pass sees it too, and stops starting writes at once (see
+//! `plan_loop`); the HTTP server drains.
 
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// Cloneable "stop" signal.
 #[derive(Clone, Debug)]
-pub struct Shutdown(watch::Receiver<bool>);
+pub struct Shutdown(CancellationToken);
 
 /// Fires the signal.
 #[derive(Debug)]
-pub struct Trigger(watch::Sender<bool>);
+pub struct Trigger(CancellationToken);
 
 pub fn channel() -> (Trigger, Shutdown) {
-    let (tx, rx) = watch::channel(false);
-    (Trigger(tx), Shutdown(rx))
+    let token = CancellationToken::new();
+    (Trigger(token.clone()), Shutdown(token))
 }
 
 impl Trigger {
     pub fn fire(&self) {
-        let _ = self.0.send(true);
+        self.0.cancel();
     }
 }
 
 impl Shutdown {
-    pub async fn wait(mut self) {
-        let _ = self.0.wait_for(|stop| *stop).await;
+    pub async fn wait(self) {
+        self.0.cancelled_owned().await;
+    }
+
+    /// The signal as the reconciler takes it: cancelled when the stop fires.
+    pub fn token(&self) -> CancellationToken {
+        self.0.clone()
     }
 }
 
