@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod chart;
+pub mod control_plane;
 pub mod docker;
 pub mod fake_cluster;
 pub mod process;

@@ -1,0 +1,708 @@
+//! govcloud on a real control plane (kube-apiserver, etcd, controller-manager, scheduler,
+//! kwok nodes; `tests/control-plane/up`), with the operator running as the Helm chart's
+//! ServiceAccount: only the chart's RBAC, as in a cluster.
+//!
+//! - the CRDs are served, and the API server enforces their schemas and CEL rules;
+//! - the sample estate converges: every DepartmentService status is `govcloud plan` of
+//!   the same objects, and the cluster holds exactly `plan --emit-manifests`;
+//! - the real scheduler puts every pod on a node of its service's pool, never below its
+//!   security level, and readiness flows back into the services' status;
+//! - once converged, the operator writes nothing (audit log), restarted or not.
+//!
+//! The control plane is built from Go modules on first use (minutes, once; see the
+//! README), so these tests are slow but never skipped.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use govcloud::api::{Department, DepartmentService, ResourcePool};
+use govcloud::plan::Snapshot;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ResourceQuota};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use kube::discovery::{Scope, pinned_kind};
+use kube::{Client, ResourceExt};
+use serde_json::{Value, json};
+use support::control_plane::{
+    self as cp, ControlPlane, describe, eventually, operator_config, operator_user, writes_by,
+};
+use support::process::Process;
+
+/// The estate of a test, converged by an operator that runs as the chart's ServiceAccount.
+struct Converged {
+    plane: ControlPlane,
+    client: Client,
+    operator: Process,
+    /// The chart ServiceAccount's kubeconfig, for restarting the operator.
+    kubeconfig: PathBuf,
+    estate: Snapshot,
+}
+
+/// Resync of the operators in these tests: short, so that idle passes happen while a
+/// test counts writes.
+const RESYNC: Duration = Duration::from_secs(5);
+
+/// Starts a control plane with nodes for the sample pools, installs the chart, runs the
+/// operator as the chart's ServiceAccount, applies the samples as the README does and
+/// waits until every service has a status for its current generation.
+async fn converge_samples() -> Converged {
+    let estate = cp::sample_estate();
+    let plane = ControlPlane::start(&cp::pool_nodes(&estate));
+    let client = plane.admin().await;
+    cp::install_chart(&client, "").await;
+    let kubeconfig = cp::service_account_kubeconfig(
+        &plane,
+        &client,
+        support::chart::NAMESPACE,
+        support::chart::RELEASE,
+    )
+    .await;
+    let operator = cp::start_operator(
+        &plane,
+        "operator",
+        &kubeconfig,
+        &operator_config(&format!("{}s", RESYNC.as_secs()), ""),
+        &[],
+    );
+    apply_samples(&client, &estate).await;
+    let converged = Converged {
+        plane,
+        client,
+        operator,
+        kubeconfig,
+        estate,
+    };
+    converged.wait_for_statuses().await;
+    converged
+}
+
+/// The README's `kubectl apply -f config/samples/`: cluster-scoped objects first, then,
+/// once the operator made the department namespaces, the services in name order (so
+/// that first come, first served matches the name order of an offline plan).
+async fn apply_samples(client: &Client, estate: &Snapshot) {
+    let manager = "platform-team";
+    for o in &estate.policies {
+        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
+    }
+    for o in &estate.pools {
+        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
+    }
+    for o in &estate.offerings {
+        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
+    }
+    for o in &estate.departments {
+        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
+    }
+    // The namespace alone is not enough: until the quota controller has counted every
+    // resource of the namespace's ResourceQuota (status.used), the API server refuses every object the
+    // quota counts, DepartmentServices included ("status unknown for quota").
+    eventually("the department namespaces and their counted quotas", || async {
+        for d in &estate.departments {
+            let ns = format!("dept-{}", d.name_any());
+            let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), &ns);
+            let counted = quotas
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| format!("{ns}: {e}"))?
+                .items
+                .iter()
+                .any(|q| {
+                    let hard = q.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
+                    let used = q.status.as_ref().and_then(|s| s.used.clone()).unwrap_or_default();
+                    !hard.is_empty() && hard.keys().all(|k| used.contains_key(k))
+                });
+            if !counted {
+                return Err(format!("{ns}: the ResourceQuota does not count everything yet"));
+            }
+        }
+        Ok(())
+    })
+    .await;
+    let mut services = estate.services.clone();
+    services.sort_by_key(|s| (s.namespace(), s.name_any()));
+    for s in &services {
+        let api: Api<DepartmentService> = Api::namespaced(client.clone(), &s.namespace().unwrap());
+        let mut s = s.clone();
+        s.metadata.resource_version = None;
+        api.create(&PostParams::default(), &s)
+            .await
+            .unwrap_or_else(|e| panic!("creating DepartmentService {}: {e}", s.name_any()));
+    }
+}
+
+impl Converged {
+    async fn services(&self) -> Vec<DepartmentService> {
+        Api::<DepartmentService>::all(self.client.clone())
+            .list(&ListParams::default())
+            .await
+            .expect("listing DepartmentServices")
+            .items
+    }
+
+    /// Every service has a status written for its current generation.
+    async fn wait_for_statuses(&self) {
+        let expected = self.estate.services.len();
+        eventually("a status on every DepartmentService", || async {
+            let services = self.services().await;
+            if services.len() != expected {
+                return Err(format!("{} of {expected} services", services.len()));
+            }
+            for s in &services {
+                let observed = s.status.as_ref().and_then(|st| st.observed_generation);
+                if observed != s.metadata.generation {
+                    return Err(format!("{}: observedGeneration {observed:?}", s.name_any()));
+                }
+            }
+            Ok(())
+        })
+        .await;
+    }
+
+    /// Waits until every placed service is Ready (its pods scheduled, running and ready).
+    async fn wait_until_ready(&self) {
+        eventually("every placed service Ready", || async {
+            for s in self.services().await {
+                let status = s.status.clone().unwrap_or_default();
+                let placed = status.pool.is_some();
+                let ready = condition(&s, "Ready").is_some_and(|c| c["status"] == "True");
+                if placed && !ready {
+                    return Err(format!(
+                        "{}/{}: phase {:?}, Ready {:?}",
+                        s.namespace().unwrap(),
+                        s.name_any(),
+                        status.phase,
+                        condition(&s, "Ready")
+                    ));
+                }
+            }
+            Ok(())
+        })
+        .await;
+    }
+
+    fn operator_log(&self) -> String {
+        self.operator.log()
+    }
+}
+
+fn condition(s: &DepartmentService, type_: &str) -> Option<Value> {
+    let status = serde_json::to_value(s.status.as_ref()?).ok()?;
+    status["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .cloned()
+}
+
+/// The govcloud objects of the cluster as manifests without status or server fields:
+/// what a platform team's repository holds, for `govcloud plan`.
+async fn export_estate(client: &Client, dir: &Path) {
+    let mut objects: Vec<Value> = Vec::new();
+    macro_rules! export {
+        ($kind:ty) => {
+            for o in Api::<$kind>::all(client.clone())
+                .list(&ListParams::default())
+                .await
+                .unwrap()
+            {
+                objects.push(serde_json::to_value(&o).unwrap());
+            }
+        };
+    }
+    export!(govcloud::api::PlatformPolicy);
+    export!(ResourcePool);
+    export!(govcloud::api::ServiceOffering);
+    export!(Department);
+    export!(DepartmentService);
+    for (i, mut o) in objects.into_iter().enumerate() {
+        let obj = o.as_object_mut().unwrap();
+        obj.remove("status");
+        let meta = obj["metadata"].as_object_mut().unwrap();
+        for server_field in ["managedFields", "resourceVersion", "generation", "finalizers"] {
+            meta.remove(server_field);
+        }
+        std::fs::write(
+            dir.join(format!("{i:03}.json")),
+            serde_json::to_vec_pretty(&o).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+fn govcloud(args: &[&std::ffi::OsStr]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_govcloud"))
+        .args(args)
+        .output()
+        .expect("running govcloud");
+    assert!(
+        output.status.success(),
+        "govcloud {args:?}:\n{}",
+        support::printed(&output)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_server_serves_the_crds_and_enforces_their_rules() {
+    let _turn = cp::turn().await;
+    let plane = ControlPlane::start(&[]);
+    let client = plane.admin().await;
+    // Structural schemas and CEL rules within the cost limits, or the server refuses them.
+    cp::install_crds(&client).await;
+
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "dept-checks"}})).unwrap();
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+    let services: Api<DynamicObject> = dynamic(&client, "DepartmentService", Some("dept-checks")).await;
+    let departments: Api<DynamicObject> = dynamic(&client, "Department", None).await;
+    let workload =
+        json!({"image": "registry.gov.example/app:1.0", "resources": {"cpu": "100m", "memory": "128Mi"}});
+    let cases: Vec<(&Api<DynamicObject>, Value, &str)> = vec![
+        (
+            &services,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "DepartmentService", "metadata": {"name": "both"},
+                   "spec": {"securityLevel": 2, "workload": workload, "offering": {"name": "shared-postgresql"}}}),
+            "exactly one of spec.workload or spec.offering must be set",
+        ),
+        (
+            &services,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "DepartmentService", "metadata": {"name": "neither"},
+                   "spec": {"securityLevel": 2}}),
+            "exactly one of spec.workload or spec.offering must be set",
+        ),
+        (
+            &services,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "DepartmentService", "metadata": {"name": "unclassified"},
+                   "spec": {"workload": workload}}),
+            "spec.securityLevel: Required value",
+        ),
+        (
+            &services,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "DepartmentService", "metadata": {"name": "top-secret"},
+                   "spec": {"securityLevel": 5, "workload": workload}}),
+            "spec.securityLevel",
+        ),
+        (
+            &departments,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "Department", "metadata": {"name": "nameless-owner"},
+                   "spec": {"securityClearance": 2, "quota": {"cpu": "4", "memory": "8Gi", "services": 5},
+                            "owners": [{"kind": "ServiceAccount", "name": "ci"}]}}),
+            "a ServiceAccount owner needs a namespace",
+        ),
+    ];
+    for (api, object, message) in cases {
+        let name = object["metadata"]["name"].as_str().unwrap().to_string();
+        let object: DynamicObject = serde_json::from_value(object).unwrap();
+        match api.create(&PostParams::default(), &object).await {
+            Err(kube::Error::Api(status)) => {
+                assert_eq!(status.code, 422, "{name}: {status:?}");
+                assert!(
+                    status.message.contains(message),
+                    "{name}: the API server refused it, but not with {message:?}: {}",
+                    status.message
+                );
+            }
+            other => panic!("{name}: the API server accepted an invalid object: {other:?}"),
+        }
+    }
+    // And the samples are all accepted as written.
+    let estate = cp::sample_estate();
+    for o in &estate.departments {
+        cp::apply_value(&client, &serde_json::to_value(o).unwrap(), None, "platform-team").await;
+    }
+}
+
+async fn dynamic(client: &Client, kind: &str, namespace: Option<&str>) -> Api<DynamicObject> {
+    let gvk = GroupVersionKind::gvk("govcloud.io", "v1alpha1", kind);
+    let (resource, caps) = pinned_kind(client, &gvk).await.unwrap();
+    match (caps.scope, namespace) {
+        (Scope::Namespaced, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resource),
+        _ => Api::all_with(client.clone(), &resource),
+    }
+}
+
+/// The refusal reasons of the design (DESIGN.md), in conditions and plan output alike.
+const REFUSALS: [&str; 9] = [
+    "InvalidSpec",
+    "DepartmentNotFound",
+    "PolicyViolation",
+    "ClearanceInsufficient",
+    "QuotaExceeded",
+    "OfferingNotFound",
+    "LevelAboveOffering",
+    "PoolNotAllowed",
+    "InsufficientCapacity",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sample_estate_converges_to_the_offline_plan() {
+    let _turn = cp::turn().await;
+    let estate = converge_samples().await;
+    let dir = tempfile::tempdir().unwrap();
+    export_estate(&estate.client, dir.path()).await;
+
+    // Statuses: `govcloud plan` of the same objects, fresh (no previous decisions).
+    let plan: Value = serde_json::from_str(&govcloud(&[
+        "plan".as_ref(),
+        "--output".as_ref(),
+        "json".as_ref(),
+        dir.path().as_os_str(),
+    ]))
+    .unwrap();
+    let live: BTreeMap<(String, String), DepartmentService> = estate
+        .services()
+        .await
+        .into_iter()
+        .map(|s| ((s.namespace().unwrap(), s.name_any()), s))
+        .collect();
+    let planned = plan["services"].as_array().unwrap();
+    assert_eq!(planned.len(), live.len(), "services planned and in the cluster");
+    let mut differences = Vec::new();
+    for want in planned {
+        let key = (
+            want["namespace"].as_str().unwrap().to_string(),
+            want["name"].as_str().unwrap().to_string(),
+        );
+        let got = &live[&key];
+        let status = got.status.clone().unwrap_or_default();
+        let got_allocated = status.allocated.as_ref().map(|a| {
+            let r = a.parse().expect("status.allocated parses");
+            json!({"cpu": r.cpu_millis as f64 / 1000.0, "memory": r.memory_bytes})
+        });
+        // A refused service is charged nothing: zero in the plan, absent from its status.
+        let got_allocated = got_allocated.or_else(|| Some(json!({"cpu": 0.0, "memory": 0})));
+        let want_allocated = Some(want["allocated"].clone());
+        let reasons: BTreeSet<String> = want["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_string())
+            .collect();
+        let got_reasons: BTreeSet<String> = ["Admitted", "Compliant", "Placed"]
+            .iter()
+            .filter_map(|t| condition(got, t))
+            .filter(|c| c["status"] == "False")
+            .map(|c| c["reason"].as_str().unwrap().to_string())
+            // The refusal vocabulary; the other reasons say a condition did not get its turn.
+            .filter(|r| REFUSALS.contains(&r.as_str()))
+            .collect();
+        let phase = status.phase.map(|p| serde_json::to_value(p).unwrap());
+        let phase_agrees = match want["phase"].as_str().unwrap() {
+            // Placed offline; in a cluster it goes on to Ready (or Degraded) with its pods.
+            "Placed" => phase
+                .as_ref()
+                .is_some_and(|p| ["Placed", "Ready", "Degraded"].contains(&p.as_str().unwrap())),
+            other => phase.as_ref().is_some_and(|p| p == other),
+        };
+        let same = status.pool.as_deref() == want["pool"].as_str()
+            && status.shared_instance.as_deref() == want["sharedInstance"].as_str()
+            && got_allocated == want_allocated
+            && got_reasons == reasons
+            && phase_agrees;
+        if !same {
+            differences.push(format!(
+                "{}/{}: plan {} {:?} {:?} {} {reasons:?}; cluster {phase:?} {:?} {:?} {got_allocated:?} {got_reasons:?}",
+                key.0, key.1, want["phase"], want["pool"], want["sharedInstance"], want["allocated"],
+                status.pool, status.shared_instance
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "statuses differ from `govcloud plan` of the same objects:\n{}\n{}",
+        differences.join("\n"),
+        estate.operator_log()
+    );
+
+    // Objects: exactly `plan --emit-manifests`, by name, and each with the fields it sets.
+    let emitted = govcloud(&[
+        "plan".as_ref(),
+        "--emit-manifests".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    let emitted: Vec<Value> = serde_saphyr::from_multiple(&emitted).expect("emitted manifests parse");
+    let mut want_names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    for object in &emitted {
+        let kind = object["kind"].as_str().unwrap().to_string();
+        let ns = object["metadata"]["namespace"].as_str();
+        let name = object["metadata"]["name"].as_str().unwrap();
+        want_names
+            .entry(kind.clone())
+            .or_default()
+            .insert(format!("{}/{name}", ns.unwrap_or("")));
+        let api = api_for(&estate.client, object, ns).await;
+        let live = api
+            .get_opt(name)
+            .await
+            .unwrap()
+            .map(|o| serde_json::to_value(o).unwrap());
+        match live {
+            None => mismatches.push(format!("{kind} {}/{name}: missing", ns.unwrap_or(""))),
+            Some(live) => {
+                let mut wanted = object.clone();
+                wanted.as_object_mut().unwrap().remove("status");
+                if let Some(path) = first_difference(&wanted, &live, String::new()) {
+                    mismatches.push(format!("{kind} {}/{name}: {path}", ns.unwrap_or("")));
+                }
+            }
+        }
+    }
+    // Everything labelled as ours was emitted: nothing stale, nothing extra.
+    for (kind, names) in &want_names {
+        let sample = emitted.iter().find(|o| o["kind"] == kind.as_str()).unwrap();
+        let api = api_for(&estate.client, sample, None).await;
+        let ours = api
+            .list(&ListParams::default().labels("app.kubernetes.io/managed-by=govcloud"))
+            .await
+            .unwrap();
+        let live: BTreeSet<String> = ours
+            .items
+            .iter()
+            .map(|o| format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any()))
+            .collect();
+        for extra in live.difference(names) {
+            mismatches.push(format!("{kind} {extra}: in the cluster, not emitted"));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "the cluster differs from `govcloud plan --emit-manifests`:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+/// An API for the object's kind, found by discovery; namespaced objects in `namespace`
+/// (or across all namespaces when None).
+async fn api_for(client: &Client, object: &Value, namespace: Option<&str>) -> Api<DynamicObject> {
+    let api_version = object["apiVersion"].as_str().unwrap();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let gvk = GroupVersionKind::gvk(group, version, object["kind"].as_str().unwrap());
+    let (resource, caps) = pinned_kind(client, &gvk).await.unwrap();
+    match (caps.scope, namespace) {
+        (Scope::Namespaced, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resource),
+        _ => Api::all_with(client.clone(), &resource),
+    }
+}
+
+/// The first place where `want` is not contained in `live` (maps: every key of `want`;
+/// lists: element by element, same length), as a JSON path with both values.
+fn first_difference(want: &Value, live: &Value, path: String) -> Option<String> {
+    match (want, live) {
+        (Value::Object(w), Value::Object(l)) => w.iter().find_map(|(k, v)| match l.get(k) {
+            Some(lv) => first_difference(v, lv, format!("{path}.{k}")),
+            None if v.is_null() => None,
+            None => Some(format!("{path}.{k}: wanted {v}, absent")),
+        }),
+        (Value::Array(w), Value::Array(l)) if w.len() == l.len() => w
+            .iter()
+            .zip(l)
+            .enumerate()
+            .find_map(|(i, (wv, lv))| first_difference(wv, lv, format!("{path}[{i}]"))),
+        _ if want == live => None,
+        _ => Some(format!("{path}: wanted {want}, live {live}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_scheduler_places_every_pod_in_its_pool_and_readiness_flows_back() {
+    let _turn = cp::turn().await;
+    let estate = converge_samples().await;
+    estate.wait_until_ready().await;
+
+    let pools: BTreeMap<String, ResourcePool> = Api::<ResourcePool>::all(estate.client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.name_any(), p))
+        .collect();
+    let nodes: BTreeMap<String, Node> = Api::<Node>::all(estate.client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.name_any(), n))
+        .collect();
+    let node_pool = |node: &str| -> Option<&ResourcePool> {
+        let labels = nodes.get(node)?.metadata.labels.clone().unwrap_or_default();
+        pools
+            .values()
+            .find(|p| p.spec.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    };
+    let pods = Api::<Pod>::all(estate.client.clone())
+        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=govcloud"))
+        .await
+        .unwrap();
+    let deployments = Api::<Deployment>::all(estate.client.clone())
+        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=govcloud"))
+        .await
+        .unwrap();
+    assert!(!deployments.items.is_empty(), "govcloud made no Deployment");
+    let mut wrong = Vec::new();
+    let mut placed = 0;
+    for pod in &pods {
+        let labels = pod.labels();
+        let want_pool = labels.get("govcloud.io/pool").cloned().unwrap_or_default();
+        let level = labels
+            .get("govcloud.io/security-level")
+            .and_then(|l| l.parse::<u8>().ok());
+        let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+        let phase = pod.status.as_ref().and_then(|s| s.phase.clone());
+        let Some(node) = node else {
+            wrong.push(format!(
+                "{}/{}: not scheduled",
+                pod.namespace().unwrap(),
+                pod.name_any()
+            ));
+            continue;
+        };
+        let Some(pool) = node_pool(&node) else {
+            wrong.push(format!(
+                "{}/{}: on {node}, a node of no pool",
+                pod.namespace().unwrap(),
+                pod.name_any()
+            ));
+            continue;
+        };
+        if pool.name_any() != want_pool {
+            wrong.push(format!(
+                "{}/{}: on {node} of pool {}, not of its pool {want_pool}",
+                pod.namespace().unwrap(),
+                pod.name_any(),
+                pool.name_any()
+            ));
+        }
+        if let Some(level) = level
+            && pool.spec.security_level < level
+        {
+            wrong.push(format!(
+                "{}/{}: level {level} on {node} of level {}",
+                pod.namespace().unwrap(),
+                pod.name_any(),
+                pool.spec.security_level
+            ));
+        }
+        if phase.as_deref() != Some("Running") {
+            wrong.push(format!(
+                "{}/{}: phase {phase:?}",
+                pod.namespace().unwrap(),
+                pod.name_any()
+            ));
+        }
+        placed += 1;
+    }
+    assert!(wrong.is_empty(), "pods off their pools:\n{}", wrong.join("\n"));
+    let replicas: i32 = deployments
+        .iter()
+        .map(|d| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1))
+        .sum();
+    assert_eq!(
+        placed, replicas as usize,
+        "a running pod for every replica of every Deployment"
+    );
+    for d in &deployments {
+        let status = d.status.clone().unwrap_or_default();
+        assert_eq!(
+            status.ready_replicas.unwrap_or(0),
+            d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            "Deployment {}/{} is not Ready: {status:?}",
+            d.namespace().unwrap(),
+            d.name_any()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_converged_estate_costs_no_writes_on_resync_nor_after_a_restart() {
+    let _turn = cp::turn().await;
+    let mut estate = converge_samples().await;
+    estate.wait_until_ready().await;
+    let user = operator_user();
+
+    // Converged: a pass with nothing to do. Then two resync intervals must write nothing.
+    let quiet_from = wait_for_quiet(&estate.plane, &user).await;
+    tokio::time::sleep(RESYNC * 2 + Duration::from_secs(2)).await;
+    let events = estate.plane.audit();
+    let writes = writes_by(&events, &user, Some(quiet_from));
+    assert!(
+        writes.is_empty(),
+        "the operator wrote during two resyncs of a converged estate:\n{}\n{}",
+        describe(&writes),
+        estate.operator_log()
+    );
+    let reads = events
+        .iter()
+        .filter(|e| e["user"]["username"] == user.as_str() && cp::received(e) >= quiet_from)
+        .count();
+    println!("two resync intervals after convergence: 0 writes, {reads} other requests");
+
+    // A restarted operator re-plans from the statuses and finds nothing to do.
+    estate.operator.terminate();
+    let status = estate
+        .operator
+        .wait_for_exit(Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("no exit after SIGTERM\n{}", estate.operator_log()));
+    assert!(status.success(), "exit {status}\n{}", estate.operator_log());
+    let restarted_at = Timestamp::now();
+    estate.operator = cp::start_operator(
+        &estate.plane,
+        "operator-restarted",
+        &estate.kubeconfig,
+        &operator_config(&format!("{}s", RESYNC.as_secs()), ""),
+        &[],
+    );
+    wait_for_passes(&estate.operator, 3).await;
+    let writes = writes_by(&estate.plane.audit(), &user, Some(restarted_at))
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    let writes: Vec<&Value> = writes.iter().collect();
+    assert!(
+        writes.is_empty(),
+        "the restarted operator wrote to a converged estate:\n{}\n{}",
+        describe(&writes),
+        estate.operator_log()
+    );
+}
+
+/// Waits until the operator has gone one full resync interval without a write and
+/// returns when that quiet spell began.
+async fn wait_for_quiet(plane: &ControlPlane, user: &str) -> Timestamp {
+    let deadline = std::time::Instant::now() + cp::CONVERGE;
+    loop {
+        let start = Timestamp::now();
+        tokio::time::sleep(RESYNC + Duration::from_secs(1)).await;
+        let events = plane.audit();
+        let writes = writes_by(&events, user, Some(start));
+        if writes.is_empty() {
+            return start;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the operator never stopped writing:\n{}",
+            describe(&writes)
+        );
+    }
+}
+
+/// Waits until the operator's log shows `n` estate passes.
+async fn wait_for_passes(operator: &Process, n: usize) {
+    eventually(&format!("{n} estate passes"), || async {
+        let log = std::fs::read_to_string(&operator.log).unwrap_or_default();
+        let passes = log.matches("estate pass").count();
+        if passes >= n {
+            Ok(())
+        } else {
+            Err(format!("{passes} passes\n{}", operator.log()))
+        }
+    })
+    .await;
+}
