@@ -222,6 +222,40 @@ pub fn format_memory(bytes: i64) -> String {
     bytes.to_string()
 }
 
+/// CPU as the API server writes a Quantity of a built-in kind back (its canonical form):
+/// whole cores in decimal SI ("2", "100k"), else millicores ("1500m"). Rendered objects
+/// use it: a string the live object never holds would be re-applied on every pass.
+pub fn canonical_cpu(millis: i64) -> String {
+    if millis % 1000 == 0 {
+        decimal_si(millis / 1000)
+    } else {
+        format!("{millis}m")
+    }
+}
+
+/// Memory as the API server writes it back: the largest binary suffix that keeps the
+/// number whole ("1536Mi"), else decimal SI ("129M", "1500").
+pub fn canonical_memory(bytes: i64) -> String {
+    let binary = format_memory(bytes);
+    if binary.ends_with('i') {
+        binary
+    } else {
+        decimal_si(bytes)
+    }
+}
+
+/// A whole number as the API server writes it back: trailing thousands become a
+/// decimal SI suffix (1000 -> "1k", 1500 -> "1500").
+pub fn decimal_si(n: i64) -> String {
+    const SUFFIXES: [&str; 7] = ["", "k", "M", "G", "T", "P", "E"];
+    let (mut n, mut i) = (n, 0);
+    while n != 0 && n % 1000 == 0 && i + 1 < SUFFIXES.len() {
+        n /= 1000;
+        i += 1;
+    }
+    format!("{n}{}", SUFFIXES[i])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +301,41 @@ mod tests {
         for (s, mem) in [("2Gi", 2i64 << 30), ("1536Mi", 1536 << 20), ("1000", 1000)] {
             assert_eq!(format_memory(mem), s);
             assert_eq!(parse_memory(s), Ok(mem));
+        }
+    }
+
+    /// What kube-apiserver v1.35 returned for these values written as plain numbers (or
+    /// with the suffix shown).
+    #[test]
+    fn canonical_forms_are_the_api_servers() {
+        for (cores, s) in [
+            (100_000, "100k"),
+            (1000, "1k"),
+            (1500, "1500"),
+            (2_000_000, "2M"),
+            (12, "12"),
+        ] {
+            assert_eq!(canonical_cpu(cores * 1000), s);
+            assert_eq!(parse_cpu(s), Ok(cores * 1000));
+        }
+        assert_eq!(canonical_cpu(1500), "1500m");
+        for (mem, s) in [
+            (129_000_000, "129M"),
+            (1_000_000_000, "1G"),
+            (1_500_000, "1500k"),
+            (1000, "1k"),
+            (1536, "1536"),
+            (1025, "1025"),
+            (512, "512"),
+            (0, "0"),
+            (2_147_483_648, "2Gi"),
+            (1_048_576_000, "1000Mi"),
+        ] {
+            assert_eq!(canonical_memory(mem), s);
+            assert_eq!(parse_memory(s), Ok(mem));
+        }
+        for (n, s) in [(1_000_000, "1M"), (120_000, "120k"), (0, "0"), (1024, "1024")] {
+            assert_eq!(decimal_si(n), s);
         }
     }
 

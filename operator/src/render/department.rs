@@ -14,7 +14,7 @@ use super::netpol;
 use super::{ContainerLimits, Ctx, Limit, Manifest, RenderError, container_limits};
 use crate::api::{Department, OwnerKind, labels};
 use crate::plan::{DepartmentPlan, effective_policy};
-use crate::quantity::{format_cpu, format_memory};
+use crate::quantity::{canonical_cpu, canonical_memory, decimal_si};
 
 /// The RoleBinding, in each department namespace, of the owners to that role.
 const ADMIN_BINDING: &str = "govcloud-department-admins";
@@ -77,14 +77,14 @@ pub(super) fn restricted_namespace(name: &str, labels: Labels) -> Namespace {
 fn quota(ns: &str, plan: &DepartmentPlan, labels: Labels) -> ResourceQuota {
     let cpu_millis = (plan.quota.cpu * 1000.0).round() as i64;
     let hard = BTreeMap::from([
-        ("requests.cpu".to_owned(), Quantity(format_cpu(cpu_millis))),
+        ("requests.cpu".to_owned(), Quantity(canonical_cpu(cpu_millis))),
         (
             "requests.memory".to_owned(),
-            Quantity(format_memory(plan.quota.memory)),
+            Quantity(canonical_memory(plan.quota.memory)),
         ),
         (
             SERVICE_COUNT.to_owned(),
-            Quantity(plan.quota.services.to_string()),
+            Quantity(decimal_si(i64::from(plan.quota.services))),
         ),
     ]);
     ResourceQuota {
@@ -114,10 +114,10 @@ fn limit_range(ns: &str, limits: &ContainerLimits, labels: Labels) -> LimitRange
 fn quantities(limit: Limit) -> Option<BTreeMap<String, Quantity>> {
     let mut map = BTreeMap::new();
     if let Some(cpu) = limit.cpu_millis {
-        map.insert("cpu".to_owned(), Quantity(format_cpu(cpu)));
+        map.insert("cpu".to_owned(), Quantity(canonical_cpu(cpu)));
     }
     if let Some(memory) = limit.memory_bytes {
-        map.insert("memory".to_owned(), Quantity(format_memory(memory)));
+        map.insert("memory".to_owned(), Quantity(canonical_memory(memory)));
     }
     (!map.is_empty()).then_some(map)
 }

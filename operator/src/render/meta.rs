@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
 
 use crate::api::labels;
-use crate::quantity::{Res, format_cpu, format_memory};
+use crate::quantity::{Res, canonical_cpu, canonical_memory};
 
 /// The label the API server puts on every Namespace; the only trustworthy way to select
 /// a namespace by name, because no tenant can set it on another namespace.
@@ -81,10 +81,10 @@ pub(super) fn label_exists(key: &str) -> LabelSelector {
 pub(super) fn resource_map(res: Res) -> Option<BTreeMap<String, Quantity>> {
     let mut map = BTreeMap::new();
     if res.cpu_millis > 0 {
-        map.insert("cpu".to_owned(), Quantity(format_cpu(res.cpu_millis)));
+        map.insert("cpu".to_owned(), Quantity(canonical_cpu(res.cpu_millis)));
     }
     if res.memory_bytes > 0 {
-        map.insert("memory".to_owned(), Quantity(format_memory(res.memory_bytes)));
+        map.insert("memory".to_owned(), Quantity(canonical_memory(res.memory_bytes)));
     }
     (!map.is_empty()).then_some(map)
 }
