@@ -15,189 +15,20 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use govcloud::api::{Department, DepartmentService, ResourcePool};
-use govcloud::plan::Snapshot;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ResourceQuota};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DynamicObject, GroupVersionKind, ListParams, PostParams};
 use kube::discovery::{Scope, pinned_kind};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
-use support::control_plane::{
-    self as cp, ControlPlane, describe, eventually, operator_config, operator_user, writes_by,
-};
-use support::process::Process;
-
-/// The estate of a test, converged by an operator that runs as the chart's ServiceAccount.
-struct Converged {
-    plane: ControlPlane,
-    client: Client,
-    operator: Process,
-    /// The chart ServiceAccount's kubeconfig, for restarting the operator.
-    kubeconfig: PathBuf,
-    estate: Snapshot,
-}
-
-/// Resync of the operators in these tests: short, so that idle passes happen while a
-/// test counts writes.
-const RESYNC: Duration = Duration::from_secs(5);
-
-/// Starts a control plane with nodes for the sample pools, installs the chart, runs the
-/// operator as the chart's ServiceAccount, applies the samples as the README does and
-/// waits until every service has a status for its current generation.
-async fn converge_samples() -> Converged {
-    let estate = cp::sample_estate();
-    let plane = ControlPlane::start(&cp::pool_nodes(&estate));
-    let client = plane.admin().await;
-    cp::install_chart(&client, "").await;
-    let kubeconfig = cp::service_account_kubeconfig(
-        &plane,
-        &client,
-        support::chart::NAMESPACE,
-        support::chart::RELEASE,
-    )
-    .await;
-    let operator = cp::start_operator(
-        &plane,
-        "operator",
-        &kubeconfig,
-        &operator_config(&format!("{}s", RESYNC.as_secs()), ""),
-        &[],
-    );
-    apply_samples(&client, &estate).await;
-    let converged = Converged {
-        plane,
-        client,
-        operator,
-        kubeconfig,
-        estate,
-    };
-    converged.wait_for_statuses().await;
-    converged
-}
-
-/// The README's `kubectl apply -f config/samples/`: cluster-scoped objects first, then,
-/// once the operator made the department namespaces, the services in name order (so
-/// that first come, first served matches the name order of an offline plan).
-async fn apply_samples(client: &Client, estate: &Snapshot) {
-    let manager = "platform-team";
-    for o in &estate.policies {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    for o in &estate.pools {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    for o in &estate.offerings {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    for o in &estate.departments {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    // The namespace alone is not enough: until the quota controller has counted every
-    // resource of the namespace's ResourceQuota (status.used), the API server refuses every object the
-    // quota counts, DepartmentServices included ("status unknown for quota").
-    eventually("the department namespaces and their counted quotas", || async {
-        for d in &estate.departments {
-            let ns = format!("dept-{}", d.name_any());
-            let quotas: Api<ResourceQuota> = Api::namespaced(client.clone(), &ns);
-            let counted = quotas
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| format!("{ns}: {e}"))?
-                .items
-                .iter()
-                .any(|q| {
-                    let hard = q.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
-                    let used = q.status.as_ref().and_then(|s| s.used.clone()).unwrap_or_default();
-                    !hard.is_empty() && hard.keys().all(|k| used.contains_key(k))
-                });
-            if !counted {
-                return Err(format!("{ns}: the ResourceQuota does not count everything yet"));
-            }
-        }
-        Ok(())
-    })
-    .await;
-    let mut services = estate.services.clone();
-    services.sort_by_key(|s| (s.namespace(), s.name_any()));
-    for s in &services {
-        let api: Api<DepartmentService> = Api::namespaced(client.clone(), &s.namespace().unwrap());
-        let mut s = s.clone();
-        s.metadata.resource_version = None;
-        api.create(&PostParams::default(), &s)
-            .await
-            .unwrap_or_else(|e| panic!("creating DepartmentService {}: {e}", s.name_any()));
-    }
-}
-
-impl Converged {
-    async fn services(&self) -> Vec<DepartmentService> {
-        Api::<DepartmentService>::all(self.client.clone())
-            .list(&ListParams::default())
-            .await
-            .expect("listing DepartmentServices")
-            .items
-    }
-
-    /// Every service has a status written for its current generation.
-    async fn wait_for_statuses(&self) {
-        let expected = self.estate.services.len();
-        eventually("a status on every DepartmentService", || async {
-            let services = self.services().await;
-            if services.len() != expected {
-                return Err(format!("{} of {expected} services", services.len()));
-            }
-            for s in &services {
-                let observed = s.status.as_ref().and_then(|st| st.observed_generation);
-                if observed != s.metadata.generation {
-                    return Err(format!("{}: observedGeneration {observed:?}", s.name_any()));
-                }
-            }
-            Ok(())
-        })
-        .await;
-    }
-
-    /// Waits until every placed service is Ready (its pods scheduled, running and ready).
-    async fn wait_until_ready(&self) {
-        eventually("every placed service Ready", || async {
-            for s in self.services().await {
-                let status = s.status.clone().unwrap_or_default();
-                let placed = status.pool.is_some();
-                let ready = condition(&s, "Ready").is_some_and(|c| c["status"] == "True");
-                if placed && !ready {
-                    return Err(format!(
-                        "{}/{}: phase {:?}, Ready {:?}",
-                        s.namespace().unwrap(),
-                        s.name_any(),
-                        status.phase,
-                        condition(&s, "Ready")
-                    ));
-                }
-            }
-            Ok(())
-        })
-        .await;
-    }
-
-    fn operator_log(&self) -> String {
-        self.operator.log()
-    }
-}
-
-fn condition(s: &DepartmentService, type_: &str) -> Option<Value> {
-    let status = serde_json::to_value(s.status.as_ref()?).ok()?;
-    status["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == type_)
-        .cloned()
-}
+use support::control_plane::{self as cp, ControlPlane, describe, operator_config, operator_user, writes_by};
+use support::estate::{RESYNC, condition, converge_samples, wait_for_passes};
 
 /// The govcloud objects of the cluster as manifests without status or server fields:
 /// what a platform team's repository holds, for `govcloud plan`.
@@ -691,18 +522,4 @@ async fn wait_for_quiet(plane: &ControlPlane, user: &str) -> Timestamp {
             describe(&writes)
         );
     }
-}
-
-/// Waits until the operator's log shows `n` estate passes.
-async fn wait_for_passes(operator: &Process, n: usize) {
-    eventually(&format!("{n} estate passes"), || async {
-        let log = std::fs::read_to_string(&operator.log).unwrap_or_default();
-        let passes = log.matches("estate pass").count();
-        if passes >= n {
-            Ok(())
-        } else {
-            Err(format!("{passes} passes\n{}", operator.log()))
-        }
-    })
-    .await;
 }

@@ -489,3 +489,83 @@ pub fn describe(events: &[&Value]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Whether the ResourceQuotas of `namespaces` count every resource they limit. Until
+/// the quota controller has counted a new namespace's quota (status.used), the API
+/// server refuses every object the quota counts ("status unknown for quota"), so a
+/// department's first DepartmentService waits for this, on any cluster.
+pub async fn quotas_counted(client: &Client, namespaces: &[String]) -> Result<(), String> {
+    for ns in namespaces {
+        let quotas: Api<k8s_openapi::api::core::v1::ResourceQuota> = Api::namespaced(client.clone(), ns);
+        let counted = quotas
+            .list(&kube::api::ListParams::default())
+            .await
+            .map_err(|e| format!("{ns}: {e}"))?
+            .items
+            .iter()
+            .any(|q| {
+                let hard = q.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
+                let used = q.status.as_ref().and_then(|s| s.used.clone()).unwrap_or_default();
+                !hard.is_empty() && hard.keys().all(|k| used.contains_key(k))
+            });
+        if !counted {
+            return Err(format!("{ns}: the ResourceQuota does not count everything yet"));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the audit log as it grows: each [`AuditTail::next`] returns the events appended
+/// since the last call (whole lines only), so that polling a long log while a test waits
+/// for a moment costs only what is new. A restarted API server appends to the same file.
+#[derive(Debug)]
+pub struct AuditTail {
+    path: PathBuf,
+    offset: u64,
+}
+
+impl ControlPlane {
+    /// A reader of the audit log from its current end: only requests from now on.
+    pub fn audit_tail(&self) -> AuditTail {
+        let path = self.path.join("audit.log");
+        let offset = std::fs::metadata(&path).map_or(0, |m| m.len());
+        AuditTail { path, offset }
+    }
+}
+
+impl AuditTail {
+    /// The events logged since the last call.
+    pub fn next(&mut self) -> Vec<Value> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut file) = std::fs::File::open(&self.path) else {
+            return Vec::new();
+        };
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(self.offset))
+            .and_then(|_| file.read_to_end(&mut bytes))
+            .unwrap_or_else(|e| panic!("reading {}: {e}", self.path.display()));
+        // A line still being written is read whole on the next call.
+        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        self.offset += complete as u64;
+        String::from_utf8_lossy(&bytes[..complete])
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("audit line {l:?}: {e}")))
+            .collect()
+    }
+}
+
+/// An admin client that acts as `user`, member of `groups`, through the API server's
+/// impersonation: every request is authorised by RBAC for that identity, as for a
+/// real login of it (the admin of `up` may impersonate anyone).
+pub async fn impersonating(plane: &ControlPlane, user: &str, groups: &[&str]) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kubeconfig = Kubeconfig::read_from(plane.kubeconfig()).expect("reading the kubeconfig");
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("kubeconfig");
+    config.auth_info.impersonate = Some(user.to_string());
+    config.auth_info.impersonate_groups =
+        (!groups.is_empty()).then(|| groups.iter().map(|g| g.to_string()).collect());
+    Client::try_from(config).expect("client")
+}

@@ -11,6 +11,7 @@
 pub mod chart;
 pub mod control_plane;
 pub mod docker;
+pub mod estate;
 pub mod fake_cluster;
 pub mod process;
 pub mod prometheus;
