@@ -139,13 +139,13 @@ async fn apply_cluster_scoped(client: &Client, estate: &Snapshot) {
 /// Waits for the operator to create the department namespaces, creates the services in
 /// them, and waits for every service's status to match the golden plan.
 async fn create_services_and_converge(client: &Client, estate: &Snapshot) {
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    eventually("the department namespaces", || async {
-        for d in &estate.departments {
-            let ns = format!("dept-{}", d.name_any());
-            namespaces.get(&ns).await.map_err(|e| format!("{ns}: {e}"))?;
-        }
-        Ok(())
+    let namespaces: Vec<String> = estate
+        .departments
+        .iter()
+        .map(|d| format!("dept-{}", d.name_any()))
+        .collect();
+    eventually("the department namespaces and their counted quotas", || {
+        support::control_plane::quotas_counted(client, &namespaces)
     })
     .await;
     // Created in name order, so that arrival order matches the golden plan's.
