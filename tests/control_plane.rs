@@ -15,11 +15,9 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use govcloud::api::{Department, DepartmentService, ResourcePool};
+use govcloud::api::ResourcePool;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
@@ -28,55 +26,9 @@ use kube::discovery::{Scope, pinned_kind};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use support::control_plane::{self as cp, ControlPlane, describe, operator_config, operator_user, writes_by};
-use support::estate::{RESYNC, condition, converge_samples, wait_for_passes};
-
-/// The govcloud objects of the cluster as manifests without status or server fields:
-/// what a platform team's repository holds, for `govcloud plan`.
-async fn export_estate(client: &Client, dir: &Path) {
-    let mut objects: Vec<Value> = Vec::new();
-    macro_rules! export {
-        ($kind:ty) => {
-            for o in Api::<$kind>::all(client.clone())
-                .list(&ListParams::default())
-                .await
-                .unwrap()
-            {
-                objects.push(serde_json::to_value(&o).unwrap());
-            }
-        };
-    }
-    export!(govcloud::api::PlatformPolicy);
-    export!(ResourcePool);
-    export!(govcloud::api::ServiceOffering);
-    export!(Department);
-    export!(DepartmentService);
-    for (i, mut o) in objects.into_iter().enumerate() {
-        let obj = o.as_object_mut().unwrap();
-        obj.remove("status");
-        let meta = obj["metadata"].as_object_mut().unwrap();
-        for server_field in ["managedFields", "resourceVersion", "generation", "finalizers"] {
-            meta.remove(server_field);
-        }
-        std::fs::write(
-            dir.join(format!("{i:03}.json")),
-            serde_json::to_vec_pretty(&o).unwrap(),
-        )
-        .unwrap();
-    }
-}
-
-fn govcloud(args: &[&std::ffi::OsStr]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_govcloud"))
-        .args(args)
-        .output()
-        .expect("running govcloud");
-    assert!(
-        output.status.success(),
-        "govcloud {args:?}:\n{}",
-        support::printed(&output)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
+use support::estate::{
+    RESYNC, converge_samples, export_estate, govcloud, plan_differences, wait_for_passes, wait_for_quiet,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_api_server_serves_the_crds_and_enforces_their_rules() {
@@ -159,19 +111,6 @@ async fn dynamic(client: &Client, kind: &str, namespace: Option<&str>) -> Api<Dy
     }
 }
 
-/// The refusal reasons of the design (DESIGN.md), in conditions and plan output alike.
-const REFUSALS: [&str; 9] = [
-    "InvalidSpec",
-    "DepartmentNotFound",
-    "PolicyViolation",
-    "ClearanceInsufficient",
-    "QuotaExceeded",
-    "OfferingNotFound",
-    "LevelAboveOffering",
-    "PoolNotAllowed",
-    "InsufficientCapacity",
-];
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sample_estate_converges_to_the_offline_plan() {
     let _turn = cp::turn().await;
@@ -180,71 +119,7 @@ async fn the_sample_estate_converges_to_the_offline_plan() {
     export_estate(&estate.client, dir.path()).await;
 
     // Statuses: `govcloud plan` of the same objects, fresh (no previous decisions).
-    let plan: Value = serde_json::from_str(&govcloud(&[
-        "plan".as_ref(),
-        "--output".as_ref(),
-        "json".as_ref(),
-        dir.path().as_os_str(),
-    ]))
-    .unwrap();
-    let live: BTreeMap<(String, String), DepartmentService> = estate
-        .services()
-        .await
-        .into_iter()
-        .map(|s| ((s.namespace().unwrap(), s.name_any()), s))
-        .collect();
-    let planned = plan["services"].as_array().unwrap();
-    assert_eq!(planned.len(), live.len(), "services planned and in the cluster");
-    let mut differences = Vec::new();
-    for want in planned {
-        let key = (
-            want["namespace"].as_str().unwrap().to_string(),
-            want["name"].as_str().unwrap().to_string(),
-        );
-        let got = &live[&key];
-        let status = got.status.clone().unwrap_or_default();
-        let got_allocated = status.allocated.as_ref().map(|a| {
-            let r = a.parse().expect("status.allocated parses");
-            json!({"cpu": r.cpu_millis as f64 / 1000.0, "memory": r.memory_bytes})
-        });
-        // A refused service is charged nothing: zero in the plan, absent from its status.
-        let got_allocated = got_allocated.or_else(|| Some(json!({"cpu": 0.0, "memory": 0})));
-        let want_allocated = Some(want["allocated"].clone());
-        let reasons: BTreeSet<String> = want["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["code"].as_str().unwrap().to_string())
-            .collect();
-        let got_reasons: BTreeSet<String> = ["Admitted", "Compliant", "Placed"]
-            .iter()
-            .filter_map(|t| condition(got, t))
-            .filter(|c| c["status"] == "False")
-            .map(|c| c["reason"].as_str().unwrap().to_string())
-            // The refusal vocabulary; the other reasons say a condition did not get its turn.
-            .filter(|r| REFUSALS.contains(&r.as_str()))
-            .collect();
-        let phase = status.phase.map(|p| serde_json::to_value(p).unwrap());
-        let phase_agrees = match want["phase"].as_str().unwrap() {
-            // Placed offline; in a cluster it goes on to Ready (or Degraded) with its pods.
-            "Placed" => phase
-                .as_ref()
-                .is_some_and(|p| ["Placed", "Ready", "Degraded"].contains(&p.as_str().unwrap())),
-            other => phase.as_ref().is_some_and(|p| p == other),
-        };
-        let same = status.pool.as_deref() == want["pool"].as_str()
-            && status.shared_instance.as_deref() == want["sharedInstance"].as_str()
-            && got_allocated == want_allocated
-            && got_reasons == reasons
-            && phase_agrees;
-        if !same {
-            differences.push(format!(
-                "{}/{}: plan {} {:?} {:?} {} {reasons:?}; cluster {phase:?} {:?} {:?} {got_allocated:?} {got_reasons:?}",
-                key.0, key.1, want["phase"], want["pool"], want["sharedInstance"], want["allocated"],
-                status.pool, status.shared_instance
-            ));
-        }
-    }
+    let differences = plan_differences(dir.path(), &estate.services().await);
     assert!(
         differences.is_empty(),
         "statuses differ from `govcloud plan` of the same objects:\n{}\n{}",
@@ -502,24 +377,4 @@ async fn a_converged_estate_costs_no_writes_on_resync_nor_after_a_restart() {
         describe(&writes),
         estate.operator_log()
     );
-}
-
-/// Waits until the operator has gone one full resync interval without a write and
-/// returns when that quiet spell began.
-async fn wait_for_quiet(plane: &ControlPlane, user: &str) -> Timestamp {
-    let deadline = std::time::Instant::now() + cp::CONVERGE;
-    loop {
-        let start = Timestamp::now();
-        tokio::time::sleep(RESYNC + Duration::from_secs(1)).await;
-        let events = plane.audit();
-        let writes = writes_by(&events, user, Some(start));
-        if writes.is_empty() {
-            return start;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the operator never stopped writing:\n{}",
-            describe(&writes)
-        );
-    }
 }

@@ -436,6 +436,19 @@ pub fn start_operator(
     config: &str,
     args: &[&str],
 ) -> Process {
+    start_operator_with_env(plane, name, kubeconfig, config, args, &[])
+}
+
+/// [`start_operator`] with extra environment variables (a replica's `POD_NAME`, which
+/// the Deployment passes in from the downward API).
+pub fn start_operator_with_env(
+    plane: &ControlPlane,
+    name: &'static str,
+    kubeconfig: &Path,
+    config: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Process {
     let config_file = plane.dir().join(format!("{name}.yaml"));
     std::fs::write(&config_file, config).unwrap();
     let log = plane.dir().join(format!("{name}.log"));
@@ -445,6 +458,7 @@ pub fn start_operator(
         .args(args)
         .env("KUBECONFIG", kubeconfig)
         .env("RUST_LOG", "info")
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
