@@ -627,9 +627,9 @@ async fn a_deleted_department_is_held_until_its_services_go_then_its_namespace_i
         .await
         .expect("the held department's workloads keep running");
 
-    // Each deletion is told in the condition. (Not in a new Event: the event recorder
-    // folds an Event of the same type, reason, action and object into the first one's
-    // series, whose note stays the first list.)
+    // Each deletion is told in the condition; the hold was an Event once (a new Event
+    // per change would be folded by the event recorder into the first one's series,
+    // whose note stays the first list).
     let last = remaining.pop().unwrap();
     for s in &remaining {
         delete_service(&client, ns, s).await;

@@ -252,13 +252,16 @@ pub fn validity_events<S: StatusConditions>(previous: Option<&S>, desired: &S) -
     }
 }
 
-/// Events for `DeletionBlocked`: held (told again whenever what holds it changes, so
-/// the object's events show the drain progressing), and released.
+/// Events for `DeletionBlocked`: held, once, and released. What still holds it is the
+/// condition's message, kept current; an Event per change of that list would not show
+/// the drain on a real API server, whose event recorders (kube-runtime's, like
+/// client-go's) fold Events of the same object, type, reason and action into the first
+/// one's series, keeping its note: the Event would go on naming services long gone.
 fn deletion_events<S: StatusConditions>(previous: Option<&S>, desired: &S) -> Vec<EventRecord> {
     let (before, Some(c)) = pair(previous, desired, types::DELETION_BLOCKED) else {
         return Vec::new();
     };
-    if c.status == "True" && before.is_none_or(|b| b.status != c.status || b.message != c.message) {
+    if c.status == "True" && transitioned(before, c) {
         vec![event(
             EventType::Warning,
             reasons::SERVICES_REMAIN,
