@@ -23,23 +23,23 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use govcloud::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
-use govcloud::load::load_paths;
 use govcloud::plan::Snapshot;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{
-    Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, LogParams, Patch, PatchParams, PostParams,
+    Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, LogParams, Patch, PatchParams,
 };
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::{Scope, pinned_kind};
-use kube::{Client, Config, Resource, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use serde_json::Value;
 use support::chart;
+use support::control_plane::{CONVERGE, client_for, eventually, install_crds, sample_estate};
+use support::estate::apply_samples;
 use support::process::Process;
 
 const VAR: &str = "GOVCLOUD_E2E_KUBECONFIG";
@@ -51,34 +51,6 @@ static ESTATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 fn kubeconfig() -> String {
     std::env::var(VAR).unwrap_or_else(|_| panic!("{VAR} is not set: point it at a disposable cluster"))
 }
-const CONVERGE: Duration = Duration::from_secs(180);
-
-async fn client(path: &str) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kubeconfig = Kubeconfig::read_from(path).expect("reading the kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("kubeconfig");
-    Client::try_from(config).expect("client")
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
-{
-    let deadline = Instant::now() + CONVERGE;
-    loop {
-        match check().await {
-            Ok(()) => return,
-            Err(why) if Instant::now() >= deadline => {
-                panic!("{what} did not happen within {CONVERGE:?}: {why}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
-        }
-    }
-}
-
 async fn apply<K>(api: &Api<K>, obj: &K)
 where
     K: Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
@@ -91,75 +63,11 @@ where
         .expect("applying a sample");
 }
 
-async fn install_crds(client: &Client) {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for (_, crd) in govcloud::crds::all() {
-        apply(&crds, &crd).await;
-    }
-    eventually("the CRDs becoming established", || async {
-        for (_, crd) in govcloud::crds::all() {
-            let live = crds.get(&crd.name_any()).await.map_err(|e| e.to_string())?;
-            let established = live
-                .status
-                .and_then(|s| s.conditions)
-                .unwrap_or_default()
-                .iter()
-                .any(|c| c.type_ == "Established" && c.status == "True");
-            if !established {
-                return Err(format!("{} not established", crd.name_any()));
-            }
-        }
-        Ok(())
-    })
-    .await;
-}
-
-fn sample_estate() -> Snapshot {
-    load_paths(&[support::repo_root().join("config/samples")])
-        .expect("samples")
-        .snapshot
-}
-
-/// The README's first `kubectl apply`: policies, pools, offerings and departments.
-async fn apply_cluster_scoped(client: &Client, estate: &Snapshot) {
-    for o in &estate.policies {
-        apply(&Api::all(client.clone()), o).await;
-    }
-    for o in &estate.pools {
-        apply(&Api::all(client.clone()), o).await;
-    }
-    for o in &estate.offerings {
-        apply(&Api::all(client.clone()), o).await;
-    }
-    for o in &estate.departments {
-        apply(&Api::all(client.clone()), o).await;
-    }
-}
-
-/// Waits for the operator to create the department namespaces, creates the services in
-/// them, and waits for every service's status to match the golden plan.
-async fn create_services_and_converge(client: &Client, estate: &Snapshot) {
-    let namespaces: Vec<String> = estate
-        .departments
-        .iter()
-        .map(|d| format!("dept-{}", d.name_any()))
-        .collect();
-    eventually("the department namespaces and their counted quotas", || {
-        support::control_plane::quotas_counted(client, &namespaces)
-    })
-    .await;
-    // Created in name order, so that arrival order matches the golden plan's.
-    let mut services = estate.services.clone();
-    services.sort_by_key(|s| (s.namespace(), s.name_any()));
-    for s in &services {
-        let api: Api<DepartmentService> = Api::namespaced(client.clone(), &s.namespace().unwrap());
-        let mut s = s.clone();
-        s.metadata.resource_version = None;
-        api.create(&PostParams::default(), &s)
-            .await
-            .expect("creating a DepartmentService");
-    }
-
+/// The README's sample steps (support::estate::apply_samples: cluster-scoped kinds, the
+/// counted department quotas, the services in name order so that arrival order matches
+/// the golden plan's), then waits for every service's status to match the golden plan.
+async fn apply_samples_and_converge(client: &Client, estate: &Snapshot) {
+    apply_samples(client, estate).await;
     let golden: Value = serde_json::from_str(
         &std::fs::read_to_string(support::repo_root().join("tests/golden/sample-plan.json")).unwrap(),
     )
@@ -283,10 +191,9 @@ async fn tear_down_estate(client: &Client, estate: &Snapshot) {
 async fn the_operator_converges_the_samples_on_a_real_cluster() {
     let kubeconfig = kubeconfig();
     let _turn = ESTATE.lock().await;
-    let client = client(&kubeconfig).await;
+    let client = client_for(Path::new(&kubeconfig)).await;
     install_crds(&client).await;
     let estate = sample_estate();
-    apply_cluster_scoped(&client, &estate).await;
 
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("operator.log");
@@ -303,7 +210,7 @@ async fn the_operator_converges_the_samples_on_a_real_cluster() {
         log,
     };
 
-    create_services_and_converge(&client, &estate).await;
+    apply_samples_and_converge(&client, &estate).await;
     delete_a_service(&client).await;
     tear_down_estate(&client, &estate).await;
 
@@ -375,7 +282,7 @@ async fn the_chart_installs_and_the_operator_converges_with_only_its_rbac() {
         panic!("{IMAGE_VAR} is not set: build the image (docker build -t govcloud:e2e .), load it (kind load docker-image govcloud:e2e --name govcloud) and name it")
     });
     let _turn = ESTATE.lock().await;
-    let client = client(&kubeconfig).await;
+    let client = client_for(Path::new(&kubeconfig)).await;
 
     // `helm install govcloud charts/govcloud --namespace govcloud-system --create-namespace`:
     // the chart's crds/ (identical to crds/, tests/chart.rs), then its templates.
@@ -412,8 +319,7 @@ async fn the_chart_installs_and_the_operator_converges_with_only_its_rbac() {
 
     // The README's sample steps, then what the first test checks, with the chart's RBAC.
     let estate = sample_estate();
-    apply_cluster_scoped(&client, &estate).await;
-    create_services_and_converge(&client, &estate).await;
+    apply_samples_and_converge(&client, &estate).await;
     delete_a_service(&client).await;
     tear_down_estate(&client, &estate).await;
 
