@@ -381,11 +381,24 @@ pub async fn service_account_kubeconfig(
     namespace: &str,
     name: &str,
 ) -> PathBuf {
+    service_account_kubeconfig_valid_for(plane, client, namespace, name, Duration::from_secs(3600)).await
+}
+
+/// [`service_account_kubeconfig`] with a token valid for `validity`: an operator that
+/// runs longer than an hour (a benchmark of a large estate) must not lose its identity
+/// halfway, since nothing refreshes the token in a kubeconfig.
+pub async fn service_account_kubeconfig_valid_for(
+    plane: &ControlPlane,
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    validity: Duration,
+) -> PathBuf {
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
     let request = TokenRequest {
         spec: Some(TokenRequestSpec {
             audiences: Some(vec!["https://kubernetes.default.svc.cluster.local".into()]),
-            expiration_seconds: Some(3600),
+            expiration_seconds: Some(validity.as_secs() as i64),
             bound_object_ref: None,
         }),
         ..Default::default()
