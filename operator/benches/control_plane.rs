@@ -18,6 +18,7 @@ mod support;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Debug;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -290,7 +291,7 @@ async fn measure(n: usize, resync: Duration, keep_log: bool) -> Figures {
     let config = cp::operator_config(&format!("{}s", resync.as_secs()), "");
     let operator = cp::start_operator(&plane, "operator", &kubeconfig, &config, &["--log-json"]);
     let pid = operator.child.id();
-    let mut audit = AuditTail::new(plane.dir().join("audit.log"), cp::operator_user());
+    let mut audit = AuditTail::new(plane.dir().to_path_buf(), cp::operator_user());
 
     phase("chart installed, operator started");
     apply_cluster_scoped(&client, &estate, limit).await;
@@ -527,28 +528,51 @@ where
 
 /// The operator's audit events, read incrementally from the audit log (which grows to
 /// gigabytes with the cluster's own traffic).
+///
+/// The API server rotates `audit.log` every 100 MiB (`--audit-log-maxsize 0` leaves
+/// lumberjack's default), renaming it `audit-<time>.log` and starting a new one. A
+/// renamed file keeps its inode, so every file is read on from where it was left, by
+/// inode, whatever its name now.
 struct AuditTail {
-    path: PathBuf,
-    offset: u64,
+    dir: PathBuf,
+    /// Bytes read so far, by inode.
+    read: HashMap<u64, u64>,
     user: String,
     events: Vec<Value>,
 }
 
 impl AuditTail {
-    fn new(path: PathBuf, user: String) -> Self {
+    fn new(dir: PathBuf, user: String) -> Self {
         Self {
-            path,
-            offset: 0,
+            dir,
+            read: HashMap::new(),
             user,
             events: Vec::new(),
         }
     }
 
     fn refresh(&mut self) {
-        let Ok(mut file) = std::fs::File::open(&self.path) else {
-            return;
-        };
-        file.seek(SeekFrom::Start(self.offset))
+        let entries = std::fs::read_dir(&self.dir).expect("the control plane's directory");
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                name.starts_with("audit") && name.ends_with(".log")
+            })
+            .collect();
+        // audit-<time>.log sorts before audit.log: oldest first.
+        files.sort();
+        for path in files {
+            if let Ok(file) = std::fs::File::open(&path) {
+                self.read_on(file);
+            }
+        }
+    }
+
+    fn read_on(&mut self, mut file: std::fs::File) {
+        let inode = file.metadata().expect("an audit log's metadata").ino();
+        let offset = self.read.entry(inode).or_insert(0);
+        file.seek(SeekFrom::Start(*offset))
             .expect("seeking the audit log");
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let needle = format!("\"{}\"", self.user);
@@ -562,22 +586,23 @@ impl AuditTail {
             if read == 0 || line.last() != Some(&b'\n') {
                 break;
             }
-            self.offset += read as u64;
+            *offset += read as u64;
             let text = std::str::from_utf8(&line).expect("the audit log is UTF-8");
-            if text.contains(&needle) {
-                let event: Value = serde_json::from_str(text).expect("an audit event");
-                if event["user"]["username"] == self.user.as_str() {
-                    // What the counts read: the rest would hold hundreds of MiB at 10,000 services.
-                    let keep = [
-                        "auditID",
-                        "verb",
-                        "objectRef",
-                        "responseStatus",
-                        "requestReceivedTimestamp",
-                    ];
-                    let kept = keep.map(|k| (k.to_string(), event[k].clone()));
-                    self.events.push(Value::Object(kept.into_iter().collect()));
-                }
+            if !text.contains(&needle) {
+                continue;
+            }
+            let event: Value = serde_json::from_str(text).expect("an audit event");
+            if event["user"]["username"] == self.user.as_str() {
+                // What the counts read: the rest would hold hundreds of MiB at 10,000 services.
+                let keep = [
+                    "auditID",
+                    "verb",
+                    "objectRef",
+                    "responseStatus",
+                    "requestReceivedTimestamp",
+                ];
+                let kept = keep.map(|k| (k.to_string(), event[k].clone()));
+                self.events.push(Value::Object(kept.into_iter().collect()));
             }
         }
     }
