@@ -29,54 +29,18 @@ use std::io;
 
 use futures::StreamExt;
 use govcloud::api::DepartmentService;
-use govcloud::controller::{ApplyError, Category, EstateReconciler, managed_kinds, managed_selector};
+use govcloud::controller::{ApplyError, Category, EstateReconciler};
 use govcloud::plan::Snapshot;
 use k8s_openapi::api::events::v1::Event;
 use kube::Client;
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::events::{Recorder, Reporter};
-use support::fake_cluster::{Fault, beyond_namespace_limitation, cluster, now, settled_estate, snapshot};
+use support::fake_cluster::{
+    Fault, beyond_namespace_limitation, cluster, now, pass_state, settled_estate, snapshot,
+};
 
 fn estate() -> Snapshot {
     settled_estate(&support::repo_root().join("tests/fixtures/every-kind.yaml"))
-}
-
-type State = BTreeMap<String, serde_json::Value>;
-
-/// Everything a pass is responsible for: managed objects (with their data) and the
-/// DepartmentServices' statuses.
-async fn state(client: &Client) -> State {
-    let mut out = BTreeMap::new();
-    let lp = ListParams::default().labels(&managed_selector());
-    for kind in managed_kinds().into_iter().filter(|k| k.namespaced) {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &kind.resource);
-        for o in api.list(&lp).await.unwrap().items {
-            let key = format!(
-                "{} {}/{}",
-                kind.resource.kind,
-                o.metadata.namespace.clone().unwrap_or_default(),
-                o.metadata.name.clone().unwrap_or_default()
-            );
-            assert!(
-                out.insert(key.clone(), o.data.clone()).is_none(),
-                "duplicated {key}"
-            );
-        }
-    }
-    for s in Api::<DepartmentService>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-    {
-        let key = format!(
-            "status {}/{}",
-            s.metadata.namespace.clone().unwrap(),
-            s.metadata.name.clone().unwrap()
-        );
-        out.insert(key, serde_json::to_value(&s.status).unwrap());
-    }
-    out
 }
 
 /// The Events published, one line each (names carry a timestamp, so they are left out).
@@ -200,7 +164,7 @@ struct Injection {
 /// resync.
 #[derive(Debug, Default)]
 struct Run {
-    state: State,
+    state: BTreeMap<String, serde_json::Value>,
     events: Vec<String>,
     /// The write requests of each phase's first pass.
     phase_writes: [Vec<String>; 2],
@@ -258,7 +222,7 @@ async fn run(estate: &Snapshot, injection: Option<Injection>) -> Run {
         out.problems
             .push(format!("not converged: the resync wrote {w:?}"));
     }
-    out.state = state(&client).await;
+    out.state = pass_state(&client).await;
     out.events = events(&client).await;
     out
 }

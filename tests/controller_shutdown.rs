@@ -25,15 +25,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use govcloud::api::DepartmentService;
-use govcloud::controller::{EstateReconciler, ObjectBackoff, PassReport, managed_kinds, managed_selector};
+use govcloud::controller::{EstateReconciler, ObjectBackoff, PassReport};
 use govcloud::plan::Snapshot;
 use k8s_openapi::api::events::v1::Event;
 use kube::Client;
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::events::{Recorder, Reporter};
 use support::chart;
 use support::fake_cluster::{
-    Interception, Writes, beyond_namespace_limitation, cluster, now, settled_estate, snapshot,
+    Interception, Writes, beyond_namespace_limitation, cluster, now, pass_state, settled_estate, snapshot,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -71,38 +71,6 @@ fn made(r: &PassReport) -> usize {
 /// published first, then the status is patched, as one write.
 fn announces(request: &str) -> bool {
     request.contains("/events")
-}
-
-/// The managed objects (with their data) and the DepartmentServices' statuses.
-async fn state(client: &Client) -> BTreeMap<String, serde_json::Value> {
-    let mut out = BTreeMap::new();
-    let lp = ListParams::default().labels(&managed_selector());
-    for kind in managed_kinds().into_iter().filter(|k| k.namespaced) {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &kind.resource);
-        for o in api.list(&lp).await.unwrap().items {
-            let key = format!(
-                "{} {}/{}",
-                kind.resource.kind,
-                o.metadata.namespace.clone().unwrap_or_default(),
-                o.metadata.name.clone().unwrap_or_default()
-            );
-            out.insert(key, o.data.clone());
-        }
-    }
-    for s in Api::<DepartmentService>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-    {
-        let key = format!(
-            "status {}/{}",
-            s.metadata.namespace.clone().unwrap(),
-            s.metadata.name.clone().unwrap()
-        );
-        out.insert(key, serde_json::to_value(&s.status).unwrap());
-    }
-    out
 }
 
 /// The distinct Events published (a repeat folds into a series, so only which were
@@ -230,7 +198,7 @@ async fn run(estate: &Snapshot, concurrency: usize, stop: Option<Stop>) -> Run {
         out.problems
             .push(format!("not converged: the resync wrote {late:?}"));
     }
-    out.state = state(&client).await;
+    out.state = pass_state(&client).await;
     out.events = events(&client).await;
     out
 }

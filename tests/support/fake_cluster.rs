@@ -13,13 +13,14 @@
 //! `Retry-After`. This client has none: what is injected here is what the operator
 //! sees once those retries are spent, or at once for a 500, 409 or timeout.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use govcloud::api::DepartmentService;
-use govcloud::controller::ApplyError;
+use govcloud::controller::{ApplyError, managed_kinds, managed_selector};
 use govcloud::load::load_paths;
 use govcloud::plan::Snapshot;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
@@ -27,7 +28,7 @@ use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use kube::client::Body;
 use kube_fake_client::ClientBuilder;
 use tower::BoxError;
@@ -308,4 +309,40 @@ pub fn beyond_namespace_limitation(errors: &[ApplyError]) -> Vec<&ApplyError> {
         .iter()
         .filter(|e| !(e.object.starts_with("Namespace ") && e.source.to_string().contains("Invalid path")))
         .collect()
+}
+
+/// Everything a pass is responsible for: managed objects (with their data) and the
+/// DepartmentServices' statuses.
+pub async fn pass_state(client: &Client) -> BTreeMap<String, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    let lp = ListParams::default().labels(&managed_selector());
+    for kind in managed_kinds().into_iter().filter(|k| k.namespaced) {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &kind.resource);
+        for o in api.list(&lp).await.unwrap().items {
+            let key = format!(
+                "{} {}/{}",
+                kind.resource.kind,
+                o.metadata.namespace.clone().unwrap_or_default(),
+                o.metadata.name.clone().unwrap_or_default()
+            );
+            assert!(
+                out.insert(key.clone(), o.data.clone()).is_none(),
+                "duplicated {key}"
+            );
+        }
+    }
+    for s in Api::<DepartmentService>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        let key = format!(
+            "status {}/{}",
+            s.metadata.namespace.clone().unwrap(),
+            s.metadata.name.clone().unwrap()
+        );
+        out.insert(key, serde_json::to_value(&s.status).unwrap());
+    }
+    out
 }
