@@ -27,7 +27,8 @@ use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use support::control_plane::{self as cp, ControlPlane, describe, operator_config, operator_user, writes_by};
 use support::estate::{
-    RESYNC, converge_samples, export_estate, govcloud, plan_differences, wait_for_passes, wait_for_quiet,
+    RESYNC, assert_matches_offline_plan, assert_quiet, converge_samples, export_estate, govcloud,
+    wait_for_passes,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,17 +116,10 @@ async fn dynamic(client: &Client, kind: &str, namespace: Option<&str>) -> Api<Dy
 async fn the_sample_estate_converges_to_the_offline_plan() {
     let _turn = cp::turn().await;
     let estate = converge_samples().await;
+    // Statuses: `govcloud plan` of the same objects, fresh (no previous decisions).
+    assert_matches_offline_plan(&estate.client, &estate.operator_log()).await;
     let dir = tempfile::tempdir().unwrap();
     export_estate(&estate.client, dir.path()).await;
-
-    // Statuses: `govcloud plan` of the same objects, fresh (no previous decisions).
-    let differences = plan_differences(dir.path(), &estate.services().await);
-    assert!(
-        differences.is_empty(),
-        "statuses differ from `govcloud plan` of the same objects:\n{}\n{}",
-        differences.join("\n"),
-        estate.operator_log()
-    );
 
     // Objects: exactly `plan --emit-manifests`, by name, and each with the fields it sets.
     let emitted = govcloud(&[
@@ -334,21 +328,11 @@ async fn a_converged_estate_costs_no_writes_on_resync_nor_after_a_restart() {
     let user = operator_user();
 
     // Converged: a pass with nothing to do. Then two resync intervals must write nothing.
-    let quiet_from = wait_for_quiet(&estate.plane, &user).await;
-    tokio::time::sleep(RESYNC * 2 + Duration::from_secs(2)).await;
-    let events = estate.plane.audit();
-    let writes = writes_by(&events, &user, Some(quiet_from));
-    assert!(
-        writes.is_empty(),
-        "the operator wrote during two resyncs of a converged estate:\n{}\n{}",
-        describe(&writes),
-        estate.operator_log()
+    let reads = assert_quiet(&estate.plane, &user, 2, &estate.operator_log()).await;
+    println!(
+        "two resync intervals after convergence: 0 writes, {} other requests",
+        reads.len()
     );
-    let reads = events
-        .iter()
-        .filter(|e| e["user"]["username"] == user.as_str() && cp::received(e) >= quiet_from)
-        .count();
-    println!("two resync intervals after convergence: 0 writes, {reads} other requests");
 
     // A restarted operator re-plans from the statuses and finds nothing to do.
     estate.operator.terminate();

@@ -33,7 +33,8 @@ use support::control_plane::{
     writes_by,
 };
 use support::estate::{
-    RESYNC, apply_samples, converge_estate, export_estate, plan_differences, wait_for_quiet,
+    RESYNC, apply_cluster_scoped, apply_samples, assert_matches_offline_plan, assert_quiet, converge_estate,
+    wait_for_quiet,
 };
 use support::process::Process;
 
@@ -506,28 +507,9 @@ async fn the_operator_rides_out_an_api_server_restart_in_the_middle_of_a_pass() 
     );
 
     // What the operator decided is what the offline plan of the same objects decides.
-    let dir = tempfile::tempdir().unwrap();
-    export_estate(&estate.client, dir.path()).await;
-    let differences = plan_differences(dir.path(), &estate.services().await);
-    assert!(
-        differences.is_empty(),
-        "statuses differ from `govcloud plan` of the same objects:\n{}\n{}",
-        differences.join("\n"),
-        estate.operator_log()
-    );
-
+    assert_matches_offline_plan(&estate.client, &estate.operator_log()).await;
     // And converged means quiet: two resync intervals without a write.
-    wait_for_quiet(&estate.plane, &user).await;
-    let mut tail = estate.plane.audit_tail();
-    tokio::time::sleep(RESYNC * 2 + Duration::from_secs(1)).await;
-    let events = tail.next();
-    let writes = writes_by(&events, &user, None);
-    assert!(
-        writes.is_empty(),
-        "the operator wrote during two resyncs after converging:\n{}\n{}",
-        describe(&writes),
-        estate.operator_log()
-    );
+    assert_quiet(&estate.plane, &user, 2, &estate.operator_log()).await;
     assert_running(&mut estate.operator);
 }
 
@@ -587,15 +569,9 @@ fn skipped_in(log: &str) -> Option<usize> {
 /// department namespaces ahead of the operator, so that all the services exist before
 /// it starts and its first pass is one long pass over all of them.
 async fn apply_large(client: &Client, estate: &Snapshot) {
+    apply_cluster_scoped(client, estate).await;
     let manager = "platform-team";
-    for o in &estate.pools {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    for o in &estate.offerings {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
     for d in &estate.departments {
-        cp::apply_value(client, &serde_json::to_value(d).unwrap(), None, manager).await;
         let ns = format!("dept-{}", d.name_any());
         let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
         cp::apply_value(client, &namespace, None, manager).await;
@@ -758,32 +734,8 @@ async fn sigterm_in_a_long_pass_finishes_the_writes_in_flight_exits_0_and_a_new_
         log.matches("estate pass").count(),
         log.matches("write failed").count()
     );
-    let dir = tempfile::tempdir().unwrap();
-    export_estate(&client, dir.path()).await;
-    let services = Api::<DepartmentService>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items;
-    let differences = plan_differences(dir.path(), &services);
-    assert!(
-        differences.is_empty(),
-        "statuses differ from `govcloud plan` of the same objects ({} services):\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
-
+    assert_matches_offline_plan(&client, &restarted.log()).await;
     // Converged means quiet, on an estate this size too.
-    let quiet_from = wait_for_quiet(&plane, &user).await;
-    let mut tail = plane.audit_tail();
-    tokio::time::sleep(RESYNC + Duration::from_secs(1)).await;
-    let events = tail.next();
-    let writes = writes_by(&events, &user, Some(quiet_from));
-    assert!(
-        writes.is_empty(),
-        "the restarted operator wrote to the converged estate:\n{}\n{}",
-        describe(&writes),
-        restarted.log()
-    );
+    assert_quiet(&plane, &user, 1, &restarted.log()).await;
     assert_running(&mut restarted);
 }

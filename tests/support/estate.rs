@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use govcloud::api::{Department, DepartmentService, ResourcePool};
-use govcloud::plan::Snapshot;
+use govcloud::plan::{ReasonCode, Snapshot};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams, PostParams};
 use kube::{Client, ResourceExt};
@@ -65,23 +65,24 @@ pub async fn converge_estate(estate: Snapshot) -> Converged {
     converged
 }
 
+/// The platform team's part of an estate, as the README applies it: policies, pools,
+/// offerings, then departments (server-side, field manager `platform-team`).
+pub async fn apply_cluster_scoped(client: &Client, estate: &Snapshot) {
+    let manager = "platform-team";
+    let objects = (estate.policies.iter().map(serde_json::to_value))
+        .chain(estate.pools.iter().map(serde_json::to_value))
+        .chain(estate.offerings.iter().map(serde_json::to_value))
+        .chain(estate.departments.iter().map(serde_json::to_value));
+    for o in objects {
+        cp::apply_value(client, &o.unwrap(), None, manager).await;
+    }
+}
+
 /// The README's `kubectl apply -f config/samples/`: cluster-scoped objects first, then,
 /// once the operator made the department namespaces, the services in name order (so
 /// that first come, first served matches the name order of an offline plan).
 pub async fn apply_samples(client: &Client, estate: &Snapshot) {
-    let manager = "platform-team";
-    for o in &estate.policies {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    for o in &estate.pools {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    for o in &estate.offerings {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
-    for o in &estate.departments {
-        cp::apply_value(client, &serde_json::to_value(o).unwrap(), None, manager).await;
-    }
+    apply_cluster_scoped(client, estate).await;
     let namespaces: Vec<String> = estate
         .departments
         .iter()
@@ -216,19 +217,6 @@ pub fn govcloud(args: &[&std::ffi::OsStr]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// The refusal reasons of the design (DESIGN.md), in conditions and plan output alike.
-pub const REFUSALS: [&str; 9] = [
-    "InvalidSpec",
-    "DepartmentNotFound",
-    "PolicyViolation",
-    "ClearanceInsufficient",
-    "QuotaExceeded",
-    "OfferingNotFound",
-    "LevelAboveOffering",
-    "PoolNotAllowed",
-    "InsufficientCapacity",
-];
-
 /// Where the statuses of `live` differ from `govcloud plan` (fresh: no previous
 /// decisions) of the objects exported to `dir`, one line per service; empty when every
 /// service has the phase, pool, shared instance, allocation and refusal reasons the
@@ -283,7 +271,7 @@ pub fn plan_differences(dir: &Path, live: &[DepartmentService]) -> Vec<String> {
             .filter(|c| c["status"] == "False")
             .map(|c| c["reason"].as_str().unwrap().to_string())
             // The refusal vocabulary; the other reasons say a condition did not get its turn.
-            .filter(|r| REFUSALS.contains(&r.as_str()))
+            .filter(|r| ReasonCode::ALL.iter().any(|c| c.as_str() == r))
             .collect();
         let phase = status.phase.map(|p| serde_json::to_value(p).unwrap());
         let phase_agrees = match want["phase"].as_str().unwrap() {
@@ -307,6 +295,46 @@ pub fn plan_differences(dir: &Path, live: &[DepartmentService]) -> Vec<String> {
         }
     }
     differences
+}
+
+/// Fails the test unless every DepartmentService's status is what `govcloud plan` (fresh:
+/// no previous decisions) gives the govcloud objects exported from the cluster.
+pub async fn assert_matches_offline_plan(client: &Client, context: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    export_estate(client, dir.path()).await;
+    let services = Api::<DepartmentService>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .expect("listing DepartmentServices")
+        .items;
+    let differences = plan_differences(dir.path(), &services);
+    assert!(
+        differences.is_empty(),
+        "statuses differ from `govcloud plan` of the same objects ({} services):\n{}\n{context}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
+
+/// Waits for `user` to go quiet, then fails the test if it writes during the next
+/// `intervals` resync intervals; returns every request of `user` in that window (its
+/// reads), for the test to report.
+pub async fn assert_quiet(plane: &ControlPlane, user: &str, intervals: u32, context: &str) -> Vec<Value> {
+    let quiet_from = wait_for_quiet(plane, user).await;
+    let mut tail = plane.audit_tail();
+    tokio::time::sleep(RESYNC * intervals + Duration::from_secs(1)).await;
+    let events: Vec<Value> = tail
+        .next()
+        .into_iter()
+        .filter(|e| e["user"]["username"] == user)
+        .collect();
+    let writes = writes_by(&events, user, Some(quiet_from));
+    assert!(
+        writes.is_empty(),
+        "{user} wrote during {intervals} resync intervals after converging:\n{}\n{context}",
+        describe(&writes)
+    );
+    events
 }
 
 /// Waits until `user` has gone one full resync interval without a write to the estate
