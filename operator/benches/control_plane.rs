@@ -17,8 +17,6 @@ mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Debug;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -28,7 +26,7 @@ use govcloud::controller::{managed_kinds, managed_selector};
 use govcloud::plan::Snapshot;
 use govcloud::synthetic::{EstateShape, estate};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, ResourceQuota};
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -289,9 +287,10 @@ async fn measure(n: usize, resync: Duration, keep_log: bool) -> Figures {
         cp::service_account_kubeconfig_valid_for(&plane, &client, ns, sa, Duration::from_secs(12 * 3600))
             .await;
     let config = cp::operator_config(&format!("{}s", resync.as_secs()), "");
+    // From before the operator's first request.
+    let mut audit = AuditTail::new(&plane, cp::operator_user());
     let operator = cp::start_operator(&plane, "operator", &kubeconfig, &config, &["--log-json"]);
     let pid = operator.child.id();
-    let mut audit = AuditTail::new(plane.dir().to_path_buf(), cp::operator_user());
 
     phase("chart installed, operator started");
     apply_cluster_scoped(&client, &estate, limit).await;
@@ -408,36 +407,14 @@ async fn apply_cluster_scoped(client: &Client, estate: &Snapshot, limit: Duratio
     shared.extend(estate.offerings.iter().map(to_value));
     apply_all(client, shared).await;
     apply_all(client, estate.departments.iter().map(to_value).collect()).await;
-    let namespaces: HashSet<String> = estate
+    let namespaces: Vec<String> = estate
         .departments
         .iter()
         .map(|d| format!("dept-{}", d.name_any()))
         .collect();
-    let quotas = Api::<ResourceQuota>::all(client.clone());
-    cp::eventually_within(
-        "every department namespace with a counted quota",
-        limit,
-        || async {
-            let listed = quotas
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| e.to_string())?;
-            let counted: HashSet<String> = listed
-                .items
-                .iter()
-                .filter(|q| {
-                    let hard = q.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
-                    let used = q.status.as_ref().and_then(|s| s.used.clone()).unwrap_or_default();
-                    !hard.is_empty() && hard.keys().all(|k| used.contains_key(k))
-                })
-                .filter_map(|q| q.namespace())
-                .collect();
-            match namespaces.difference(&counted).count() {
-                0 => Ok(()),
-                missing => Err(format!("{missing} of {} namespaces", namespaces.len())),
-            }
-        },
-    )
+    cp::eventually_within("every department namespace with a counted quota", limit, || {
+        cp::quotas_counted(client, &namespaces)
+    })
     .await;
 }
 
@@ -527,83 +504,34 @@ where
 }
 
 /// The operator's audit events, read incrementally from the audit log (which grows to
-/// gigabytes with the cluster's own traffic).
-///
-/// The API server rotates `audit.log` every 100 MiB (`--audit-log-maxsize 0` leaves
-/// lumberjack's default), renaming it `audit-<time>.log` and starting a new one. A
-/// renamed file keeps its inode, so every file is read on from where it was left, by
-/// inode, whatever its name now.
+/// gigabytes with the cluster's own traffic), each cut down to what the counts read: the
+/// whole events would hold hundreds of MiB at 10,000 services.
 struct AuditTail {
-    dir: PathBuf,
-    /// Bytes read so far, by inode.
-    read: HashMap<u64, u64>,
+    tail: cp::AuditTail,
     user: String,
     events: Vec<Value>,
 }
 
 impl AuditTail {
-    fn new(dir: PathBuf, user: String) -> Self {
+    fn new(plane: &ControlPlane, user: String) -> Self {
         Self {
-            dir,
-            read: HashMap::new(),
+            tail: plane.audit_tail(),
             user,
             events: Vec::new(),
         }
     }
 
     fn refresh(&mut self) {
-        let entries = std::fs::read_dir(&self.dir).expect("the control plane's directory");
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| Some(e.ok()?.path()))
-            .filter(|p| {
-                let name = p.file_name().unwrap_or_default().to_string_lossy();
-                name.starts_with("audit") && name.ends_with(".log")
-            })
-            .collect();
-        // audit-<time>.log sorts before audit.log: oldest first.
-        files.sort();
-        for path in files {
-            if let Ok(file) = std::fs::File::open(&path) {
-                self.read_on(file);
-            }
-        }
-    }
-
-    fn read_on(&mut self, mut file: std::fs::File) {
-        let inode = file.metadata().expect("an audit log's metadata").ino();
-        let offset = self.read.entry(inode).or_insert(0);
-        file.seek(SeekFrom::Start(*offset))
-            .expect("seeking the audit log");
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        let needle = format!("\"{}\"", self.user);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let read = reader
-                .read_until(b'\n', &mut line)
-                .expect("reading the audit log");
-            // A line still being written is read again next time.
-            if read == 0 || line.last() != Some(&b'\n') {
-                break;
-            }
-            *offset += read as u64;
-            let text = std::str::from_utf8(&line).expect("the audit log is UTF-8");
-            if !text.contains(&needle) {
-                continue;
-            }
-            let event: Value = serde_json::from_str(text).expect("an audit event");
-            if event["user"]["username"] == self.user.as_str() {
-                // What the counts read: the rest would hold hundreds of MiB at 10,000 services.
-                let keep = [
-                    "auditID",
-                    "verb",
-                    "objectRef",
-                    "responseStatus",
-                    "requestReceivedTimestamp",
-                ];
-                let kept = keep.map(|k| (k.to_string(), event[k].clone()));
-                self.events.push(Value::Object(kept.into_iter().collect()));
-            }
+        const KEEP: [&str; 5] = [
+            "auditID",
+            "verb",
+            "objectRef",
+            "responseStatus",
+            "requestReceivedTimestamp",
+        ];
+        for event in self.tail.next_by(&self.user) {
+            let kept = KEEP.map(|k| (k.to_string(), event[k].clone()));
+            self.events.push(Value::Object(kept.into_iter().collect()));
         }
     }
 

@@ -155,11 +155,7 @@ impl ControlPlane {
 
     /// The API server's audit log so far: one JSON object per request (Metadata level).
     pub fn audit(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.path.join("audit.log")).unwrap_or_default();
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("audit line {l:?}: {e}")))
-            .collect()
+        self.audit_tail_from(0).next()
     }
 
     /// The last lines of a component's log, for failure messages.
@@ -522,24 +518,30 @@ pub fn describe(events: &[&Value]) -> String {
 /// server refuses every object the quota counts ("status unknown for quota"), so a
 /// department's first DepartmentService waits for this, on any cluster.
 pub async fn quotas_counted(client: &Client, namespaces: &[String]) -> Result<(), String> {
-    for ns in namespaces {
-        let quotas: Api<k8s_openapi::api::core::v1::ResourceQuota> = Api::namespaced(client.clone(), ns);
-        let counted = quotas
-            .list(&kube::api::ListParams::default())
-            .await
-            .map_err(|e| format!("{ns}: {e}"))?
-            .items
-            .iter()
-            .any(|q| {
-                let hard = q.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
-                let used = q.status.as_ref().and_then(|s| s.used.clone()).unwrap_or_default();
-                !hard.is_empty() && hard.keys().all(|k| used.contains_key(k))
-            });
-        if !counted {
-            return Err(format!("{ns}: the ResourceQuota does not count everything yet"));
-        }
+    // One list for the whole cluster: an estate of hundreds of departments is one request.
+    let quotas = Api::<k8s_openapi::api::core::v1::ResourceQuota>::all(client.clone())
+        .list(&kube::api::ListParams::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let counted: std::collections::HashSet<String> = quotas
+        .items
+        .iter()
+        .filter(|q| {
+            let hard = q.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
+            let used = q.status.as_ref().and_then(|s| s.used.clone()).unwrap_or_default();
+            !hard.is_empty() && hard.keys().all(|k| used.contains_key(k))
+        })
+        .filter_map(|q| q.namespace())
+        .collect();
+    let missing: Vec<&String> = namespaces.iter().filter(|ns| !counted.contains(*ns)).collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        [first, ..] => Err(format!(
+            "{} of {} namespaces have no fully counted ResourceQuota yet, {first} among them",
+            missing.len(),
+            namespaces.len()
+        )),
     }
-    Ok(())
 }
 
 /// Reads the audit log as it grows: each [`AuditTail::next`] returns the events appended
@@ -554,31 +556,59 @@ pub struct AuditTail {
 impl ControlPlane {
     /// A reader of the audit log from its current end: only requests from now on.
     pub fn audit_tail(&self) -> AuditTail {
-        let path = self.path.join("audit.log");
-        let offset = std::fs::metadata(&path).map_or(0, |m| m.len());
-        AuditTail { path, offset }
+        let end = std::fs::metadata(self.path.join("audit.log")).map_or(0, |m| m.len());
+        self.audit_tail_from(end)
+    }
+
+    fn audit_tail_from(&self, offset: u64) -> AuditTail {
+        AuditTail {
+            path: self.path.join("audit.log"),
+            offset,
+        }
     }
 }
 
 impl AuditTail {
     /// The events logged since the last call.
     pub fn next(&mut self) -> Vec<Value> {
-        use std::io::{Read, Seek, SeekFrom};
+        self.read(|_| true)
+    }
+
+    /// The events of `user` logged since the last call. Only lines naming the user are
+    /// parsed: the log holds the whole cluster's traffic, gigabytes of it in a large run.
+    pub fn next_by(&mut self, user: &str) -> Vec<Value> {
+        let needle = format!("\"{user}\"");
+        let mut events = self.read(|line| line.contains(&needle));
+        events.retain(|e| e["user"]["username"] == user);
+        events
+    }
+
+    fn read(&mut self, wanted: impl Fn(&str) -> bool) -> Vec<Value> {
+        use std::io::{BufRead, BufReader, Seek, SeekFrom};
         let Ok(mut file) = std::fs::File::open(&self.path) else {
             return Vec::new();
         };
-        let mut bytes = Vec::new();
         file.seek(SeekFrom::Start(self.offset))
-            .and_then(|_| file.read_to_end(&mut bytes))
-            .unwrap_or_else(|e| panic!("reading {}: {e}", self.path.display()));
-        // A line still being written is read whole on the next call.
-        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        self.offset += complete as u64;
-        String::from_utf8_lossy(&bytes[..complete])
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("audit line {l:?}: {e}")))
-            .collect()
+            .unwrap_or_else(|e| panic!("seeking {}: {e}", self.path.display()));
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let (mut line, mut events) = (Vec::new(), Vec::new());
+        loop {
+            line.clear();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", self.path.display()));
+            // A line still being written is read whole on the next call.
+            if read == 0 || line.last() != Some(&b'\n') {
+                return events;
+            }
+            self.offset += read as u64;
+            let text = String::from_utf8_lossy(&line);
+            if !text.trim().is_empty() && wanted(&text) {
+                let event =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("audit line {text:?}: {e}"));
+                events.push(event);
+            }
+        }
     }
 }
 
