@@ -113,7 +113,7 @@ pub(crate) fn place_all(
             .then(items[a].instance.cmp(&items[b].instance))
     });
     fill_levels(&mut placer, &items, &rest, &shares, &mut placed);
-    let mut refusals: Vec<Option<String>> = vec![None; items.len()];
+    let mut refused = Vec::new();
     for k in rest {
         if placed[k].is_some() {
             continue;
@@ -127,8 +127,15 @@ pub(crate) fn place_all(
             placer.commit(p, item.request.demand);
             placed[k] = Some(placer.name(p).to_string());
         } else {
-            refusals[k] = Some(placer.explain_refusal(&item.request, item.department));
+            refused.push(k);
         }
+    }
+    // Explained only once everything is placed: the room seen when an item was passed
+    // over is not the plan's (smaller items still went in after it), and a re-plan from
+    // this plan's own decisions, which places those first, must say the same thing.
+    let mut refusals: Vec<Option<String>> = vec![None; items.len()];
+    for k in refused {
+        refusals[k] = Some(placer.explain_refusal(&items[k].request, items[k].department));
     }
 
     let mut instance_pools = vec![None; instances.len()];
