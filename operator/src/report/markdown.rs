@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::model::*;
-use super::text::{self, markdown as md, money};
+use super::text::{self, code_span, markdown as md, money};
 use crate::quantity::Res;
 use crate::units::{cores, cores_f64, memory, percent};
 
@@ -185,8 +185,8 @@ fn department(d: &DepartmentReport, currency: &str, measured: bool, out: &mut St
     out.push_str("\n\n");
     let _ = writeln!(
         out,
-        "Namespace `{}`, clearance level {}, code {}, cost centre {}. Charged {} {} a month.\n",
-        d.namespace.replace('`', "'"),
+        "Namespace {}, clearance level {}, code {}, cost centre {}. Charged {} {} a month.\n",
+        code_span(&d.namespace),
         d.security_clearance,
         md(d.code.as_deref().unwrap_or("-")),
         md(d.cost_centre.as_deref().unwrap_or("-")),
@@ -265,13 +265,7 @@ fn department(d: &DepartmentReport, currency: &str, measured: bool, out: &mut St
         out.push_str("Refused:\n\n");
         for s in refused {
             for r in &s.reasons {
-                let _ = writeln!(
-                    out,
-                    "- `{}`: **{}** {}",
-                    s.name.replace('`', "'"),
-                    r.code,
-                    md(&r.message)
-                );
+                let _ = writeln!(out, "- {}: **{}** {}", code_span(&s.name), r.code, md(&r.message));
             }
         }
         out.push('\n');

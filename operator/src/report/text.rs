@@ -79,11 +79,12 @@ pub fn html(text: &str) -> String {
 }
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, with quotes
-/// doubled. A field starting with `=`, `+`, `-` or `@` is prefixed with `'` so that a
-/// spreadsheet opening the file shows it instead of evaluating it as a formula
-/// (messages quote user-supplied names); numbers are written by the caller unprefixed.
+/// doubled. A field starting with `=`, `+`, `-`, `@`, TAB or CR (OWASP's list) is
+/// prefixed with `'` so that a spreadsheet opening the file shows it instead of
+/// evaluating it as a formula (messages quote user-supplied names); numbers are written
+/// by the caller unprefixed.
 pub fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@']) {
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -95,21 +96,81 @@ pub fn csv_field(text: &str) -> String {
     }
 }
 
-/// Text for a Markdown table cell: characters with Markdown or inline-HTML meaning are
-/// backslash-escaped, and line breaks (which would end the row) become spaces.
+/// A character that would act instead of showing, as something that shows: C0 controls
+/// and DEL as their Unicode control pictures (a newline reads `␊`, ESC `␛`), and C1
+/// controls, line and paragraph separators and bidirectional overrides, which could
+/// break a line or reorder what a reader sees, as U+FFFD.
+pub fn visible(c: char) -> char {
+    match c {
+        '\0'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\x7f' => '\u{2421}',
+        '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            '\u{fffd}'
+        }
+        c => c,
+    }
+}
+
+/// Text for an inline position of a Markdown document (a table cell, a heading, a list
+/// item: always after something on its line), shown exactly as given. Backslash-escaped
+/// are the characters that can open an inline construct anywhere in a line in CommonMark,
+/// GFM or GitHub's renderer: `\\`, `` ` ``, `*`, `_`, `[`, `]`, `|`, `~`, `#` (issue
+/// references), `$` (math), `@` (mentions, e-mail links), `^`, `{`, `}`; `:` before `//`
+/// and `.` after a word `www`, so that no autolink forms. `&`, `<` and `>` become
+/// entities, so that no HTML forms; controls show as [`visible`], so the text cannot end
+/// its line (and so cannot start a block). `-`, `.`, `,`, `/`, `:`, `(`, `)`, `!`, `+`,
+/// `=`, quotes and the like open nothing in the middle of a line and stay as they are,
+/// so that names and messages read plainly in the Markdown source too.
 pub fn markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
         match c {
-            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' => {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '$' | '@' | '^' | '{' | '}' => {
                 out.push('\\');
                 out.push(c);
             }
-            '\r' | '\n' => out.push(' '),
-            c => out.push(c),
+            ':' if rest.starts_with("//") => out.push_str("\\:"),
+            '.' if ends_with_word_www(&out) => out.push_str("\\."),
+            c => out.push(visible(c)),
         }
     }
     out
+}
+
+/// Whether `s` ends with the word `www` (any case), where an extended autolink starts.
+fn ends_with_word_www(s: &str) -> bool {
+    let Some(head) = s.len().checked_sub(3).and_then(|i| s.get(..i)) else {
+        return false;
+    };
+    s[head.len()..].eq_ignore_ascii_case("www") && !head.ends_with(|c: char| c.is_alphanumeric())
+}
+
+/// Text as a Markdown code span, shown exactly as given (controls as [`visible`]): the
+/// fence is one backtick longer than the longest run of backticks in the text, and a
+/// space pads a text that starts or ends with a backtick or space, which CommonMark
+/// strips again. Not for table cells, where GFM splits a code span at `|`.
+pub fn code_span(text: &str) -> String {
+    let shown: String = text.chars().map(visible).collect();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in shown.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let edge = |c: Option<char>| matches!(c, Some('`' | ' '));
+    let all_spaces = shown.chars().all(|c| c == ' ');
+    let pad = if !all_spaces && (edge(shown.chars().next()) || edge(shown.chars().last())) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{shown}{pad}{fence}")
 }
 
 #[cfg(test)]
@@ -155,10 +216,52 @@ mod tests {
     }
 
     #[test]
+    fn csv_defuses_a_leading_tab_or_carriage_return() {
+        assert_eq!(csv_field("\t=1+2"), "'\t=1+2");
+        assert_eq!(csv_field("\r=1+2"), "\"'\r=1+2\"");
+        assert_eq!(csv_field("a\t=1"), "a\t=1", "only a leading one starts a formula");
+    }
+
+    #[test]
+    fn controls_show_instead_of_acting() {
+        assert_eq!(visible('\n'), '␊');
+        assert_eq!(visible('\r'), '␍');
+        assert_eq!(visible('\t'), '␉');
+        assert_eq!(visible('\x1b'), '␛');
+        assert_eq!(visible('\x7f'), '␡');
+        assert_eq!(
+            visible('\u{9b}'),
+            '\u{fffd}',
+            "the C1 control sequence introducer"
+        );
+        assert_eq!(visible('\u{202e}'), '\u{fffd}', "right-to-left override");
+        assert_eq!(visible('\u{2028}'), '\u{fffd}', "line separator");
+        assert_eq!(visible('é'), 'é');
+    }
+
+    #[test]
     fn markdown_cells_cannot_split_a_row_or_start_markup() {
         assert_eq!(markdown("a|b"), "a\\|b");
-        assert_eq!(markdown("two\nlines"), "two lines");
-        assert_eq!(markdown("<b>*x*</b>"), "\\<b\\>\\*x\\*\\</b\\>");
-        assert_eq!(markdown("dept-finance/ledger"), "dept-finance/ledger");
+        assert_eq!(markdown("two\nlines"), "two␊lines");
+        assert_eq!(markdown("<b>*x*</b> & co"), "&lt;b&gt;\\*x\\*&lt;/b&gt; &amp; co");
+        assert_eq!(
+            markdown("dept-finance/ledger (1.2, a: b)"),
+            "dept-finance/ledger (1.2, a: b)"
+        );
+        assert_eq!(markdown("[x](javascript:y)"), "\\[x\\](javascript:y)");
+        assert_eq!(markdown("\\`~#$@^{}"), "\\\\\\`\\~\\#\\$\\@\\^\\{\\}");
+        assert_eq!(markdown("see https://x.example"), "see https\\://x.example");
+        assert_eq!(markdown("WWW.x and awww.y"), "WWW\\.x and awww.y");
+        assert_eq!(markdown("Ünïcode"), "Ünïcode");
+    }
+
+    #[test]
+    fn code_spans_hold_any_run_of_backticks() {
+        assert_eq!(code_span("dept-finance"), "`dept-finance`");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("``x"), "``` ``x ```");
+        assert_eq!(code_span("x\n# h"), "`x␊# h`");
+        assert_eq!(code_span(" x "), "`  x  `", "padded, so the spaces survive");
+        assert_eq!(code_span("  "), "`  `");
     }
 }
