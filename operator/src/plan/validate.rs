@@ -142,16 +142,33 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
         .node_shape
         .as_ref()
         .map(|s| p.positive("spec.nodeShape", &s.cpu, &s.memory));
-    let rates = spec.cost.as_ref().map(|c| {
+    let rates = spec.cost.as_ref().and_then(|c| {
+        // A vCPU-hour costs about 0.04 US dollars in public clouds: a million of any
+        // currency is twenty times that even in the weakest currency in circulation (about
+        // a million to the dollar), yet keeps every cost finite: the largest capacity a
+        // quantity can express (2^63 millicores) × 10^6 × 730 h is about 7 × 10^24.
+        const MAX_RATE: f64 = 1e6;
+        let mut valid = true;
         for (field, v) in [
             ("cpuCoreHour", c.cpu_core_hour),
             ("memoryGiBHour", c.memory_gib_hour),
         ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                p.push(format!("spec.cost.{field}: {v} is negative"));
+            let problem = if v.is_nan() {
+                Some("is not a number".to_string())
+            } else if v < 0.0 {
+                Some("is negative".to_string())
+            } else if v > MAX_RATE {
+                Some(format!("is above the maximum rate {MAX_RATE}"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                p.push(format!("spec.cost.{field}: {v:?} {problem}"));
+                valid = false;
             }
         }
-        (c.cpu_core_hour, c.memory_gib_hour)
+        // A refused rate prices nothing: 0 × inf would be NaN, and 1e308 × anything inf.
+        valid.then_some((c.cpu_core_hour, c.memory_gib_hour))
     });
     p.windows(&spec.maintenance_windows);
     PoolModel {

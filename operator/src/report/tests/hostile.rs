@@ -1,9 +1,13 @@
-//! Hostile text in every string of the report: the documents keep their structure.
+//! Hostile text in every string of the report, and absurd rates: the documents keep
+//! their structure and every figure stays a number.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use serde_json::Value;
 
 use super::super::text::visible;
 use super::*;
+use crate::api::Cost;
+use crate::synthetic::{EstateShape, department, estate, pool, workload};
 
 /// What an attacker puts in a name or message: line breaks that would start a heading,
 /// backticks that would close a code span, raw HTML, a table separator, a script link,
@@ -249,4 +253,165 @@ fn hostile_text_cannot_start_a_spreadsheet_formula() {
         }
     }
     assert!(checked > 100, "{checked} hostile cells");
+}
+
+/// Keys whose value may be null in the report or plan JSON: absent measurements and
+/// optional references, never a figure.
+const NULLABLE: [&str; 20] = [
+    "usageOrigin",
+    "usageAt",
+    "usageUntil",
+    "used",
+    "unattributedPods",
+    "displayName",
+    "code",
+    "costCentre",
+    "department",
+    "pool",
+    "poolSecurityLevel",
+    "sharedInstance",
+    "offering",
+    "instanceShare",
+    "usedOfQuota",
+    "usedUtilisation",
+    "rates",
+    "workload",
+    "movedFrom",
+    "deletion",
+];
+
+/// Every null in `v` is under a nullable key: a non-finite figure serialises as null.
+/// `pools[].rates` echoes the spec (`report::build`), refused rates included, so a
+/// refused NaN or infinite rate is echoed as null there: `echo` allows that, and only
+/// that, in the test of refused rates.
+fn assert_figures_are_numbers(v: &Value, key: &str, echo: bool) {
+    match v {
+        Value::Null => assert!(
+            NULLABLE.contains(&key) || echo && matches!(key, "cpuCoreHour" | "memoryGiBHour"),
+            "{key} is null: not a finite number"
+        ),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|x| assert_figures_are_numbers(x, key, echo)),
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, x)| assert_figures_are_numbers(x, k, echo)),
+        _ => {}
+    }
+}
+
+/// No word of `text` is `inf` or `NaN`, as `format!` writes non-finite numbers, except
+/// where a refusal quotes the rate given (`spec.cost.cpuCoreHour: NaN is not a number`).
+fn assert_no_non_finite(text: &str, what: &str) {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        let quoted = i > 0 && matches!(words[i - 1], "cpuCoreHour" | "memoryGiBHour");
+        assert!(
+            quoted || !matches!(*w, "inf" | "NaN"),
+            "{what} prints a non-finite number: {:?}",
+            &words[i.saturating_sub(5)..(i + 5).min(words.len())]
+        );
+    }
+}
+
+fn every_output_is_finite(s: &Snapshot, echo: bool) -> Plan {
+    let p = plan(s, &Assignments::default());
+    assert_figures_are_numbers(&serde_json::to_value(&p).unwrap(), "", false);
+    assert_no_non_finite(&crate::cli::table(&p), "the plan table");
+    let r = build(s, &p, None);
+    assert_figures_are_numbers(&serde_json::to_value(&r).unwrap(), "", echo);
+    for f in [Format::Markdown, Format::Csv, Format::Html] {
+        assert_no_non_finite(&render(&r, f), &format!("{f:?}"));
+    }
+    p
+}
+
+#[test]
+fn at_the_maximum_rate_a_large_estate_costs_a_finite_amount() {
+    let mut s = estate(
+        7,
+        EstateShape {
+            services: 2_000,
+            ..EstateShape::BENCHMARK
+        },
+    );
+    // And one pool and department as large as quantities go, full to the brim, on
+    // nodes of one core so that the node counts are huge too.
+    let mut huge = pool("huge", 3, "4000000000", "4000Pi");
+    huge.spec.node_shape = Some(ResourceAmounts {
+        cpu: "1".into(),
+        memory: "1Gi".into(),
+    });
+    s.pools.push(huge);
+    s.departments
+        .push(department("giant", 3, "4000000000", "4000Pi", 10));
+    s.services
+        .push(workload("dept-giant", "everything", 3, 2, "1000000000", "1000Pi"));
+    for p in &mut s.pools {
+        p.spec.cost = Some(Cost {
+            cpu_core_hour: 1e6,
+            memory_gib_hour: 1e6,
+        });
+    }
+    let p = every_output_is_finite(&s, false);
+    let giant = p.services.iter().find(|x| x.name == "everything").unwrap();
+    assert_eq!(giant.pool.as_deref(), Some("huge"), "{:?}", giant.reasons);
+    assert!(p.savings.monthly_cost_consolidated > 3e18, "{:?}", p.savings);
+    assert!(p.pools.iter().all(|x| x.reasons.is_empty()));
+}
+
+#[test]
+fn absurd_rates_are_refused_naming_the_field_and_price_nothing() {
+    let mut s = Snapshot::default();
+    let cases = [
+        (
+            "a",
+            1e308,
+            0.0,
+            "spec.cost.cpuCoreHour: 1e308 is above the maximum rate 1000000",
+        ),
+        (
+            "b",
+            0.0,
+            f64::INFINITY,
+            "spec.cost.memoryGiBHour: inf is above the maximum rate 1000000",
+        ),
+        ("c", f64::NAN, 0.0, "spec.cost.cpuCoreHour: NaN is not a number"),
+        ("d", -1.0, 0.0, "spec.cost.cpuCoreHour: -1.0 is negative"),
+        (
+            "e",
+            1_000_001.0,
+            0.0,
+            "spec.cost.cpuCoreHour: 1000001.0 is above the maximum rate 1000000",
+        ),
+    ];
+    for (name, cpu, memory, _) in &cases {
+        let mut p = pool(name, 1, "8", "32Gi");
+        p.spec.cost = Some(Cost {
+            cpu_core_hour: *cpu,
+            memory_gib_hour: *memory,
+        });
+        s.pools.push(p);
+    }
+    let mut fine = pool("z", 1, "8", "32Gi");
+    fine.spec.cost = Some(Cost {
+        cpu_core_hour: 1e6,
+        memory_gib_hour: 0.0,
+    });
+    s.pools.push(fine);
+    s.departments.push(department("d", 1, "8", "32Gi", 4));
+    s.services.push(workload("dept-d", "w", 1, 1, "1", "1Gi"));
+    let p = every_output_is_finite(&s, true);
+    for (name, _, _, reason) in cases {
+        let pool = p.pools.iter().find(|x| x.name == name).unwrap();
+        let messages: Vec<&str> = pool.reasons.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, [reason]);
+        assert_eq!(pool.reasons[0].code, ReasonCode::InvalidSpec);
+        assert_eq!(pool.monthly_cost, 0.0);
+    }
+    assert_eq!(p.services[0].pool.as_deref(), Some("z"));
+    assert_eq!(p.savings.monthly_cost_consolidated, 730e6);
 }
