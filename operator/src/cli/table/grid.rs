@@ -19,7 +19,7 @@ impl Grid {
 
     pub fn row(&mut self, cells: Vec<String>) {
         debug_assert_eq!(cells.len(), self.header.len(), "a row has a cell per column");
-        self.rows.push(cells);
+        self.rows.push(cells.iter().map(|c| printable(c)).collect());
     }
 
     /// A section: its title (with the number of rows when they are objects), then the
@@ -58,4 +58,24 @@ impl Grid {
             out.push('\n');
         }
     }
+}
+
+/// A cell as a terminal shows it, one line, with no control sequence: names and messages
+/// come from manifests, and a newline would split a row and an ESC would drive the
+/// terminal. C0 controls and DEL become their Unicode control pictures (`␊`, `␛`); C1
+/// controls, line separators and bidirectional overrides U+FFFD. (The report's
+/// `text::visible` does the same for its documents.)
+fn printable(cell: &str) -> String {
+    cell.chars()
+        .map(|c| match c {
+            '\0'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            '\x7f' => '\u{2421}',
+            '\u{80}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }

@@ -214,3 +214,16 @@ fn money_has_two_decimals_and_no_separators() {
     assert_eq!(money(1234.5), "1234.50");
     assert_eq!(money(0.0), "0.00");
 }
+
+#[test]
+fn names_from_manifests_cannot_split_a_row_or_drive_the_terminal() {
+    let mut plan = sample();
+    plan.services[0].name = "pay\nroll\r\t\u{1b}[2J\u{9b}31m\u{202e}".into();
+    plan.services[2].reasons[0].message = "two\nlines \u{1b}]0;title\u{7}".into();
+    let out = table(&plan);
+    let clean = table(&sample());
+    assert_eq!(out.lines().count(), clean.lines().count(), "{out}");
+    assert!(!out.contains(|c: char| c.is_control() && c != '\n'), "{out:?}");
+    assert!(out.contains("pay␊roll␍␉␛[2J\u{fffd}31m\u{fffd}"), "{out}");
+    assert!(out.contains("two␊lines ␛]0;title␇"), "{out}");
+}
