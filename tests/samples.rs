@@ -236,7 +236,8 @@ fn sample_plan_stays_under_target_utilisation() {
         }
         let target = p
             .effective_capacity
-            .scale(p.target_utilisation, p.target_utilisation);
+            .checked_scale_down(p.target_utilisation, p.target_utilisation)
+            .expect("a target of at most 1 keeps the capacity representable");
         let within = p.allocated.fits_within(target);
         assert!(
             within,

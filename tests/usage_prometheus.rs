@@ -96,7 +96,9 @@ async fn a_sample_from_prometheus_is_attributed_to_services_departments_and_pool
     for tenant in &seed.tenants {
         assert_eq!(
             u.services[tenant],
-            Res::new(1000, 2 * GI).div_ceil(n),
+            Res::new(1000, 2 * GI)
+                .checked_div_ceil(n)
+                .expect("a positive divisor"),
             "{tenant}: an even share of instance {}",
             seed.instance
         );

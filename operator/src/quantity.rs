@@ -14,26 +14,34 @@ pub enum QuantityError {
     Negative(String),
     #[error("{0:?} is too large")]
     Overflow(String),
+    #[error("{0:?} has more significant digits than an amount can hold exactly")]
+    Precision(String),
 }
 
 /// Parses `s` and returns its value × `scale`, rounded up (so `1m` of memory is 1 byte,
 /// as the API server rounds requests up).
+///
+/// Accepts exactly what the CRD schemas' `QUANTITY_PATTERN` accepts (the Kubernetes
+/// quantity grammar without a minus sign, with a whole exponent as the API server
+/// parses it): no surrounding whitespace, so that `plan` never takes what
+/// `kubectl apply` refuses.
 fn parse_scaled(s: &str, scale: i128) -> Result<i64, QuantityError> {
     let syntax = || QuantityError::Syntax(s.to_owned());
-    let t = s.trim();
-    if t.starts_with('-') {
+    let overflow = || QuantityError::Overflow(s.to_owned());
+    if s.starts_with('-') {
         return Err(QuantityError::Negative(s.to_owned()));
     }
-    let t = t.strip_prefix('+').unwrap_or(t);
+    let t = s.strip_prefix('+').unwrap_or(s);
     let num_end = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, suffix) = t.split_at(num_end);
-    if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+    let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
+    if (int_part.is_empty() && frac_part.is_empty()) || frac_part.contains('.') {
         return Err(syntax());
     }
     // (multiplier numerator, power of ten) for the suffix.
-    let (binary, exp10): (i128, i32) = match suffix {
+    let (binary, exp10): (i128, i64) = match suffix {
         "" => (1, 0),
         "n" => (1, -9),
         "u" => (1, -6),
@@ -50,35 +58,70 @@ fn parse_scaled(s: &str, scale: i128) -> Result<i64, QuantityError> {
         "Ti" => (1 << 40, 0),
         "Pi" => (1 << 50, 0),
         "Ei" => (1 << 60, 0),
-        e if e.starts_with(['e', 'E']) => {
-            let exp: i32 = e[1..].parse().map_err(|_| syntax())?;
-            if !(-30..=30).contains(&exp) {
-                return Err(QuantityError::Overflow(s.to_owned()));
-            }
-            (1, exp)
-        }
+        e if e.starts_with(['e', 'E']) => (1, exponent(&e[1..]).ok_or_else(syntax)?),
         _ => return Err(syntax()),
     };
-    let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
-    if int_part.len() + frac_part.len() > 30 {
-        return Err(QuantityError::Overflow(s.to_owned()));
+    // Leading zeros of the whole part and trailing zeros of the fraction change nothing.
+    let int_part = int_part.trim_start_matches('0');
+    let frac_part = frac_part.trim_end_matches('0');
+    let digits = format!("{int_part}{frac_part}");
+    let significant = digits.trim_start_matches('0');
+    if significant.is_empty() {
+        return Ok(0);
     }
-    let digits: i128 = format!("{int_part}{frac_part}").parse().map_err(|_| syntax())?;
-    let exp = exp10 - frac_part.len() as i32;
-    let overflow = || QuantityError::Overflow(s.to_owned());
-    let numerator = digits
-        .checked_mul(binary)
+    let exp = exp10.saturating_sub(frac_part.len() as i64);
+    // A whole number of more than 19 digits is beyond i64 whatever it is multiplied by.
+    if (significant.len() as i64).saturating_add(exp) > 40 {
+        return Err(overflow());
+    }
+    // Below one unit, the exact value needs the digits × suffix product in an i128;
+    // one that does not fit there has more precision than an amount can hold.
+    let too_precise = || {
+        if exp >= 0 {
+            overflow()
+        } else {
+            QuantityError::Precision(s.to_owned())
+        }
+    };
+    let numerator = significant
+        .parse::<i128>()
+        .ok()
+        .and_then(|d| d.checked_mul(binary))
         .and_then(|v| v.checked_mul(scale))
-        .ok_or_else(overflow)?;
+        .ok_or_else(too_precise)?;
     let value = if exp >= 0 {
-        numerator
-            .checked_mul(10i128.checked_pow(exp as u32).ok_or_else(overflow)?)
+        10i128
+            .checked_pow(exp as u32)
+            .and_then(|p| numerator.checked_mul(p))
             .ok_or_else(overflow)?
+    } else if exp < -38 {
+        // Smaller than the smallest unit: a positive amount rounds up to that unit.
+        1
     } else {
-        let div = 10i128.checked_pow((-exp) as u32).ok_or_else(overflow)?;
-        (numerator + div - 1) / div
+        let div = 10i128.pow((-exp) as u32);
+        numerator / div + i128::from(numerator % div != 0)
     };
     i64::try_from(value).map_err(|_| overflow())
+}
+
+/// A decimal exponent as the API server reads one: an optional sign and digits, nothing
+/// else. A huge exponent is kept as a huge number (the value then overflows or rounds).
+fn exponent(s: &str) -> Option<i64> {
+    let (negative, digits) = match s.as_bytes().first()? {
+        b'+' => (false, &s[1..]),
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude = digits.trim_start_matches('0');
+    let value = if magnitude.len() > 6 {
+        1_000_000
+    } else {
+        magnitude.parse().unwrap_or(0)
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// CPU quantity in millicores.
@@ -111,28 +154,56 @@ impl Res {
         }
     }
 
-    pub fn times(self, n: i64) -> Self {
-        Self::new(
-            self.cpu_millis.saturating_mul(n),
-            self.memory_bytes.saturating_mul(n),
-        )
+    /// Both dimensions × `n`, or `None` when either cannot be represented.
+    pub fn checked_times(self, n: i64) -> Option<Self> {
+        Some(Self::new(
+            self.cpu_millis.checked_mul(n)?,
+            self.memory_bytes.checked_mul(n)?,
+        ))
     }
 
-    /// Divides rounding up, so that shares of an instance never sum below the instance.
-    pub fn div_ceil(self, n: i64) -> Self {
-        let n = n.max(1);
-        Self::new(
-            (self.cpu_millis + n - 1).div_euclid(n),
-            (self.memory_bytes + n - 1).div_euclid(n),
-        )
+    pub fn checked_add(self, o: Res) -> Option<Self> {
+        Some(Self::new(
+            self.cpu_millis.checked_add(o.cpu_millis)?,
+            self.memory_bytes.checked_add(o.memory_bytes)?,
+        ))
     }
 
-    /// Each dimension scaled by a factor, rounded down (an effective capacity never exceeds its factor).
-    pub fn scale(self, cpu: f64, memory: f64) -> Self {
-        Self::new(
-            (self.cpu_millis as f64 * cpu).floor() as i64,
-            (self.memory_bytes as f64 * memory).floor() as i64,
-        )
+    pub fn checked_sub(self, o: Res) -> Option<Self> {
+        Some(Self::new(
+            self.cpu_millis.checked_sub(o.cpu_millis)?,
+            self.memory_bytes.checked_sub(o.memory_bytes)?,
+        ))
+    }
+
+    /// Divides rounding up, so that shares of an instance never sum below the instance;
+    /// `None` for a divisor below 1.
+    pub fn checked_div_ceil(self, n: i64) -> Option<Self> {
+        let ceil = |v: i64| {
+            let q = v.checked_div_euclid(n)?;
+            q.checked_add(i64::from(v.checked_rem_euclid(n)? != 0))
+        };
+        if n < 1 {
+            return None;
+        }
+        Some(Self::new(ceil(self.cpu_millis)?, ceil(self.memory_bytes)?))
+    }
+
+    /// Each dimension × a factor, rounded down (an effective capacity never exceeds its
+    /// factor); `None` when a factor is not finite or a product is beyond i64.
+    pub fn checked_scale_down(self, cpu: f64, memory: f64) -> Option<Self> {
+        Some(Self::new(
+            scaled(self.cpu_millis, cpu, f64::floor)?,
+            scaled(self.memory_bytes, memory, f64::floor)?,
+        ))
+    }
+
+    /// Each dimension × a factor, rounded up (limits from requests × a limit ratio).
+    pub fn checked_scale_up(self, cpu: f64, memory: f64) -> Option<Self> {
+        Some(Self::new(
+            scaled(self.cpu_millis, cpu, f64::ceil)?,
+            scaled(self.memory_bytes, memory, f64::ceil)?,
+        ))
     }
 
     pub fn fits_within(self, limit: Res) -> bool {
@@ -157,32 +228,64 @@ impl Res {
     }
 }
 
-impl std::ops::Add for Res {
-    type Output = Res;
-    fn add(self, o: Res) -> Res {
-        Res::new(
-            self.cpu_millis.saturating_add(o.cpu_millis),
-            self.memory_bytes.saturating_add(o.memory_bytes),
-        )
+/// `v × factor` rounded by `round`, when it is an i64. `i64::MAX as f64` is 2^63, one
+/// past the largest i64, so the bound is exclusive.
+fn scaled(v: i64, factor: f64, round: fn(f64) -> f64) -> Option<i64> {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let x = round(v as f64 * factor);
+    (x.is_finite() && (-LIMIT..LIMIT).contains(&x)).then_some(x as i64)
+}
+
+/// A sum of any number of amounts, exact: i128 holds 2^64 amounts of i64::MAX each.
+/// For totals over the whole estate (a footprint, a ratio), which no single amount bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Total {
+    pub cpu_millis: i128,
+    pub memory_bytes: i128,
+}
+
+impl Total {
+    pub fn add(&mut self, r: Res) {
+        self.cpu_millis += i128::from(r.cpu_millis);
+        self.memory_bytes += i128::from(r.memory_bytes);
+    }
+
+    pub fn add_total(&mut self, t: Total) {
+        self.cpu_millis += t.cpu_millis;
+        self.memory_bytes += t.memory_bytes;
+    }
+
+    /// Adds `r × n` (whole instances of an offering).
+    pub fn add_times(&mut self, r: Res, n: u32) {
+        self.cpu_millis += i128::from(r.cpu_millis) * i128::from(n);
+        self.memory_bytes += i128::from(r.memory_bytes) * i128::from(n);
+    }
+
+    /// The total as an amount, when it is one.
+    pub fn res(self) -> Option<Res> {
+        Some(Res::new(
+            i64::try_from(self.cpu_millis).ok()?,
+            i64::try_from(self.memory_bytes).ok()?,
+        ))
     }
 }
 
+impl From<Res> for Total {
+    fn from(r: Res) -> Self {
+        Self {
+            cpu_millis: r.cpu_millis.into(),
+            memory_bytes: r.memory_bytes.into(),
+        }
+    }
+}
+
+/// For fixed sums in tests only: it panics past i64. Every amount derived from input is
+/// added with `checked_add` (a charge, a quota, a pool's room) or summed in a `Total`.
 impl std::ops::AddAssign for Res {
     fn add_assign(&mut self, o: Res) {
-        *self = *self + o;
-    }
-}
-
-impl std::ops::Sub for Res {
-    type Output = Res;
-    fn sub(self, o: Res) -> Res {
-        Res::new(self.cpu_millis - o.cpu_millis, self.memory_bytes - o.memory_bytes)
-    }
-}
-
-impl std::ops::SubAssign for Res {
-    fn sub_assign(&mut self, o: Res) {
-        *self = *self - o;
+        *self = self
+            .checked_add(o)
+            .expect("a sum beyond i64: amounts from input use checked_add");
     }
 }
 
@@ -292,6 +395,85 @@ mod tests {
         assert!(parse_cpu(".").is_err());
     }
 
+    /// Exactly what the CRD schemas' `QUANTITY_PATTERN` (`^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)
+    /// ([eE][-+]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$`) accepts: what the API server takes.
+    #[test]
+    fn the_grammar_is_the_crd_patterns() {
+        for (s, millis) in [
+            ("1", 1000),
+            ("+1", 1000),
+            ("1.", 1000),
+            (".5", 500),
+            ("0.5", 500),
+            ("1e3", 1_000_000),
+            ("1E3", 1_000_000),
+            ("1e+3", 1_000_000),
+            ("1500e-3", 1500),
+            ("1k", 1_000_000),
+            ("1Ki", 1_024_000),
+            ("001.500", 1500),
+            ("0", 0),
+            ("0.0", 0),
+            ("1e-40", 1),
+            ("1e-9999999999", 1),
+            ("0e9999999999", 0),
+        ] {
+            assert_eq!(parse_cpu(s), Ok(millis), "{s:?}");
+        }
+        assert_eq!(parse_memory("1E"), Ok(1_000_000_000_000_000_000), "E is exa");
+        for s in [
+            " 1", "1 ", " 1 ", "100Ki ", "\t1", "1\n", "", "+", ".", "1..2", "1.2.3", "1e", "1e+", "1e1.5",
+            "1K", "1ki", "1Gb", "1 Gi", "++1", "+-1", "1e 3", "0x10", "１",
+        ] {
+            assert_eq!(parse_cpu(s), Err(QuantityError::Syntax(s.into())), "{s:?}");
+        }
+        assert_eq!(parse_cpu("-1"), Err(QuantityError::Negative("-1".into())));
+        assert_eq!(
+            parse_cpu("1e9999999999"),
+            Err(QuantityError::Overflow("1e9999999999".into()))
+        );
+        assert_eq!(parse_memory("8Ei"), Err(QuantityError::Overflow("8Ei".into())));
+        assert_eq!(parse_memory("9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(
+            parse_memory("9223372036854775808"),
+            Err(QuantityError::Overflow("9223372036854775808".into()))
+        );
+        assert_eq!(
+            parse_memory("7.999999999999999999Ei"),
+            Ok(9_223_372_036_854_775_807)
+        );
+        let precise = "0.12345678901234567890123Ei";
+        assert_eq!(
+            parse_memory(precise),
+            Err(QuantityError::Precision(precise.into()))
+        );
+    }
+
+    #[test]
+    fn checked_arithmetic_refuses_what_i64_cannot_hold() {
+        let max = Res::new(i64::MAX, i64::MAX);
+        let one = Res::new(1, 1);
+        assert_eq!(max.checked_add(one), None);
+        assert_eq!(
+            Res::ZERO
+                .checked_sub(max)
+                .and_then(|r| r.checked_sub(Res::new(2, 2))),
+            None
+        );
+        assert_eq!(Res::new(1, 1 << 60).checked_times(8), None);
+        assert_eq!(Res::new(1, 1 << 60).checked_times(7), Some(Res::new(7, 7 << 60)));
+        assert_eq!(max.checked_div_ceil(2), Some(Res::new(1 << 62, 1 << 62)));
+        assert_eq!(one.checked_div_ceil(0), None);
+        assert_eq!(Res::new(1, 1 << 62).checked_scale_down(1.0, 2.0), None);
+        assert_eq!(Res::new(3, 3).checked_scale_up(1.5, f64::NAN), None);
+        assert_eq!(Res::new(3, 3).checked_scale_up(1.5, 1.0), Some(Res::new(5, 3)));
+        let mut total = Total::default();
+        total.add(max);
+        total.add(max);
+        assert_eq!(total.res(), None);
+        assert_eq!(Total::from(one).res(), Some(one));
+    }
+
     #[test]
     fn canonical_formatting_round_trips() {
         for (s, cpu) in [("1500m", 1500), ("2", 2000), ("0", 0)] {
@@ -342,8 +524,9 @@ mod tests {
     #[test]
     fn shares_never_sum_below_the_whole() {
         let whole = Res::new(1000, 1 << 30);
-        let share = whole.div_ceil(3);
-        assert!(share.times(3).cpu_millis >= whole.cpu_millis);
-        assert!(share.times(3).memory_bytes >= whole.memory_bytes);
+        let share = whole.checked_div_ceil(3).unwrap();
+        let back = share.checked_times(3).unwrap();
+        assert!(back.cpu_millis >= whole.cpu_millis);
+        assert!(back.memory_bytes >= whole.memory_bytes);
     }
 }

@@ -312,7 +312,8 @@ pub fn packing(plan: &crate::plan::Plan) -> Packing {
     let total = plan
         .pools
         .iter()
-        .fold(crate::quantity::Res::ZERO, |a, p| a + p.allocated);
+        .try_fold(crate::quantity::Res::ZERO, |a, p| a.checked_add(p.allocated))
+        .expect("synthetic estates are far below i64");
     let bound = plan.pools.first().map_or(0, |p| {
         let per = |d: i64, c: i64| (d as f64 / (c as f64 * p.target_utilisation)).ceil() as usize;
         per(total.cpu_millis, p.effective_capacity.cpu_millis)

@@ -38,7 +38,7 @@ fn fake_usage(snapshot: &Snapshot, plan: &Plan) -> Usage {
         pods.push(PodUsage {
             namespace: s.namespace.clone(),
             pod: format!("{}-5f6d7c8b9-aaaaa", s.name),
-            used: s.allocated.div_ceil(2),
+            used: s.allocated.checked_div_ceil(2).expect("a positive divisor"),
         });
     }
     for i in plan.offerings.iter().flat_map(|o| &o.instances) {

@@ -7,25 +7,41 @@ use super::output::*;
 use super::share::Instance;
 use super::{Assignments, Decision, Estate};
 use crate::api::Phase;
-use crate::quantity::Res;
+use crate::quantity::{Res, Total};
 
 /// Hours in an average month, the chargeback convention.
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 fn monthly(res: Res, rates: Option<(f64, f64)>) -> f64 {
+    monthly_total(res.into(), rates)
+}
+
+/// As `monthly`, for a total over many amounts (the same figure where both apply).
+fn monthly_total(t: Total, rates: Option<(f64, f64)>) -> f64 {
     rates.map_or(0.0, |(cpu, mem)| {
-        (res.cores() * cpu + res.gib() * mem) * HOURS_PER_MONTH
+        let cores = t.cpu_millis as f64 / 1000.0;
+        let gib = t.memory_bytes as f64 / (1u64 << 30) as f64;
+        (cores * cpu + gib * mem) * HOURS_PER_MONTH
     })
 }
 
+/// `Ratio::of` for totals over many amounts.
+fn ratio_of(part: Total, whole: Total) -> Ratio {
+    let r = |p: i128, w: i128| if w <= 0 { 0.0 } else { round4(p as f64 / w as f64) };
+    Ratio {
+        cpu: r(part.cpu_millis, whole.cpu_millis),
+        memory: r(part.memory_bytes, whole.memory_bytes),
+    }
+}
+
 /// Whole nodes of `shape` (overcommitted like the pool) needed to host `demand`.
-fn nodes_for(demand: Res, pool: &PoolModel, shape: Res) -> i64 {
-    let need = |d: i64, s: i64, oc: f64| {
+fn nodes_for(demand: Total, pool: &PoolModel, shape: Res) -> i128 {
+    let need = |d: i128, s: i64, oc: f64| {
         let per_node = (s as f64 * oc).floor();
         if d <= 0 || per_node <= 0.0 {
             0
         } else {
-            (d as f64 / per_node).ceil() as i64
+            (d as f64 / per_node).ceil() as i128
         }
     };
     need(demand.cpu_millis, shape.cpu_millis, pool.overcommit.0).max(need(
@@ -35,30 +51,44 @@ fn nodes_for(demand: Res, pool: &PoolModel, shape: Res) -> i64 {
     ))
 }
 
-/// Cost and node figures of one estate (consolidated or siloed), pool by pool.
+/// Cost and node figures of one estate (consolidated or siloed), pool by pool, summed
+/// in i128: a siloed estate may need more than any one amount can hold.
 #[derive(Default)]
 struct Footprint {
-    nodes: i64,
+    nodes: i128,
     cost: f64,
     /// Allocation and node capacity over pools with a node shape (for utilisation).
-    demand_on_nodes: Res,
-    node_capacity: Res,
+    demand_on_nodes: Total,
+    node_capacity: Total,
 }
 
 impl Footprint {
-    fn add(&mut self, pool: &PoolModel, demand: Res) {
+    fn add(&mut self, pool: &PoolModel, demand: Total) {
         match pool.node_shape {
             Some(shape) => {
                 let n = nodes_for(demand, pool, shape);
+                let nodes = Total {
+                    cpu_millis: i128::from(shape.cpu_millis) * n,
+                    memory_bytes: i128::from(shape.memory_bytes) * n,
+                };
                 self.nodes += n;
-                self.cost += monthly(shape.times(n), pool.rates);
-                self.demand_on_nodes += demand;
-                self.node_capacity += shape.times(n).scale(pool.overcommit.0, pool.overcommit.1);
+                self.cost += monthly_total(nodes, pool.rates);
+                self.demand_on_nodes.add_total(demand);
+                self.node_capacity.add_total(Total {
+                    cpu_millis: (nodes.cpu_millis as f64 * pool.overcommit.0).floor() as i128,
+                    memory_bytes: (nodes.memory_bytes as f64 * pool.overcommit.1).floor() as i128,
+                });
             }
             // Without a node shape nothing is rounded to whole nodes, which understates savings.
-            None => self.cost += monthly(demand, pool.rates),
+            None => self.cost += monthly_total(demand, pool.rates),
         }
     }
+}
+
+/// A node count in the i64 of the output schema. More than 9.2 × 10^18 nodes only
+/// come from absurd node shapes; the figure then reads as i64::MAX.
+fn node_count(n: i128) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// The output for service `i`.
@@ -157,14 +187,14 @@ pub(crate) fn account(
             pool_depts[pi].insert(dept);
         }
         if d.instance.is_none() {
-            pool_alloc[pi] += d.charge;
+            pool_alloc[pi] = within_pool(pool_alloc[pi], d.charge);
         }
     }
     for (inst, pool) in instances.iter().zip(instance_pools) {
         let Some(&pi) = pool.as_deref().and_then(|p| pool_index.get(p)) else {
             continue;
         };
-        pool_alloc[pi] += estate.offerings[&inst.offering].instance_demand();
+        pool_alloc[pi] = within_pool(pool_alloc[pi], estate.offerings[&inst.offering].instance_demand());
         pool_instances[pi] += 1;
     }
     let pools: Vec<PoolPlan> = estate
@@ -222,7 +252,10 @@ pub(crate) fn account(
             continue;
         }
         plan.services += 1;
-        plan.allocated += d.charge;
+        plan.allocated = plan
+            .allocated
+            .checked_add(d.charge)
+            .expect("admitted charges sum to at most the department's quota (admit::admit_one)");
         plan.shared_services += u32::from(d.instance.is_some());
         costs[di] += monthly(d.charge, rates_of(&d.pool));
     }
@@ -277,10 +310,10 @@ pub(crate) fn account(
                         tenants,
                         replicas: o.replicas,
                         requests: o.requests,
-                        limits: Res::new(
-                            (o.requests.cpu_millis as f64 * ratio_cpu).ceil() as i64,
-                            (o.requests.memory_bytes as f64 * ratio_mem).ceil() as i64,
-                        ),
+                        limits: o
+                            .requests
+                            .checked_scale_up(ratio_cpu, ratio_mem)
+                            .expect("admission refuses tenants of an offering whose limits are beyond i64"),
                     }
                 })
                 .collect(),
@@ -322,6 +355,14 @@ pub(crate) fn account(
     }
 }
 
+/// A pool's allocation plus one more placement on it: the placer committed each only
+/// within the pool's effective capacity, so the sum is representable.
+fn within_pool(alloc: Res, more: Res) -> Res {
+    alloc
+        .checked_add(more)
+        .expect("placements on a pool sum to at most its effective capacity (Placer::fits)")
+}
+
 /// The consolidated estate against the siloed baseline: every department on its own
 /// nodes (per pool it uses, of that pool's `nodeShape`), running its own instance of
 /// every offering it uses at each level.
@@ -336,19 +377,19 @@ fn savings(
 ) -> Savings {
     let mut consolidated = Footprint::default();
     for (pool, alloc) in estate.pools.iter().zip(pool_alloc) {
-        consolidated.add(pool, *alloc);
+        consolidated.add(pool, Total::from(*alloc));
     }
 
     // Siloed demand per (department, pool): own workloads where they run now, plus
     // ceil(tenants / tenantsPerInstance) whole instances per offering and level.
-    let mut silo: BTreeMap<(usize, usize), Res> = BTreeMap::new();
+    let mut silo: BTreeMap<(usize, usize), Total> = BTreeMap::new();
     let mut tenancies: BTreeMap<(usize, &str, u8), (u32, usize)> = BTreeMap::new();
     for (svc, d) in estate.services.iter().zip(decisions) {
         let (Some(dept), Some(&pi)) = (svc.dept, d.pool.as_deref().and_then(|p| pool_index.get(p))) else {
             continue;
         };
         match d.instance {
-            None => *silo.entry((dept, pi)).or_default() += d.charge,
+            None => silo.entry((dept, pi)).or_default().add(d.charge),
             Some(j) => {
                 let inst = &instances[j];
                 let pool = instance_pools[j]
@@ -365,9 +406,9 @@ fn savings(
     }
     for ((dept, offering, _), (n, pi)) in tenancies {
         let o = &estate.offerings[offering];
-        *silo.entry((dept, pi)).or_default() += o
-            .instance_demand()
-            .times(i64::from(n.div_ceil(o.tenants_per_instance)));
+        silo.entry((dept, pi))
+            .or_default()
+            .add_times(o.instance_demand(), n.div_ceil(o.tenants_per_instance));
     }
     let mut siloed = Footprint::default();
     for ((_, pi), demand) in silo {
@@ -376,13 +417,13 @@ fn savings(
 
     Savings {
         instances_saved,
-        nodes_consolidated: consolidated.nodes,
-        nodes_siloed: siloed.nodes,
-        nodes_saved: siloed.nodes - consolidated.nodes,
+        nodes_consolidated: node_count(consolidated.nodes),
+        nodes_siloed: node_count(siloed.nodes),
+        nodes_saved: node_count(siloed.nodes - consolidated.nodes),
         monthly_cost_consolidated: round2(consolidated.cost),
         monthly_cost_siloed: round2(siloed.cost),
         monthly_cost_saved: round2(siloed.cost - consolidated.cost),
-        utilisation_consolidated: Ratio::of(consolidated.demand_on_nodes, consolidated.node_capacity),
-        utilisation_siloed: Ratio::of(siloed.demand_on_nodes, siloed.node_capacity),
+        utilisation_consolidated: ratio_of(consolidated.demand_on_nodes, consolidated.node_capacity),
+        utilisation_siloed: ratio_of(siloed.demand_on_nodes, siloed.node_capacity),
     }
 }

@@ -31,9 +31,7 @@ pub(crate) fn admit_one(
         ));
     }
     let charge = match demand {
-        Demand::Workload {
-            replicas, requests, ..
-        } => Some(requests.times(i64::from(*replicas))),
+        Demand::Workload { charge, .. } => Some(*charge),
         Demand::Tenant { offering } => match estate.offerings.get(offering) {
             None => {
                 reasons.push(Reason::new(
@@ -62,6 +60,16 @@ pub(crate) fn admit_one(
                         ),
                     ));
                 }
+                let (rc, rm) = estate.effective.limit_ratio;
+                if o.requests.checked_scale_up(rc, rm).is_none() {
+                    reasons.push(Reason::new(
+                        ReasonCode::OfferingNotFound,
+                        format!(
+                            "spec.offering.name: ServiceOffering {offering:?} is not available: its spec.instance.resources ({}) × the PlatformPolicy limit ratio ({rc}, {rm}) is beyond the largest representable amount",
+                            o.requests
+                        ),
+                    ));
+                }
                 Some(o.tenant_share())
             }
         },
@@ -83,7 +91,7 @@ pub(crate) fn admit_one(
         ));
     }
     let (used, count) = reserved[di];
-    if count + 1 > dept.quota_services {
+    if count >= dept.quota_services {
         reasons.push(quota_exceeded(
             &dept.name,
             "services",
@@ -98,7 +106,11 @@ pub(crate) fn admit_one(
             ("memory", |r| r.memory_bytes, format_memory),
         ];
         for (field, amount, format) in dimensions {
-            if amount(used) + amount(charge) > amount(dept.quota) {
+            // A sum beyond i64 is beyond any quota: refused, never wrapped.
+            if amount(used)
+                .checked_add(amount(charge))
+                .is_none_or(|total| total > amount(dept.quota))
+            {
                 reasons.push(quota_exceeded(
                     &dept.name,
                     field,
@@ -110,9 +122,10 @@ pub(crate) fn admit_one(
         }
     }
     decision.charge = charge.unwrap_or_default();
-    if reasons.is_empty() {
+    // Admitted only within the quota, so the reserved sum stays at most the quota.
+    if let (true, Some(total)) = (reasons.is_empty(), used.checked_add(decision.charge)) {
         decision.admitted = true;
-        reserved[di] = (used + decision.charge, count + 1);
+        reserved[di] = (total, count + 1);
     }
     decision.reasons.extend(reasons);
 }

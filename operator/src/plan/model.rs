@@ -57,19 +57,21 @@ pub struct OfferingModel {
     pub replicas: i32,
     /// Per replica.
     pub requests: Res,
+    /// Everything one instance requests (requests × replicas), and a tenant's charge:
+    /// its share of one instance, rounded up. Computed once by validation, which refuses
+    /// an offering where either is beyond i64 (then both are zero).
+    pub instance: Res,
+    pub share: Res,
     pub reasons: Vec<Reason>,
 }
 
 impl OfferingModel {
-    /// Everything one instance requests.
     pub fn instance_demand(&self) -> Res {
-        self.requests.times(i64::from(self.replicas))
+        self.instance
     }
 
-    /// A tenant's charge: its share of one instance, rounded up.
     pub fn tenant_share(&self) -> Res {
-        self.instance_demand()
-            .div_ceil(i64::from(self.tenants_per_instance))
+        self.share
     }
 }
 
@@ -109,6 +111,8 @@ pub enum Demand {
         replicas: i32,
         requests: Res,
         limits: Res,
+        /// requests × replicas, representable (validation refuses what is not).
+        charge: Res,
     },
     Tenant {
         offering: String,

@@ -5,7 +5,7 @@ use super::model::Demand;
 use super::placer::{Placer, Request};
 use super::share::{self, Instance, Tenant};
 use super::{Assignments, Decision, Estate, Reason, ReasonCode};
-use crate::quantity::Res;
+use crate::quantity::{Res, Total};
 
 /// A service or a shared instance waiting for a pool.
 struct Item<'a> {
@@ -33,13 +33,7 @@ pub(crate) fn place_all(
     }
     let mut items = Vec::new();
     for (i, svc) in estate.services.iter().enumerate() {
-        let (
-            Some(Demand::Workload {
-                replicas, requests, ..
-            }),
-            true,
-        ) = (&svc.demand, decisions[i].admitted)
-        else {
+        let (Some(Demand::Workload { charge, .. }), true) = (&svc.demand, decisions[i].admitted) else {
             continue;
         };
         let dept = estate.department_of(svc);
@@ -48,7 +42,7 @@ pub(crate) fn place_all(
             instance: None,
             request: Request {
                 level: svc.level,
-                demand: requests.times(i64::from(*replicas)),
+                demand: *charge,
                 allowed: dept.and_then(|d| d.pools.as_ref()),
             },
             previous: previous.services.get(&svc.key).and_then(|a| a.pool.as_deref()),
@@ -92,12 +86,11 @@ pub(crate) fn place_all(
         }
     }
     // Then the rest, largest first (dominant share of the whole estate's capacity).
-    let total = estate
-        .pools
-        .iter()
-        .filter(|p| p.usable())
-        .fold(Res::ZERO, |a, p| a + p.effective);
-    let share = |a: i64, t: i64| if t <= 0 { 0.0 } else { a as f64 / t as f64 };
+    let mut total = Total::default();
+    for p in estate.pools.iter().filter(|p| p.usable()) {
+        total.add(p.effective);
+    }
+    let share = |a: i64, t: i128| if t <= 0 { 0.0 } else { a as f64 / t as f64 };
     let shares = |d: Res| {
         (
             share(d.cpu_millis, total.cpu_millis),
@@ -237,12 +230,10 @@ pub(crate) fn place_newcomer(
     let department = svc.department.as_deref().unwrap_or("");
     let allowed = estate.department_of(svc).and_then(|d| d.pools.as_ref());
     match &svc.demand {
-        Some(Demand::Workload {
-            replicas, requests, ..
-        }) => {
+        Some(Demand::Workload { charge, .. }) => {
             let request = Request {
                 level: svc.level,
-                demand: requests.times(i64::from(*replicas)),
+                demand: *charge,
                 allowed,
             };
             match placer.place(&request) {

@@ -24,6 +24,21 @@ struct Slot {
     allocated: Res,
 }
 
+impl Slot {
+    /// Whether `demand` fits beside what is allocated; a sum beyond i64 does not.
+    fn room_for(&self, demand: Res) -> bool {
+        self.allocated
+            .checked_add(demand)
+            .is_some_and(|after| after.fits_within(self.effective))
+    }
+
+    /// Effective capacity less the allocation: never negative, as `commit` keeps the
+    /// allocation within the capacity.
+    fn free(&self) -> Res {
+        self.effective.checked_sub(self.allocated).unwrap_or(Res::ZERO)
+    }
+}
+
 /// What one service or shared instance asks of a pool.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
@@ -80,7 +95,7 @@ impl Placer {
 
     /// Feasible: admissible and within capacity × overcommit after adding the demand.
     pub fn fits(&self, i: usize, req: &Request) -> bool {
-        self.admissible(i, req) && (self.slots[i].allocated + req.demand).fits_within(self.slots[i].effective)
+        self.admissible(i, req) && self.slots[i].room_for(req.demand)
     }
 
     /// Whether what is on slot `i` may stay when no open pool takes it: a cordoned pool
@@ -92,23 +107,27 @@ impl Placer {
             && (s.cordoned || s.deleting)
             && s.level >= req.level
             && req.allowed.is_none_or(|a| a.contains(&s.name))
-            && (s.allocated + req.demand).fits_within(s.effective)
+            && s.room_for(req.demand)
     }
 
     /// Dominant utilisation of slot `i` if `demand` were added.
     fn utilisation_after(&self, i: usize, demand: Res) -> (f64, f64) {
         let s = &self.slots[i];
-        let after = s.allocated + demand;
-        let ratio = |a: i64, c: i64| {
+        // In f64, so that a demand no pool can take still has a (large) ratio.
+        let ratio = |a: i64, d: i64, c: i64| {
             if c <= 0 {
                 f64::INFINITY
             } else {
-                a as f64 / c as f64
+                (a as f64 + d as f64) / c as f64
             }
         };
         (
-            ratio(after.cpu_millis, s.effective.cpu_millis),
-            ratio(after.memory_bytes, s.effective.memory_bytes),
+            ratio(s.allocated.cpu_millis, demand.cpu_millis, s.effective.cpu_millis),
+            ratio(
+                s.allocated.memory_bytes,
+                demand.memory_bytes,
+                s.effective.memory_bytes,
+            ),
         )
     }
 
@@ -178,8 +197,14 @@ impl Placer {
         cpu <= memory
     }
 
+    /// Adds a placement that `fits` (or `may_stay`) accepted, which keeps the
+    /// allocation within the effective capacity, so the sum is representable.
     pub fn commit(&mut self, i: usize, demand: Res) {
-        self.slots[i].allocated += demand;
+        let s = &mut self.slots[i];
+        s.allocated = s
+            .allocated
+            .checked_add(demand)
+            .expect("a committed placement fits the pool's effective capacity");
     }
 
     /// Chooses and commits; returns the pool's name.
@@ -207,7 +232,7 @@ impl Placer {
                 not_allowed += 1;
             } else {
                 full += 1;
-                let free = s.effective - s.allocated;
+                let free = s.free();
                 if most_free.is_none_or(|(_, f)| {
                     free.cpu_millis.min(free.memory_bytes >> 20) > f.cpu_millis.min(f.memory_bytes >> 20)
                 }) {

@@ -239,6 +239,8 @@ mod tests {
             tenants_per_instance: tpi,
             replicas: 1,
             requests: Res::new(1000, 1 << 30),
+            instance: Res::new(1000, 1 << 30),
+            share: Res::new(1000, 1 << 30).checked_div_ceil(i64::from(tpi)).unwrap(),
             reasons: vec![],
         }
     }

@@ -11,7 +11,9 @@ use crate::api::{
     Availability, Department, DepartmentService, MaintenanceWindow, OwnerKind, PlatformPolicy, Port,
     ResourcePool, ServiceOffering,
 };
-use crate::quantity::{Res, parse_cpu, parse_memory};
+use crate::quantity::{QuantityError, Res, format_cpu, format_memory, parse_cpu, parse_memory};
+
+const WORKLOAD_HINT: &str = " (leave it out to take the PlatformPolicy default)";
 
 fn invalid(message: String) -> Reason {
     Reason::new(ReasonCode::InvalidSpec, message)
@@ -55,6 +57,49 @@ impl Problems {
         res
     }
 
+    /// `per × n` (`what` names `n`, e.g. "replicas"), refusing a dimension whose product
+    /// is beyond i64 at `path.cpu` / `path.memory`, so that it never reaches a sum.
+    fn product(&mut self, path: &str, per: Res, n: i64, what: &str) -> Res {
+        per.checked_times(n).unwrap_or_else(|| {
+            for (field, amount, shown) in [
+                ("cpu", per.cpu_millis, format_cpu(per.cpu_millis)),
+                ("memory", per.memory_bytes, format_memory(per.memory_bytes)),
+            ] {
+                if amount.checked_mul(n).is_none() {
+                    self.push(format!(
+                        "{path}.{field}: {shown} × {n} {what} is beyond the largest representable amount"
+                    ));
+                }
+            }
+            Res::ZERO
+        })
+    }
+
+    /// A workload's request as given: zero is refused, since a rendered Deployment
+    /// cannot request zero apart from leaving the request out, which the namespace's
+    /// LimitRange then defaults: the pod would take capacity the quota never charged.
+    fn request(
+        &mut self,
+        path: &str,
+        s: &str,
+        parse: fn(&str) -> Result<i64, QuantityError>,
+        hint: &str,
+    ) -> i64 {
+        match parse(s) {
+            Ok(0) => {
+                self.push(format!(
+                    "{path}: {s:?} is zero; a request must be greater than zero{hint}"
+                ));
+                0
+            }
+            Ok(v) => v,
+            Err(e) => {
+                self.push(format!("{path}: {e}"));
+                0
+            }
+        }
+    }
+
     fn level(&mut self, path: &str, level: u8) {
         if !(1..=4).contains(&level) {
             self.push(format!("{path}: {level} is not a security level (1–4)"));
@@ -90,7 +135,9 @@ impl Problems {
 }
 
 /// Sum of allocatable of the schedulable Nodes whose labels include every selector pair.
-fn node_capacity(selector: &BTreeMap<String, String>, nodes: &[Node]) -> Option<Res> {
+/// A Node whose allocatable does not parse, or a sum beyond i64, is a problem of the
+/// pool: counting it as zero would quietly shrink the pool.
+fn node_capacity(selector: &BTreeMap<String, String>, nodes: &[Node], p: &mut Problems) -> Option<Res> {
     let matched: Vec<&Node> = nodes
         .iter()
         .filter(|n| !n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false))
@@ -99,16 +146,33 @@ fn node_capacity(selector: &BTreeMap<String, String>, nodes: &[Node]) -> Option<
     if matched.is_empty() {
         return None;
     }
-    let mut total = Res::ZERO;
+    let mut total = Some(Res::ZERO);
     for node in matched {
         let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
-        let get = |k: &str| alloc.and_then(|a| a.get(k)).map(|q| q.0.as_str());
-        total += Res::new(
-            get("cpu").and_then(|q| parse_cpu(q).ok()).unwrap_or(0),
-            get("memory").and_then(|q| parse_memory(q).ok()).unwrap_or(0),
+        let mut get = |k: &str, parse: fn(&str) -> Result<i64, crate::quantity::QuantityError>| {
+            let q = alloc.and_then(|a| a.get(k)).map(|q| q.0.as_str())?;
+            parse(q)
+                .map_err(|e| {
+                    p.push(format!(
+                        "spec.nodeSelector: Node {:?} status.allocatable.{k}: {e}",
+                        node.name_any()
+                    ))
+                })
+                .ok()
+        };
+        let node_res = Res::new(
+            get("cpu", parse_cpu).unwrap_or(0),
+            get("memory", parse_memory).unwrap_or(0),
+        );
+        total = total.and_then(|t| t.checked_add(node_res));
+    }
+    if total.is_none() {
+        p.push(
+            "spec.nodeSelector: the allocatable of the matching Nodes sums beyond the largest representable amount"
+                .into(),
         );
     }
-    Some(total)
+    Some(total.unwrap_or(Res::ZERO))
 }
 
 pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
@@ -120,7 +184,7 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
     }
     let capacity = match &spec.capacity {
         Some(c) => p.positive("spec.capacity", &c.cpu, &c.memory),
-        None => node_capacity(&spec.node_selector, nodes).unwrap_or_else(|| {
+        None => node_capacity(&spec.node_selector, nodes, &mut p).unwrap_or_else(|| {
             p.push(format!(
                 "spec.capacity: not set, and no schedulable Node matches spec.nodeSelector {:?}",
                 spec.node_selector
@@ -171,13 +235,20 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
         valid.then_some((c.cpu_core_hour, c.memory_gib_hour))
     });
     p.windows(&spec.maintenance_windows);
+    let effective = capacity.checked_scale_down(oc.cpu, oc.memory).unwrap_or_else(|| {
+        p.push(format!(
+            "spec.overcommit: capacity ({capacity}) × overcommit ({}, {}) is beyond the largest representable amount",
+            oc.cpu, oc.memory
+        ));
+        Res::ZERO
+    });
     PoolModel {
         name: pool.name_any(),
         level: spec.security_level,
         cordoned: spec.cordoned,
         deleting: pool.metadata.deletion_timestamp.is_some(),
         capacity,
-        effective: capacity.scale(oc.cpu, oc.memory),
+        effective,
         overcommit: (oc.cpu, oc.memory),
         target,
         rates,
@@ -251,14 +322,20 @@ pub fn offering(offering: &ServiceOffering) -> OfferingModel {
     }
     let r = &spec.instance.resources;
     let requests = p.positive("spec.instance.resources", &r.cpu, &r.memory);
+    let replicas = spec.instance.replicas.max(1);
+    let tenants = spec.tenants_per_instance.max(1);
+    let instance = p.product("spec.instance.resources", requests, replicas.into(), "replicas");
+    let share = instance.checked_div_ceil(tenants.into()).unwrap_or(Res::ZERO);
     p.ports("spec.instance.ports", &spec.instance.ports);
     p.windows(&spec.maintenance_windows);
     OfferingModel {
         name: offering.name_any(),
         level: spec.security_level,
-        tenants_per_instance: spec.tenants_per_instance.max(1),
-        replicas: spec.instance.replicas.max(1),
+        tenants_per_instance: tenants,
+        replicas,
         requests,
+        instance,
+        share,
         reasons: p.0,
     }
 }
@@ -286,11 +363,14 @@ pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
         .memory
         .as_deref()
         .map(|s| p.memory("spec.maxReplicaResources.memory", s));
-    let default_cpu = def.cpu.as_deref().map(|s| p.cpu("spec.defaultResources.cpu", s));
+    let default_cpu = def
+        .cpu
+        .as_deref()
+        .map(|s| p.request("spec.defaultResources.cpu", s, parse_cpu, ""));
     let default_memory = def
         .memory
         .as_deref()
-        .map(|s| p.memory("spec.defaultResources.memory", s));
+        .map(|s| p.request("spec.defaultResources.memory", s, parse_memory, ""));
     let limit_ratio = spec.limit_ratio.as_ref().map(|r| {
         for (field, v) in [("cpu", r.cpu), ("memory", r.memory)] {
             if !(v >= 1.0 && v.is_finite()) {
@@ -390,7 +470,7 @@ pub fn service(
             }
             let given = w.resources.clone().unwrap_or_default();
             let cpu = match (&given.cpu, &effective.default_cpu) {
-                (Some(s), _) => p.cpu("spec.workload.resources.cpu", s),
+                (Some(s), _) => p.request("spec.workload.resources.cpu", s, parse_cpu, WORKLOAD_HINT),
                 (None, Some((v, _))) => *v,
                 (None, None) => {
                     p.push("spec.workload.resources.cpu: not set, and no PlatformPolicy sets spec.defaultResources.cpu".into());
@@ -398,7 +478,7 @@ pub fn service(
                 }
             };
             let memory = match (&given.memory, &effective.default_memory) {
-                (Some(s), _) => p.memory("spec.workload.resources.memory", s),
+                (Some(s), _) => p.request("spec.workload.resources.memory", s, parse_memory, WORKLOAD_HINT),
                 (None, Some((v, _))) => *v,
                 (None, None) => {
                     p.push("spec.workload.resources.memory: not set, and no PlatformPolicy sets spec.defaultResources.memory".into());
@@ -413,15 +493,28 @@ pub fn service(
                 }
             }
             let requests = Res::new(cpu, memory);
+            let replicas = replicas.max(1);
+            let charge = p.product("spec.workload.resources", requests, replicas.into(), "replicas");
             let (rc, rm) = effective.limit_ratio;
+            let limits = requests.checked_scale_up(rc, rm).unwrap_or_else(|| {
+                for (field, shown, ratio, ok) in [
+                    ("cpu", format_cpu(cpu), rc, requests.checked_scale_up(rc, 1.0).is_some()),
+                    ("memory", format_memory(memory), rm, requests.checked_scale_up(1.0, rm).is_some()),
+                ] {
+                    if !ok {
+                        p.push(format!(
+                            "spec.workload.resources.{field}: {shown} × the PlatformPolicy limit ratio {ratio} is beyond the largest representable amount"
+                        ));
+                    }
+                }
+                Res::ZERO
+            });
             Some(Demand::Workload {
                 image: w.image.clone(),
-                replicas: replicas.max(1),
+                replicas,
                 requests,
-                limits: Res::new(
-                    (cpu as f64 * rc).ceil() as i64,
-                    (memory as f64 * rm).ceil() as i64,
-                ),
+                limits,
+                charge,
             })
         }
     };

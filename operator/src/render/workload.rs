@@ -7,6 +7,7 @@ use super::pod::{self, Budget, PodShape};
 use super::{Ctx, Manifest, RenderError};
 use crate::api::{Availability, Phase, labels};
 use crate::plan::ServicePlan;
+use crate::quantity::Res;
 
 pub(super) fn render_all(ctx: &Ctx<'_>, out: &mut Vec<Manifest>) -> Result<(), RenderError> {
     for plan in ctx.plan.services.iter().filter(|s| runs(s)) {
@@ -38,6 +39,8 @@ fn render_one(ctx: &Ctx<'_>, plan: &ServicePlan, out: &mut Vec<Manifest>) -> Res
             "the plan sizes a workload but the service consumes an offering",
         )
     })?;
+
+    requests_are_explicit(&key, shape.requests)?;
 
     // The namespace's department when the plan knows it, else the namespace itself, so
     // the selector is never empty of an owner.
@@ -88,6 +91,22 @@ fn render_one(ctx: &Ctx<'_>, plan: &ServicePlan, out: &mut Vec<Manifest>) -> Res
     )));
     out.push(Manifest::Deployment(pod::deployment(shape)));
     Ok(())
+}
+
+/// A zero request would be left out of the pod (`meta::resource_map`) and the
+/// namespace's LimitRange would default it: the pod would take capacity its quota never
+/// charged. The planner refuses zero requests; a plan that carries one is not rendered.
+fn requests_are_explicit(key: &str, requests: Res) -> Result<(), RenderError> {
+    if requests.cpu_millis > 0 && requests.memory_bytes > 0 {
+        return Ok(());
+    }
+    Err(RenderError::inconsistent(
+        format!("DepartmentService {key}"),
+        "spec.workload.resources",
+        format!(
+            "the plan requests {requests}; a zero request would be defaulted by the LimitRange, uncharged"
+        ),
+    ))
 }
 
 /// Basic accepts downtime, so no budget blocks a drain; High keeps all but one replica up.

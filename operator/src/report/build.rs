@@ -7,7 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::model::*;
 use crate::api::{Department, Phase};
 use crate::plan::{Plan, PoolPlan, Ratio, ServicePlan, Snapshot, round2};
-use crate::quantity::Res;
+use crate::quantity::{Res, Total};
 use crate::usage::Usage;
 
 /// Hours in an average month: the chargeback convention of the planner's account rule
@@ -146,11 +146,11 @@ pub fn build(snapshot: &Snapshot, plan: &Plan, measured: Option<&MeasuredUsage>)
         placed: count(services.iter().filter(|s| s.pool.is_some()).count()),
         pending: count(services.iter().filter(|s| s.phase == Phase::Pending).count()),
         rejected: count(services.iter().filter(|s| s.phase == Phase::Rejected).count()),
-        quota: departments.iter().fold(Res::ZERO, |sum, d| {
-            sum + Res::new((d.quota.cpu * 1000.0).round() as i64, d.quota.memory)
-        }),
-        allocated: departments.iter().fold(Res::ZERO, |sum, d| sum + d.allocated),
-        used: usage.map(|u| u.departments.values().fold(Res::ZERO, |sum, r| sum + *r)),
+        quota: sum(departments
+            .iter()
+            .map(|d| Res::new((d.quota.cpu * 1000.0).round() as i64, d.quota.memory))),
+        allocated: sum(departments.iter().map(|d| d.allocated)),
+        used: usage.map(|u| sum(u.departments.values().copied())),
         monthly_cost_charged: round2(services.iter().map(|s| s.monthly_cost).sum()),
         level_check,
         unattributed_pods: measured.and_then(MeasuredUsage::unattributed_pods),
@@ -180,6 +180,16 @@ pub fn build(snapshot: &Snapshot, plan: &Plan, measured: Option<&MeasuredUsage>)
             .collect(),
         savings: plan.savings.clone(),
     }
+}
+
+/// An estate-wide total. Each department's figures are representable, but any number
+/// of them may not sum to an i64: such a total reads as the largest amount, the only
+/// total the report's schema can hold (its departments show the exact figures).
+fn sum(amounts: impl Iterator<Item = Res>) -> Res {
+    let mut total = Total::default();
+    amounts.for_each(|r| total.add(r));
+    let clamp = |v: i128| i64::try_from(v).unwrap_or(i64::MAX);
+    Res::new(clamp(total.cpu_millis), clamp(total.memory_bytes))
 }
 
 fn count(n: usize) -> u32 {
@@ -241,7 +251,12 @@ fn instances(
         for i in &o.instances {
             let pool = i.pool.as_deref();
             let seats = seats.get(i.name.as_str()).copied().unwrap_or(1);
-            let requests = i.requests.times(i64::from(i.replicas));
+            // The planner refuses an offering whose instance is beyond i64; a plan made
+            // elsewhere that carries one is priced at the largest amount, not wrapped.
+            let requests = i
+                .requests
+                .checked_times(i64::from(i.replicas))
+                .unwrap_or(Res::new(i64::MAX, i64::MAX));
             let monthly_cost = if pool.is_some() {
                 monthly(requests, pools.rates(pool))
             } else {

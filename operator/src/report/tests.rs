@@ -52,7 +52,11 @@ fn totals_and_counts_equal_the_plans() {
     assert_eq!(r.savings, p.savings, "savings are the plan's, unchanged");
     assert_eq!(r.savings.monthly_cost_saved, 26209.92);
 
-    let plan_allocated = p.departments.iter().fold(Res::ZERO, |a, d| a + d.allocated);
+    let plan_allocated = p
+        .departments
+        .iter()
+        .try_fold(Res::ZERO, |a, d| a.checked_add(d.allocated))
+        .expect("a small estate");
     assert_eq!(r.summary.allocated, plan_allocated);
     assert_eq!(
         r.summary.quota,

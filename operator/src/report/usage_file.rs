@@ -64,18 +64,36 @@ pub fn parse(text: &str) -> Result<Sample, Vec<UsageError>> {
 
 /// Sums pods seen more than once and orders them, so that the sample is the same
 /// whatever order the file lists them in.
-fn sample(at: Timestamp, pods: Vec<PodUsage>) -> Sample {
-    let mut summed: BTreeMap<(String, String), Res> = BTreeMap::new();
+/// A pod whose entries sum beyond i64 is refused, never wrapped into a negative `used`.
+fn sample(at: Timestamp, pods: Vec<PodUsage>) -> Result<Sample, Vec<UsageError>> {
+    let mut summed: BTreeMap<(String, String), Option<Res>> = BTreeMap::new();
     for p in pods {
-        *summed.entry((p.namespace, p.pod)).or_default() += p.used;
+        let sum = summed.entry((p.namespace, p.pod)).or_insert(Some(Res::ZERO));
+        *sum = sum.and_then(|s| s.checked_add(p.used));
     }
-    Sample {
-        at,
-        pods: summed
-            .into_iter()
-            .map(|((namespace, pod), used)| PodUsage { namespace, pod, used })
-            .collect(),
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for ((namespace, pod), used) in summed {
+        match used {
+            Some(used) => out.push(PodUsage { namespace, pod, used }),
+            None => errors.push(error(None, format!("pod {namespace}/{pod}"), BEYOND)),
+        }
     }
+    if errors.is_empty() {
+        Ok(Sample { at, pods: out })
+    } else {
+        Err(errors)
+    }
+}
+
+const BEYOND_CONTAINERS: &str = "usage sums beyond the largest representable amount";
+const BEYOND: &str = "its usage sums beyond the largest representable amount";
+
+/// `x` rounded, when an i64 holds it (`as` would clamp silently).
+fn whole(x: f64) -> Option<i64> {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let r = x.round();
+    (r.is_finite() && (-LIMIT..LIMIT).contains(&r)).then_some(r as i64)
 }
 
 /// An amount as a quantity string (a bare number is cores for CPU and bytes for memory,
@@ -90,8 +108,8 @@ fn cpu_value(v: &Value) -> Result<i64, String> {
         Value::Number(n) => n
             .as_f64()
             .filter(|c| c.is_finite() && *c >= 0.0)
-            .map(|c| (c * 1000.0).round() as i64)
-            .ok_or_else(|| format!("{n} is not a non-negative number of cores")),
+            .ok_or_else(|| format!("{n} is not a non-negative number of cores"))
+            .and_then(|c| whole(c * 1000.0).ok_or_else(|| format!("{n} cores is too large"))),
         other => Err(format!("expected a quantity or a number of cores, found {other}")),
     }
 }
@@ -102,8 +120,8 @@ fn memory_value(v: &Value) -> Result<i64, String> {
         Value::Number(n) => n
             .as_f64()
             .filter(|b| b.is_finite() && *b >= 0.0)
-            .map(|b| b.round() as i64)
-            .ok_or_else(|| format!("{n} is not a non-negative number of bytes")),
+            .ok_or_else(|| format!("{n} is not a non-negative number of bytes"))
+            .and_then(|b| whole(b).ok_or_else(|| format!("{n} bytes is too large"))),
         other => Err(format!("expected a quantity or a number of bytes, found {other}")),
     }
 }
@@ -181,7 +199,7 @@ fn govcloud_json(doc: &Value) -> Result<Sample, Vec<UsageError>> {
         None => errors.push(error(None, "pods", "required: a list of per-pod usage")),
     }
     match at {
-        Some(at) if errors.is_empty() => Ok(sample(at, pods)),
+        Some(at) if errors.is_empty() => sample(at, pods),
         _ => Err(errors),
     }
 }
@@ -213,12 +231,20 @@ fn metrics_list(doc: &Value) -> Result<Sample, Vec<UsageError>> {
         let mut used = Res::ZERO;
         for (j, c) in item["containers"].as_array().into_iter().flatten().enumerate() {
             let field = |f: &str| format!("items[{i}].containers[{j}].usage.{f}");
-            match cpu_value(&c["usage"]["cpu"]) {
-                Ok(v) => used.cpu_millis += v,
+            match cpu_value(&c["usage"]["cpu"]).and_then(|v| {
+                used.cpu_millis
+                    .checked_add(v)
+                    .ok_or_else(|| format!("the pod's containers' {BEYOND_CONTAINERS}"))
+            }) {
+                Ok(v) => used.cpu_millis = v,
                 Err(m) => errors.push(error(None, field("cpu"), m)),
             }
-            match memory_value(&c["usage"]["memory"]) {
-                Ok(v) => used.memory_bytes += v,
+            match memory_value(&c["usage"]["memory"]).and_then(|v| {
+                used.memory_bytes
+                    .checked_add(v)
+                    .ok_or_else(|| format!("the pod's containers' {BEYOND_CONTAINERS}"))
+            }) {
+                Ok(v) => used.memory_bytes = v,
                 Err(m) => errors.push(error(None, field("memory"), m)),
             }
         }
@@ -234,7 +260,7 @@ fn metrics_list(doc: &Value) -> Result<Sample, Vec<UsageError>> {
         return Err(errors);
     }
     match latest {
-        Some(at) => Ok(sample(at, pods)),
+        Some(at) => sample(at, pods),
         None => Err(vec![error(
             None,
             "items",
@@ -375,7 +401,7 @@ fn csv(text: &str) -> Result<Sample, Vec<UsageError>> {
         return Err(errors);
     }
     match latest {
-        Some(at) => Ok(sample(at, pods)),
+        Some(at) => sample(at, pods),
         None => Err(vec![UsageError {
             line: Some(*header_line),
             field: None,

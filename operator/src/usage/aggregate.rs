@@ -84,24 +84,64 @@ pub fn aggregate(plan: &Plan, settings: &Settings, sample: &Sample) -> Usage {
             usage.unattributed_pods += usize::from(ours);
             continue;
         };
-        if let Some(pool) = owner.pool {
-            *usage.pools.entry(pool.to_string()).or_default() += pod.used;
-        }
-        // An instance's usage is split evenly among its tenants (rounded up, like their
-        // allocated share), each charged to its own department.
-        let tenants = i64::try_from(owner.services.len().max(1)).unwrap_or(i64::MAX);
-        let share = pod.used.div_ceil(tenants);
-        for service in &owner.services {
-            *usage.services.entry(service.clone()).or_default() += share;
-            let department = owner
+        let department_of = |service: &String| {
+            owner
                 .department
-                .or_else(|| departments_of.get(service).copied().flatten());
-            if let Some(d) = department {
-                *usage.departments.entry(d.to_string()).or_default() += share;
-            }
+                .or_else(|| departments_of.get(service).copied().flatten())
+        };
+        if attribute(&mut usage, owner, pod.used, department_of).is_none() {
+            // A total beyond i64 is not wrapped: the pod is left out of every total,
+            // visibly, as the report shows unattributed pods.
+            usage.unattributed_pods += 1;
         }
     }
     usage
+}
+
+/// Adds a pod's usage to its pool, services and departments, all or nothing: `None`
+/// (and `usage` unchanged) when a total would be beyond i64.
+fn attribute<'a>(
+    usage: &mut Usage,
+    owner: &Owner<'a>,
+    used: Res,
+    department_of: impl Fn(&String) -> Option<&'a str>,
+) -> Option<()> {
+    // An instance's usage is split evenly among its tenants (rounded up, like their
+    // allocated share), each charged to its own department.
+    let tenants = i64::try_from(owner.services.len().max(1)).ok()?;
+    let share = used.checked_div_ceil(tenants)?;
+    let pool = match owner.pool {
+        Some(p) => Some((p, total(&usage.pools, p).checked_add(used)?)),
+        None => None,
+    };
+    let mut services: BTreeMap<&str, Res> = BTreeMap::new();
+    let mut departments: BTreeMap<&str, Res> = BTreeMap::new();
+    for service in &owner.services {
+        let s = services.get(service.as_str()).copied();
+        let s = s.unwrap_or_else(|| total(&usage.services, service));
+        services.insert(service, s.checked_add(share)?);
+        if let Some(d) = department_of(service) {
+            let t = departments
+                .get(d)
+                .copied()
+                .unwrap_or_else(|| total(&usage.departments, d));
+            departments.insert(d, t.checked_add(share)?);
+        }
+    }
+    if let Some((p, t)) = pool {
+        usage.pools.insert(p.to_string(), t);
+    }
+    for (s, t) in services {
+        usage.services.insert(s.to_string(), t);
+    }
+    for (d, t) in departments {
+        usage.departments.insert(d.to_string(), t);
+    }
+    Some(())
+}
+
+fn total(totals: &BTreeMap<String, Res>, key: &str) -> Res {
+    totals.get(key).copied().unwrap_or(Res::ZERO)
 }
 
 #[cfg(test)]

@@ -79,7 +79,11 @@ pub fn reading_of(items: &[DynamicObject], asked_at: Timestamp) -> Reading {
         match pod_usage(&item.data) {
             Ok(used) => {
                 let sum = pods.entry((namespace.to_string(), name.to_string())).or_default();
-                *sum += used;
+                let Some(total) = sum.checked_add(used) else {
+                    skipped.push(|| format!("PodMetrics {namespace}/{name}: usage sums beyond the largest representable amount"));
+                    continue;
+                };
+                *sum = total;
                 let at = item
                     .data
                     .get("timestamp")
@@ -116,7 +120,12 @@ fn pod_usage(data: &Value) -> Result<Res, String> {
                 .ok_or_else(|| format!("{name}: no usage.{key}"))?;
             parse(raw).map_err(|e| format!("{name}: usage.{key}: {e}"))
         };
-        used += Res::new(quantity("cpu", parse_cpu)?, quantity("memory", parse_memory)?);
+        used = used
+            .checked_add(Res::new(
+                quantity("cpu", parse_cpu)?,
+                quantity("memory", parse_memory)?,
+            ))
+            .ok_or_else(|| format!("{name}: usage sums beyond the largest representable amount"))?;
     }
     Ok(used)
 }
