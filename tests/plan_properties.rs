@@ -1,10 +1,8 @@
 //! Properties of the planner over generated estates (proptest).
 
-use std::collections::BTreeMap;
-
 use govcloud::api::{DepartmentServiceStatus, ResourceFactors};
-use govcloud::plan::{Assignments, Plan, Planner, ServiceKey, Snapshot, plan};
-use govcloud::quantity::Res;
+use govcloud::plan::invariants::{self, settled_json};
+use govcloud::plan::{Assignments, Plan, Planner, Snapshot, plan};
 use govcloud::synthetic::{created_at, department, offering, pool, tenant, workload};
 use proptest::prelude::*;
 
@@ -179,100 +177,8 @@ fn build(pools: &[PoolP], depts: &[DeptP], offerings: &[(u8, u32)], services: &[
     s
 }
 
-fn quota_millis(cores: f64) -> i64 {
-    (cores * 1000.0).round() as i64
-}
-
 fn check_invariants(s: &Snapshot, p: &Plan) -> Result<(), TestCaseError> {
-    let previous = Assignments::from_status(s);
-    let pools: BTreeMap<&str, _> = p.pools.iter().map(|x| (x.name.as_str(), x)).collect();
-    for pool in &p.pools {
-        prop_assert!(
-            pool.allocated.fits_within(pool.effective_capacity),
-            "pool {} over capacity × overcommit",
-            pool.name
-        );
-    }
-    let mut per_dept: BTreeMap<&str, (Res, u32)> = BTreeMap::new();
-    for svc in &p.services {
-        if let Some(pool) = &svc.pool {
-            prop_assert!(
-                pools[pool.as_str()].security_level >= svc.security_level,
-                "{} below its level",
-                svc.name
-            );
-            prop_assert!(!pools[pool.as_str()].cordoned || svc.moved_from.is_none());
-            // Nothing arrives on a cordoned pool: what is on one was there before, by its
-            // own record or, for a tenant that kept its instance, by that instance's.
-            if pools[pool.as_str()].cordoned {
-                let was = previous.services.get(&ServiceKey {
-                    namespace: svc.namespace.clone(),
-                    name: svc.name.clone(),
-                });
-                let own = was.and_then(|a| a.pool.as_ref()) == Some(pool);
-                let kept = svc.shared_instance.is_some()
-                    && was.and_then(|a| a.shared_instance.as_ref()) == svc.shared_instance.as_ref();
-                let instance_was_there = kept
-                    && previous
-                        .services
-                        .values()
-                        .any(|a| a.shared_instance == svc.shared_instance && a.pool.as_ref() == Some(pool));
-                prop_assert!(
-                    own || instance_was_there,
-                    "{}/{} arrived on cordoned pool {pool}",
-                    svc.namespace,
-                    svc.name
-                );
-            }
-        }
-        if svc.admitted {
-            let e = per_dept.entry(svc.department.as_deref().unwrap()).or_default();
-            e.0 += svc.allocated;
-            e.1 += 1;
-        }
-    }
-    for d in &p.departments {
-        let (used, n) = per_dept.get(d.name.as_str()).copied().unwrap_or_default();
-        prop_assert_eq!(used, d.allocated);
-        prop_assert!(
-            used.cpu_millis <= quota_millis(d.quota.cpu),
-            "{} above cpu quota",
-            d.name
-        );
-        prop_assert!(
-            used.memory_bytes <= d.quota.memory,
-            "{} above memory quota",
-            d.name
-        );
-        prop_assert!(n <= d.quota.services, "{} above service quota", d.name);
-    }
-    let levels: BTreeMap<String, u8> = p
-        .services
-        .iter()
-        .map(|x| (format!("{}/{}", x.namespace, x.name), x.security_level))
-        .collect();
-    for o in &p.offerings {
-        let tpi = s
-            .offerings
-            .iter()
-            .find(|x| x.metadata.name.as_deref() == Some(&o.name))
-            .unwrap()
-            .spec
-            .tenants_per_instance;
-        for inst in &o.instances {
-            prop_assert!(
-                inst.tenants.len() as u32 <= tpi,
-                "{} above tenantsPerInstance",
-                inst.name
-            );
-            prop_assert!(
-                inst.tenants.iter().all(|t| levels[t] == inst.security_level),
-                "{} mixes levels",
-                inst.name
-            );
-        }
-    }
-    Ok(())
+    invariants::check(s, p).map_err(TestCaseError::fail)
 }
 
 /// The statuses the operator would write after applying `p`.
@@ -326,16 +232,6 @@ fn a_refusal_states_the_room_the_final_plan_leaves() {
     );
     let again = plan(&s, &Assignments::from_plan(&first));
     assert_eq!(settled_json(&first), settled_json(&again));
-}
-
-/// The plan as JSON with `movedFrom` cleared: what a re-plan from the plan's own
-/// decisions must reproduce exactly.
-fn settled_json(p: &Plan) -> String {
-    let mut p = p.clone();
-    for svc in &mut p.services {
-        svc.moved_from = None;
-    }
-    serde_json::to_string_pretty(&p).unwrap()
 }
 
 proptest! {

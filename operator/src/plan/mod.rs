@@ -10,6 +10,7 @@ mod account;
 mod admit;
 mod comply;
 mod deletion;
+pub mod invariants;
 mod model;
 mod output;
 mod place;
