@@ -11,6 +11,7 @@ mod admit;
 mod comply;
 mod deletion;
 mod model;
+mod name_checks;
 mod output;
 mod place;
 mod placer;
@@ -24,6 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 pub use model::{
     Demand, DepartmentModel, EffectivePolicy, OfferingModel, PolicyModel, PoolModel, ServiceModel,
 };
+pub use name_checks::OFFERING_NAME_MAX;
 pub use output::*;
 pub use placer::{Placer, Request};
 pub use share::instance_name;
@@ -246,3 +248,5 @@ impl Planner {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_names;
