@@ -345,3 +345,111 @@ fn kubectl_list_output_with_status_replans_to_the_same_placement() {
     assert_eq!(plan["services"][0]["pool"], "general");
     assert_eq!(plan["services"][0]["movedFrom"], serde_json::Value::Null);
 }
+
+/// `govcloud ARGS` through the entry point `main` calls, in this process: exit code,
+/// stdout, stderr.
+fn run_in_process(args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = govcloud::cli::run_with(
+        std::iter::once("govcloud").chain(args.iter().copied()),
+        &mut out,
+        &mut err,
+    );
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
+    (code, text(out), text(err))
+}
+
+#[test]
+fn namespace_and_currency_flags_follow_the_operator_config_rules() {
+    let dir = estate(&[("estate.yaml", ESTATE)]);
+    for (args, message) in [
+        (
+            vec!["plan", path(&dir), "--namespace-prefix", "Dept_"],
+            r#"invalid value 'Dept_' for '--namespace-prefix <PREFIX>': "Dept_" is not a DNS label prefix"#,
+        ),
+        (
+            vec!["plan", path(&dir), "--shared-namespace", "shared.ns"],
+            r#"invalid value 'shared.ns' for '--shared-namespace <NAMESPACE>': "shared.ns" is not a DNS-1123 label"#,
+        ),
+        (
+            vec!["report", path(&dir), "--namespace-prefix=-x"],
+            r#"invalid value '-x' for '--namespace-prefix <PREFIX>'"#,
+        ),
+        (
+            vec!["report", path(&dir), "--currency", "yuan"],
+            r#"invalid value 'yuan' for '--currency <CODE>': "yuan" is not an ISO 4217 code"#,
+        ),
+    ] {
+        let (code, out, err) = run_in_process(&args);
+        assert_eq!(code, 2, "govcloud {args:?}: {err}");
+        assert!(err.contains(message), "govcloud {args:?}: {err}");
+        assert!(out.is_empty(), "govcloud {args:?} printed {out}");
+    }
+}
+
+#[test]
+fn with_an_empty_prefix_a_department_cannot_take_a_system_or_the_shared_namespace() {
+    let reserved = "\
+apiVersion: govcloud.io/v1alpha1
+kind: Department
+metadata: {name: kube-system}
+spec:
+  securityClearance: 2
+  quota: {cpu: '1', memory: 1Gi, services: 1}
+---
+apiVersion: govcloud.io/v1alpha1
+kind: Department
+metadata: {name: govcloud-shared}
+spec:
+  securityClearance: 2
+  quota: {cpu: '1', memory: 1Gi, services: 1}
+";
+    let dir = estate(&[
+        ("estate.yaml", &ESTATE.replace("dept-finance", "finance")),
+        ("reserved.yaml", reserved),
+    ]);
+    let (code, out, err) =
+        run_in_process(&["plan", path(&dir), "--namespace-prefix", "", "--emit-manifests"]);
+    assert_eq!(code, 0, "{err}");
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&out).expect("YAML documents");
+    let in_namespace = |ns: &str| {
+        docs.iter()
+            .filter(|d| {
+                d["metadata"]["namespace"] == ns || (d["kind"] == "Namespace" && d["metadata"]["name"] == ns)
+            })
+            .count()
+    };
+    assert_eq!(
+        in_namespace("kube-system"),
+        0,
+        "nothing is rendered into kube-system: {out}"
+    );
+    assert_eq!(
+        in_namespace("govcloud-shared"),
+        1,
+        "the shared namespace once, empty"
+    );
+    assert!(in_namespace("finance") > 1, "the valid department is rendered");
+
+    let (_, out, _) = run_in_process(&["plan", path(&dir), "--namespace-prefix", "", "--output", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("JSON plan");
+    let reason = |name: &str| {
+        plan["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .map(|d| d["reasons"][0]["message"].as_str().unwrap_or_default().to_owned())
+            .unwrap()
+    };
+    assert!(
+        reason("kube-system").contains("is a Kubernetes system namespace"),
+        "{}",
+        reason("kube-system")
+    );
+    assert!(
+        reason("govcloud-shared").contains("sharedNamespace"),
+        "{}",
+        reason("govcloud-shared")
+    );
+}

@@ -15,7 +15,7 @@ use govcloud::crds;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceDefinitionVersion, JSONSchemaProps,
 };
-use support::KUBERNETES_VALIDATE;
+use support::{CHECK_JSONSCHEMA, KUBERNETES_VALIDATE};
 
 const REGENERATE: &str = "GOVCLOUD_BLESS=1 cargo test --test crds";
 
@@ -263,4 +263,200 @@ fn department_service_requires_exactly_one_of_workload_and_offering() {
         required.iter().any(|r| r == "securityLevel"),
         "securityLevel is required: {required:?}"
     );
+}
+
+/// Paths (`$.key`) that `check-jsonschema` refuses in `instance` under `schema`.
+fn refused_paths(schema: &serde_json::Value, instance: &serde_json::Value) -> BTreeSet<String> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (schema_path, instance_path) = (dir.path().join("schema.json"), dir.path().join("instance.json"));
+    fs::write(&schema_path, schema.to_string()).expect("writing the schema");
+    fs::write(&instance_path, instance.to_string()).expect("writing the instance");
+    let args = [
+        OsStr::new("-o"),
+        OsStr::new("json"),
+        OsStr::new("--schemafile"),
+        schema_path.as_os_str(),
+        instance_path.as_os_str(),
+    ];
+    let output = CHECK_JSONSCHEMA.run(args);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check-jsonschema's JSON report: {e}\n{}",
+            support::printed(&output)
+        )
+    });
+    assert!(
+        report["parse_errors"].as_array().is_none_or(Vec::is_empty),
+        "{}",
+        support::printed(&output)
+    );
+    report["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["path"].as_str().expect("a path").to_owned())
+        .collect()
+}
+
+#[test]
+fn the_crds_name_patterns_refuse_exactly_what_the_planner_refuses() {
+    use govcloud::names::{self, Rule};
+    let long = |n: usize| "a".repeat(n);
+    let samples: Vec<String> = [
+        "",
+        "a",
+        "z9",
+        "A",
+        "Ab",
+        "80",
+        "1-2",
+        "1-x",
+        "9p",
+        "http",
+        "http-alt",
+        "a--b",
+        "-a",
+        "a-",
+        "1a",
+        "a.b",
+        "a..b",
+        ".a",
+        "a.",
+        ".",
+        "..",
+        "..a",
+        "._",
+        "_x",
+        "x_",
+        "-",
+        "my.env-name",
+        "MY_ENV.NAME",
+        "a b",
+        "a/b",
+        "é",
+        "abcdefghijklmno",
+        "abcdefghijklmnop",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([
+        long(49),
+        long(50),
+        long(63),
+        long(64),
+        format!("{}.{}", long(31), long(31)),
+    ])
+    .collect();
+    let instance: serde_json::Map<String, serde_json::Value> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("s{i}"), s.clone().into()))
+        .collect();
+    // (rule, the pattern the CRDs carry, the length limit they carry with it)
+    let cases = [
+        (Rule::PortName, names::PORT_NAME_PATTERN, Some(15)),
+        (Rule::EnvVarName, names::ENV_VAR_NAME_PATTERN, None),
+        (Rule::Dns1123Label, names::DNS1123_LABEL_PATTERN, Some(63)),
+        (Rule::Dns1035Label, names::DNS1035_LABEL_PATTERN, Some(63)),
+        (
+            Rule::Dns1035Label,
+            names::DNS1035_LABEL_PATTERN,
+            Some(govcloud::plan::OFFERING_NAME_MAX),
+        ),
+        (Rule::Dns1123Subdomain, names::DNS1123_SUBDOMAIN_PATTERN, Some(63)),
+        (Rule::LabelValue, names::LABEL_VALUE_PATTERN, Some(63)),
+    ];
+    for (rule, pattern, max) in cases {
+        let mut item = serde_json::json!({"type": "string", "pattern": pattern});
+        if let Some(max) = max {
+            item["maxLength"] = max.into();
+        }
+        let schema = serde_json::json!({"type": "object", "additionalProperties": item});
+        let refused = refused_paths(&schema, &serde_json::Value::Object(instance.clone()));
+        for (i, s) in samples.iter().enumerate() {
+            let by_schema = refused.contains(&format!("$.s{i}"));
+            let by_planner = rule.check_within(s, max.unwrap_or(usize::MAX)).is_err();
+            assert_eq!(
+                by_schema, by_planner,
+                "{rule:?} / {pattern}: {s:?} refused by the CRD schema: {by_schema}, by the planner: {by_planner}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_crds_refuse_names_a_cluster_could_not_use() {
+    let schema = |kind: &str| -> serde_json::Value {
+        let (_, crd) = crds::all()
+            .into_iter()
+            .find(|(_, c)| c.spec.names.kind == kind)
+            .expect("a CRD");
+        let root = served_version(&crd)
+            .schema
+            .clone()
+            .and_then(|s| s.open_api_v3_schema);
+        let mut schema = serde_json::to_value(root).expect("a JSON schema");
+        // OpenAPI 3.0 keywords (a boolean `exclusiveMinimum`) are draft 4's.
+        schema["$schema"] = "http://json-schema.org/draft-04/schema#".into();
+        schema
+    };
+    let offering = |name: &str, port: &str| {
+        serde_json::json!({
+            "metadata": {"name": name},
+            "spec": {"image": "pg", "securityLevel": 2, "tenantsPerInstance": 4,
+                     "instance": {"resources": {"cpu": "1", "memory": "1Gi"}, "ports": [{"name": port, "port": 5432}]}}
+        })
+    };
+    let service = |name: &str, env: &str| {
+        serde_json::json!({
+            "metadata": {"name": name, "namespace": "dept-fin"},
+            "spec": {"securityLevel": 2, "workload": {"image": "web", "env": [{"name": env, "value": "1"}]}}
+        })
+    };
+    let pool = |name: &str, value: &str| {
+        serde_json::json!({
+            "metadata": {"name": name},
+            "spec": {"securityLevel": 2, "nodeSelector": {"govcloud.io/pool": value}}
+        })
+    };
+    let department = |name: &str, sa_namespace: &str| {
+        serde_json::json!({
+            "metadata": {"name": name},
+            "spec": {"securityClearance": 2, "quota": {"cpu": "1", "memory": "1Gi", "services": 1},
+                     "owners": [{"kind": "ServiceAccount", "name": "ci", "namespace": sa_namespace}]}
+        })
+    };
+    let a49 = "a".repeat(49);
+    let a50 = "a".repeat(50);
+    let cases = [
+        ("ServiceOffering", offering(&a49, "pg"), BTreeSet::new()),
+        (
+            "ServiceOffering",
+            offering(&a50, "5432"),
+            BTreeSet::from(["$.metadata.name", "$.spec.instance.ports[0].name"]),
+        ),
+        ("DepartmentService", service("web", "LOG_LEVEL"), BTreeSet::new()),
+        (
+            "DepartmentService",
+            service("1st", "1A"),
+            BTreeSet::from(["$.metadata.name", "$.spec.workload.env[0].name"]),
+        ),
+        ("ResourcePool", pool("gpu.a", "gpu.a"), BTreeSet::new()),
+        (
+            "ResourcePool",
+            pool(&"p".repeat(64), "-x"),
+            BTreeSet::from(["$.metadata.name", "$.spec.nodeSelector['govcloud.io/pool']"]),
+        ),
+        ("Department", department("fin", "ci"), BTreeSet::new()),
+        (
+            "Department",
+            department("Payroll_DB", "CI"),
+            BTreeSet::from(["$.metadata.name", "$.spec.owners[0].namespace"]),
+        ),
+    ];
+    for (kind, object, expected) in cases {
+        let refused = refused_paths(&schema(kind), &object);
+        let expected: BTreeSet<String> = expected.into_iter().map(String::from).collect();
+        assert_eq!(refused, expected, "{kind} {object}");
+    }
 }

@@ -1,19 +1,67 @@
 //! The CustomResourceDefinitions, as `govcloud crds` prints them and `crds/` holds them.
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, JSONSchemaProps,
+};
 use kube::CustomResourceExt;
 
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
+use crate::names::{DNS1035_LABEL_PATTERN, DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN, LABEL_MAX};
+use crate::plan::OFFERING_NAME_MAX;
 
 /// Every CRD with the file name it is committed under in `crds/`.
 pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
     vec![
-        ("resourcepools.yaml", ResourcePool::crd()),
-        ("departments.yaml", Department::crd()),
-        ("departmentservices.yaml", DepartmentService::crd()),
-        ("serviceofferings.yaml", ServiceOffering::crd()),
+        (
+            "resourcepools.yaml",
+            // Also the value of the `govcloud.io/pool` label and of the pool's toleration.
+            named(ResourcePool::crd(), LABEL_MAX, DNS1123_SUBDOMAIN_PATTERN),
+        ),
+        (
+            "departments.yaml",
+            // Part of its namespace's name; the planner checks the whole namespace name.
+            named(Department::crd(), LABEL_MAX, DNS1123_LABEL_PATTERN),
+        ),
+        (
+            "departmentservices.yaml",
+            // A Service is named after it.
+            named(DepartmentService::crd(), LABEL_MAX, DNS1035_LABEL_PATTERN),
+        ),
+        (
+            "serviceofferings.yaml",
+            // It starts its shared instances' names, which are Services' names.
+            named(ServiceOffering::crd(), OFFERING_NAME_MAX, DNS1035_LABEL_PATTERN),
+        ),
         ("platformpolicies.yaml", PlatformPolicy::crd()),
     ]
+}
+
+/// Restricts `metadata.name`, the one metadata field a CRD schema may constrain, so that
+/// the API server refuses a name the planner would refuse for what is derived from it.
+fn named(mut crd: CustomResourceDefinition, max: usize, pattern: &str) -> CustomResourceDefinition {
+    let name = JSONSchemaProps {
+        type_: Some("string".into()),
+        max_length: Some(max as i64),
+        pattern: Some(pattern.into()),
+        ..JSONSchemaProps::default()
+    };
+    let metadata = JSONSchemaProps {
+        type_: Some("object".into()),
+        properties: Some([("name".to_owned(), name)].into()),
+        ..JSONSchemaProps::default()
+    };
+    for version in &mut crd.spec.versions {
+        if let Some(root) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        {
+            root.properties
+                .get_or_insert_default()
+                .insert("metadata".to_owned(), metadata.clone());
+        }
+    }
+    crd
 }
 
 /// One CRD as the YAML document committed in `crds/`.

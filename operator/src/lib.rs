@@ -12,6 +12,7 @@ pub mod controller;
 pub mod crds;
 pub mod load;
 pub mod metrics;
+pub mod names;
 pub mod plan;
 pub mod quantity;
 pub mod rbac;

@@ -94,10 +94,11 @@ pub struct MaintenanceWindow {
 /// A container port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Port {
-    /// IANA service name of the port (lowercase, at most 15 characters).
+    /// IANA service name of the port: at most 15 lowercase letters, digits and '-', at
+    /// least one letter, no '-' at either end and no '--'.
     #[schemars(
         length(min = 1, max = 15),
-        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+        regex(pattern = crate::names::PORT_NAME_PATTERN)
     )]
     pub name: String,
     #[schemars(range(min = 1, max = 65535))]

@@ -69,6 +69,7 @@ pub struct Owner {
     pub name: String,
     /// Namespace of a ServiceAccount owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 63), regex(pattern = crate::names::DNS1123_LABEL_PATTERN))]
     pub namespace: Option<String>,
 }
 

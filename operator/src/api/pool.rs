@@ -32,7 +32,7 @@ pub struct ResourcePoolSpec {
     #[schemars(range(min = 1, max = 4))]
     pub security_level: u8,
     /// Labels of the pool's Nodes; workloads placed here are pinned with the same selector.
-    #[schemars(extend("minProperties" = 1))]
+    #[schemars(schema_with = "node_selector_schema")]
     pub node_selector: BTreeMap<String, String>,
     /// Schedulable capacity; when absent, the sum of allocatable of the matched Nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +55,20 @@ pub struct ResourcePoolSpec {
     /// No new placements; existing services move away in maintenance.
     #[serde(default)]
     pub cordoned: bool,
+}
+
+/// At least one label; each value a label value (a pod's nodeSelector repeats them). Keys
+/// are checked by the planner: a schema cannot constrain map keys.
+fn node_selector_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+            "type": "string",
+            "maxLength": crate::names::LABEL_MAX,
+            "pattern": crate::names::LABEL_VALUE_PATTERN,
+        },
+    })
 }
 
 /// Hourly chargeback rates.

@@ -67,7 +67,9 @@ pub struct Workload {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EnvVar {
-    #[schemars(length(min = 1))]
+    /// Letters, digits, '_', '-' and '.', not starting with a digit, and neither '.' nor
+    /// starting with '..'.
+    #[schemars(length(min = 1), regex(pattern = crate::names::ENV_VAR_NAME_PATTERN))]
     pub name: String,
     #[serde(default)]
     pub value: String,

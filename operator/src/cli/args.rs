@@ -4,7 +4,23 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{check_currency, check_namespace, check_namespace_prefix};
 use crate::plan::Settings;
+
+// The flags that stand for operator config keys are checked by the config's own rules, so
+// that `plan` and `report` refuse the settings `govcloud run` would refuse.
+
+fn namespace_prefix(s: &str) -> Result<String, String> {
+    check_namespace_prefix(s).map(|()| s.to_owned())
+}
+
+fn namespace(s: &str) -> Result<String, String> {
+    check_namespace(s).map(|()| s.to_owned())
+}
+
+fn currency(s: &str) -> Result<String, String> {
+    check_currency(s).map(|()| s.to_owned())
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -149,11 +165,21 @@ pub struct PlanArgs {
 
     /// Prefix of department namespaces: department `finance` owns `<prefix>finance`
     /// (the operator config's `namespacePrefix`).
-    #[arg(long, value_name = "PREFIX", default_value_t = Settings::default().namespace_prefix)]
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        value_parser = namespace_prefix,
+        default_value_t = Settings::default().namespace_prefix
+    )]
     pub namespace_prefix: String,
 
     /// Namespace of the shared offering instances (the operator config's `sharedNamespace`).
-    #[arg(long, value_name = "NAMESPACE", default_value_t = Settings::default().shared_namespace)]
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        value_parser = namespace,
+        default_value_t = Settings::default().shared_namespace
+    )]
     pub shared_namespace: String,
 }
 
@@ -202,15 +228,25 @@ pub struct ReportArgs {
 
     /// Currency of the pools' rates, printed next to every amount (the operator config's
     /// `currency`).
-    #[arg(long, value_name = "CODE", default_value = "CNY")]
+    #[arg(long, value_name = "CODE", value_parser = currency, default_value = "CNY")]
     pub currency: String,
 
     /// Prefix of department namespaces (the operator config's `namespacePrefix`).
-    #[arg(long, value_name = "PREFIX", default_value_t = Settings::default().namespace_prefix)]
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        value_parser = namespace_prefix,
+        default_value_t = Settings::default().namespace_prefix
+    )]
     pub namespace_prefix: String,
 
     /// Namespace of the shared offering instances (the operator config's `sharedNamespace`).
-    #[arg(long, value_name = "NAMESPACE", default_value_t = Settings::default().shared_namespace)]
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        value_parser = namespace,
+        default_value_t = Settings::default().shared_namespace
+    )]
     pub shared_namespace: String,
 }
 

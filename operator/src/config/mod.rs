@@ -29,6 +29,7 @@ pub use sections::{
     BackoffConfig, ControllerConfig, HttpConfig, LeaderElectionConfig, MetricsConfig, PrometheusConfig,
     PrometheusQueries, UsageConfig, UsageSource,
 };
+pub use validate::{check_currency, check_namespace, check_namespace_prefix};
 
 /// Where `govcloud run` looks for its config when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/govcloud.yaml";

@@ -301,16 +301,16 @@ fn each_problem_of_meaning_names_its_field() {
             r#"namespacePrefix: "Dept_" is not a DNS label prefix"#,
         ),
         (
-            "namespacePrefix: ''\n",
-            r#"namespacePrefix: "" is not a DNS label prefix"#,
+            "namespacePrefix: '-dept'\n",
+            r#"namespacePrefix: "-dept" is not a DNS label prefix"#,
         ),
         (
             "sharedNamespace: -shared\n",
-            r#"sharedNamespace: "-shared" is not a DNS label"#,
+            r#"sharedNamespace: "-shared" is not a DNS-1123 label"#,
         ),
         (
             "platformNamespace: Ops\n",
-            r#"platformNamespace: "Ops" is not a DNS label"#,
+            r#"platformNamespace: "Ops" is not a DNS-1123 label"#,
         ),
         (
             "ingressNamespace: dept-ingress\n",
@@ -347,11 +347,11 @@ fn each_problem_of_meaning_names_its_field() {
         ),
         (
             "leaderElection: {leaseName: Leader}\n",
-            r#"leaderElection.leaseName: "Leader" is not a DNS subdomain"#,
+            r#"leaderElection.leaseName: "Leader" is not a DNS-1123 subdomain"#,
         ),
         (
             "leaderElection: {leaseNamespace: a.b}\n",
-            r#"leaderElection.leaseNamespace: "a.b" is not a DNS label"#,
+            r#"leaderElection.leaseNamespace: "a.b" is not a DNS-1123 label"#,
         ),
         (
             "leaderElection: {leaseDuration: 15s500ms}\n",
@@ -428,7 +428,7 @@ usage:
     assert_eq!(
         errors(text),
         [
-            r#"govcloud.yaml: namespacePrefix: "Dept_" is not a DNS label prefix (1–62 lowercase letters, digits and '-', starting with a letter or digit)"#,
+            r#"govcloud.yaml: namespacePrefix: "Dept_" is not a DNS label prefix (empty, or at most 62 lowercase letters, digits and '-', starting with a letter or digit)"#,
             r#"govcloud.yaml: currency: "cny" is not an ISO 4217 code (three capital letters, such as CNY)"#,
             "govcloud.yaml: controller.concurrency: 0 is outside 1–64",
             "govcloud.yaml: leaderElection.renewDeadline: 15s must be shorter than leaseDuration 15s",
@@ -509,4 +509,21 @@ fn resolve_applies_flags_to_the_file_and_blames_bad_flags() {
         errors[0].to_string(),
         format!("{}: controller.concurrency: 0 is outside 1–64", file.display())
     );
+}
+
+#[test]
+fn a_namespace_prefix_is_valid_when_a_name_can_complete_it_into_a_label() {
+    let longest = "p".repeat(62);
+    for ok in ["", "d", "dept-", "gov-dept-", longest.as_str()] {
+        assert_eq!(super::check_namespace_prefix(ok), Ok(()), "{ok:?}");
+    }
+    let too_long = "p".repeat(63);
+    for bad in ["-", "-dept", "Dept-", "dept_", "gov.", too_long.as_str()] {
+        assert!(super::check_namespace_prefix(bad).is_err(), "{bad:?}");
+    }
+    // Department namespaces then carry the departments' names; the planner refuses those
+    // that would be a reserved namespace.
+    let config = OperatorConfig::from_str("namespacePrefix: ''\n", Path::new("govcloud.yaml"))
+        .expect("an empty prefix is valid");
+    assert_eq!(config.namespace_prefix, "");
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::duration::Shown;
 use super::{OperatorConfig, UsageSource};
 use crate::load::{FieldPath, Segment};
+use crate::names::{LABEL_MAX, Rule};
 
 /// The path of a config key, from its camelCase segments.
 pub(super) fn path(keys: &[&str]) -> FieldPath {
@@ -41,14 +42,8 @@ impl Problems {
 pub(super) fn problems(c: &OperatorConfig) -> Vec<(FieldPath, String)> {
     let mut p = Problems::default();
     namespaces(c, &mut p);
-    if !(c.currency.len() == 3 && c.currency.bytes().all(|b| b.is_ascii_uppercase())) {
-        p.push(
-            &["currency"],
-            format!(
-                "{:?} is not an ISO 4217 code (three capital letters, such as CNY)",
-                c.currency
-            ),
-        );
+    if let Err(e) = check_currency(&c.currency) {
+        p.push(&["currency"], e);
     }
     controller(c, &mut p);
     leader_election(c, &mut p);
@@ -58,28 +53,23 @@ pub(super) fn problems(c: &OperatorConfig) -> Vec<(FieldPath, String)> {
 
 fn namespaces(c: &OperatorConfig, p: &mut Problems) {
     let prefix = &c.namespace_prefix;
-    let prefix_ok = dns_label_prefix(prefix);
-    if !prefix_ok {
-        p.push(
-            &["namespacePrefix"],
-            format!(
-                "{prefix:?} is not a DNS label prefix (1–62 lowercase letters, digits and '-', \
-                 starting with a letter or digit)"
-            ),
-        );
-    }
+    let prefix_ok = check_namespace_prefix(prefix)
+        .map_err(|e| p.push(&["namespacePrefix"], e))
+        .is_ok();
     for (key, ns) in [
         ("sharedNamespace", &c.shared_namespace),
         ("platformNamespace", &c.platform_namespace),
         ("ingressNamespace", &c.ingress_namespace),
     ] {
-        if !dns_label(ns) {
-            p.push(&[key], not_a_namespace(ns));
+        if let Err(e) = check_namespace(ns) {
+            p.push(&[key], e);
         } else if let Some(department) = ns
             .strip_prefix(prefix.as_str())
-            .filter(|d| prefix_ok && !d.is_empty())
+            .filter(|d| prefix_ok && !prefix.is_empty() && !d.is_empty())
         {
-            // The operator would hand this namespace to a Department of that name.
+            // The operator would hand this namespace to a Department of that name. (With an
+            // empty prefix every namespace is some department's; the planner refuses those
+            // departments instead, as it refuses any department of a reserved namespace.)
             p.push(
                 &[key],
                 format!(
@@ -88,6 +78,37 @@ fn namespaces(c: &OperatorConfig, p: &mut Problems) {
                 ),
             );
         }
+    }
+}
+
+/// `namespacePrefix` and `--namespace-prefix`: the prefix and a valid name must be able to
+/// form a DNS-1123 label, i.e. the prefix is the start of one with room for one more
+/// character. Empty is allowed: department namespaces are then named as the departments.
+pub fn check_namespace_prefix(prefix: &str) -> Result<(), String> {
+    // Any one-character name completes a valid prefix, and a longer one only if it can.
+    match Rule::Dns1123Label.check_within(&format!("{prefix}a"), LABEL_MAX) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(format!(
+            "{prefix:?} is not a DNS label prefix (empty, or at most {} lowercase letters, digits \
+             and '-', starting with a letter or digit)",
+            LABEL_MAX - 1
+        )),
+    }
+}
+
+/// `sharedNamespace`, `--shared-namespace` and every other namespace name.
+pub fn check_namespace(ns: &str) -> Result<(), String> {
+    Rule::Dns1123Label.check(ns)
+}
+
+/// `currency` and `--currency`.
+pub fn check_currency(code: &str) -> Result<(), String> {
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{code:?} is not an ISO 4217 code (three capital letters, such as CNY)"
+        ))
     }
 }
 
@@ -126,17 +147,11 @@ fn controller(c: &OperatorConfig, p: &mut Problems) {
 
 fn leader_election(c: &OperatorConfig, p: &mut Problems) {
     let le = &c.leader_election;
-    if !dns_subdomain(&le.lease_name) {
-        p.push(
-            &["leaderElection", "leaseName"],
-            format!(
-                "{:?} is not a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters)",
-                le.lease_name
-            ),
-        );
+    if let Err(e) = Rule::Dns1123Subdomain.check(&le.lease_name) {
+        p.push(&["leaderElection", "leaseName"], e);
     }
-    if let Some(ns) = le.lease_namespace.as_deref().filter(|ns| !dns_label(ns)) {
-        p.push(&["leaderElection", "leaseNamespace"], not_a_namespace(ns));
+    if let Some(Err(e)) = le.lease_namespace.as_deref().map(check_namespace) {
+        p.push(&["leaderElection", "leaseNamespace"], e);
     }
     if le.lease_duration.subsec_nanos() != 0 || le.lease_duration.is_zero() {
         p.push(
@@ -206,32 +221,6 @@ fn usage(c: &OperatorConfig, p: &mut Problems) {
             );
         }
     }
-}
-
-fn not_a_namespace(ns: &str) -> String {
-    format!(
-        "{ns:?} is not a DNS label (1–63 lowercase letters, digits and '-', not starting or ending with '-')"
-    )
-}
-
-fn label_chars(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// A DNS-1123 label, as a namespace name must be.
-fn dns_label(s: &str) -> bool {
-    (1..=63).contains(&s.len()) && label_chars(s) && !s.starts_with('-') && !s.ends_with('-')
-}
-
-/// The start of a DNS-1123 label with room for at least one more character.
-fn dns_label_prefix(s: &str) -> bool {
-    (1..=62).contains(&s.len()) && label_chars(s) && !s.starts_with('-')
-}
-
-/// A DNS-1123 subdomain, as most object names must be.
-fn dns_subdomain(s: &str) -> bool {
-    (1..=253).contains(&s.len()) && s.split('.').all(dns_label)
 }
 
 /// `http(s)://host[:port][/path]`: enough to catch a missing scheme or a typo, which is what

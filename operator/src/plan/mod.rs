@@ -12,6 +12,7 @@ mod comply;
 mod deletion;
 pub mod invariants;
 mod model;
+mod name_checks;
 mod output;
 mod place;
 mod placer;
@@ -25,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 pub use model::{
     Demand, DepartmentModel, EffectivePolicy, OfferingModel, PolicyModel, PoolModel, ServiceModel,
 };
+pub use name_checks::OFFERING_NAME_MAX;
 pub use output::*;
 pub use placer::{Placer, Request};
 pub use share::instance_name;
@@ -247,3 +249,5 @@ impl Planner {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_names;

@@ -6,6 +6,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::ResourceExt;
 
 use super::model::*;
+use super::name_checks;
 use super::{Reason, ReasonCode, ServiceKey, Settings, window};
 use crate::api::{
     Availability, Department, DepartmentService, MaintenanceWindow, OwnerKind, PlatformPolicy, Port,
@@ -26,6 +27,10 @@ struct Problems(Vec<Reason>);
 impl Problems {
     fn push(&mut self, message: String) {
         self.0.push(invalid(message));
+    }
+
+    fn push_all(&mut self, messages: Vec<String>) {
+        self.0.extend(messages.into_iter().map(invalid));
     }
 
     fn cpu(&mut self, path: &str, s: &str) -> i64 {
@@ -117,6 +122,7 @@ impl Problems {
     fn ports(&mut self, path: &str, ports: &[Port]) {
         let mut names = BTreeSet::new();
         let mut numbers = BTreeSet::new();
+        self.push_all(name_checks::ports(path, ports));
         for (i, p) in ports.iter().enumerate() {
             if !names.insert(&p.name) {
                 self.push(format!(
@@ -178,6 +184,7 @@ fn node_capacity(selector: &BTreeMap<String, String>, nodes: &[Node], p: &mut Pr
 pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
     let spec = &pool.spec;
     let mut p = Problems::default();
+    p.push_all(name_checks::pool(pool));
     p.level("spec.securityLevel", spec.security_level);
     if spec.node_selector.is_empty() {
         p.push("spec.nodeSelector: must select the pool's Nodes by at least one label".into());
@@ -257,25 +264,12 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
     }
 }
 
-/// A DNS-1123 label, as a namespace name must be.
-fn dns_label(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 pub fn department(dept: &Department, settings: &Settings) -> DepartmentModel {
     let spec = &dept.spec;
     let mut p = Problems::default();
     let name = dept.name_any();
     let namespace = format!("{}{name}", settings.namespace_prefix);
-    if !dns_label(&namespace) {
-        p.push(format!(
-            "metadata.name: namespace {namespace:?} derived from it is not a DNS label of at most 63 characters"
-        ));
-    }
+    p.push_all(name_checks::department(dept, &namespace, settings));
     p.level("spec.securityClearance", spec.security_clearance);
     let quota = Res::new(
         p.cpu("spec.quota.cpu", &spec.quota.cpu),
@@ -307,6 +301,7 @@ pub fn department(dept: &Department, settings: &Settings) -> DepartmentModel {
 pub fn offering(offering: &ServiceOffering) -> OfferingModel {
     let spec = &offering.spec;
     let mut p = Problems::default();
+    p.push_all(name_checks::offering(offering));
     p.level("spec.securityLevel", spec.security_level);
     if spec.image.trim().is_empty() {
         p.push("spec.image: must not be empty".into());
@@ -441,6 +436,7 @@ pub fn service(
         )),
         Some(_) => {}
     }
+    p.push_all(name_checks::service(svc));
     p.level("spec.securityLevel", spec.security_level);
     let demand = match (&spec.workload, &spec.offering) {
         (Some(_), Some(_)) | (None, None) => {
