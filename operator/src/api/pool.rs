@@ -71,15 +71,46 @@ fn node_selector_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
+/// The highest rate `spec.cost` takes, per core-hour or GiB-hour. A vCPU-hour costs
+/// about 0.04 US dollars in public clouds: a million of any currency is twenty times that
+/// even in the weakest currency in circulation (about a million to the dollar), yet keeps
+/// every cost finite: the largest capacity a quantity can express (2^63 millicores) ×
+/// 10^6 × 730 h is about 7 × 10^24.
+pub const MAX_RATE: f64 = 1e6;
+
 /// Hourly chargeback rates.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Cost {
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = MAX_RATE))]
     pub cpu_core_hour: f64,
     #[serde(rename = "memoryGiBHour")]
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = MAX_RATE))]
     pub memory_gib_hour: f64,
+}
+
+impl Cost {
+    /// Each rate that is not a number, negative or above [`MAX_RATE`]: its field and why.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        [
+            ("cpuCoreHour", self.cpu_core_hour),
+            ("memoryGiBHour", self.memory_gib_hour),
+        ]
+        .into_iter()
+        .filter_map(|(field, v)| {
+            let why = if v.is_nan() {
+                "is not a number".to_string()
+            } else if v < 0.0 {
+                "is negative".to_string()
+            } else if v > MAX_RATE {
+                format!("is above the maximum rate {MAX_RATE}")
+            } else {
+                return None;
+            };
+            Some((field, format!("{v:?} {why}")))
+        })
+        .collect()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -214,32 +214,14 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
         .as_ref()
         .map(|s| p.positive("spec.nodeShape", &s.cpu, &s.memory));
     let rates = spec.cost.as_ref().and_then(|c| {
-        // A vCPU-hour costs about 0.04 US dollars in public clouds: a million of any
-        // currency is twenty times that even in the weakest currency in circulation (about
-        // a million to the dollar), yet keeps every cost finite: the largest capacity a
-        // quantity can express (2^63 millicores) × 10^6 × 730 h is about 7 × 10^24.
-        const MAX_RATE: f64 = 1e6;
-        let mut valid = true;
-        for (field, v) in [
-            ("cpuCoreHour", c.cpu_core_hour),
-            ("memoryGiBHour", c.memory_gib_hour),
-        ] {
-            let problem = if v.is_nan() {
-                Some("is not a number".to_string())
-            } else if v < 0.0 {
-                Some("is negative".to_string())
-            } else if v > MAX_RATE {
-                Some(format!("is above the maximum rate {MAX_RATE}"))
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                p.push(format!("spec.cost.{field}: {v:?} {problem}"));
-                valid = false;
-            }
+        let problems = c.problems();
+        for (field, problem) in &problems {
+            p.push(format!("spec.cost.{field}: {problem}"));
         }
         // A refused rate prices nothing: 0 × inf would be NaN, and 1e308 × anything inf.
-        valid.then_some((c.cpu_core_hour, c.memory_gib_hour))
+        problems
+            .is_empty()
+            .then_some((c.cpu_core_hour, c.memory_gib_hour))
     });
     p.windows(&spec.maintenance_windows);
     let effective = capacity.checked_scale_down(oc.cpu, oc.memory).unwrap_or_else(|| {

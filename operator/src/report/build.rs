@@ -84,7 +84,9 @@ pub fn build(snapshot: &Snapshot, plan: &Plan, measured: Option<&MeasuredUsage>)
             .pools
             .iter()
             .filter_map(|p| {
-                let c = p.spec.cost.as_ref()?;
+                // A refused rate (not a number, negative, absurd) prices nothing and is
+                // not shown either: the plan's reasons on the pool say why.
+                let c = p.spec.cost.as_ref().filter(|c| c.problems().is_empty())?;
                 let name = p.metadata.name.clone().unwrap_or_default();
                 Some((
                     name,

@@ -281,21 +281,12 @@ const NULLABLE: [&str; 20] = [
 ];
 
 /// Every null in `v` is under a nullable key: a non-finite figure serialises as null.
-/// `pools[].rates` echoes the spec (`report::build`), refused rates included, so a
-/// refused NaN or infinite rate is echoed as null there: `echo` allows that, and only
-/// that, in the test of refused rates.
-fn assert_figures_are_numbers(v: &Value, key: &str, echo: bool) {
+/// Refused rates are not echoed into `pools[].rates`, so no rate is ever null.
+fn assert_figures_are_numbers(v: &Value, key: &str) {
     match v {
-        Value::Null => assert!(
-            NULLABLE.contains(&key) || echo && matches!(key, "cpuCoreHour" | "memoryGiBHour"),
-            "{key} is null: not a finite number"
-        ),
-        Value::Array(items) => items
-            .iter()
-            .for_each(|x| assert_figures_are_numbers(x, key, echo)),
-        Value::Object(map) => map
-            .iter()
-            .for_each(|(k, x)| assert_figures_are_numbers(x, k, echo)),
+        Value::Null => assert!(NULLABLE.contains(&key), "{key} is null: not a finite number"),
+        Value::Array(items) => items.iter().for_each(|x| assert_figures_are_numbers(x, key)),
+        Value::Object(map) => map.iter().for_each(|(k, x)| assert_figures_are_numbers(x, k)),
         _ => {}
     }
 }
@@ -317,12 +308,12 @@ fn assert_no_non_finite(text: &str, what: &str) {
     }
 }
 
-fn every_output_is_finite(s: &Snapshot, echo: bool) -> Plan {
+fn every_output_is_finite(s: &Snapshot) -> Plan {
     let p = plan(s, &Assignments::default());
-    assert_figures_are_numbers(&serde_json::to_value(&p).unwrap(), "", false);
+    assert_figures_are_numbers(&serde_json::to_value(&p).unwrap(), "");
     assert_no_non_finite(&crate::cli::table(&p), "the plan table");
     let r = build(s, &p, None);
-    assert_figures_are_numbers(&serde_json::to_value(&r).unwrap(), "", echo);
+    assert_figures_are_numbers(&serde_json::to_value(&r).unwrap(), "");
     for f in [Format::Markdown, Format::Csv, Format::Html] {
         assert_no_non_finite(&render(&r, f), &format!("{f:?}"));
     }
@@ -356,7 +347,7 @@ fn at_the_maximum_rate_a_large_estate_costs_a_finite_amount() {
             memory_gib_hour: 1e6,
         });
     }
-    let p = every_output_is_finite(&s, false);
+    let p = every_output_is_finite(&s);
     let giant = p.services.iter().find(|x| x.name == "everything").unwrap();
     assert_eq!(giant.pool.as_deref(), Some("huge"), "{:?}", giant.reasons);
     assert!(p.savings.monthly_cost_consolidated > 3e18, "{:?}", p.savings);
@@ -404,7 +395,7 @@ fn absurd_rates_are_refused_naming_the_field_and_price_nothing() {
     s.pools.push(fine);
     s.departments.push(department("d", 1, "8", "32Gi", 4));
     s.services.push(workload("dept-d", "w", 1, 1, "1", "1Gi"));
-    let p = every_output_is_finite(&s, true);
+    let p = every_output_is_finite(&s);
     for (name, _, _, reason) in cases {
         let pool = p.pools.iter().find(|x| x.name == name).unwrap();
         let messages: Vec<&str> = pool.reasons.iter().map(|r| r.message.as_str()).collect();
