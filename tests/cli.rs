@@ -453,3 +453,123 @@ spec:
         reason("govcloud-shared")
     );
 }
+
+// Reading careless and hostile input (issue 14, items 5 and 6): the binary must refuse
+// with a message and exit 2, never hang or exhaust memory. Each run is bounded in time and
+// address space, so that a regression fails here instead of hanging the test run or
+// taking the machine's memory.
+
+/// Runs govcloud under `ulimit -v` (1 GiB) and kills it after 30 s.
+fn govcloud_bounded(args: &[&str]) -> Output {
+    use std::time::{Duration, Instant};
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_govcloud"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running govcloud");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("waiting for govcloud").is_none() {
+        if Instant::now() > deadline {
+            child.kill().expect("stopping govcloud");
+            let out = child.wait_with_output().expect("collecting output");
+            panic!("govcloud {args:?} did not finish in 30 s: {}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("collecting output")
+}
+
+#[test]
+fn a_device_given_as_input_is_refused_not_read() {
+    let out = govcloud_bounded(&["plan", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "/dev/zero: cannot read: a character device, not a regular file (only regular files \
+         are read)\ngovcloud: 1 problem in the input; nothing was planned\n"
+    );
+}
+
+#[test]
+fn links_that_loop_and_fifos_in_a_directory_neither_hang_nor_repeat() {
+    let dir = estate(&[("estate.yaml", ESTATE)]);
+    std::os::unix::fs::symlink(".", dir.path().join("again")).expect("a link");
+    std::os::unix::fs::symlink(".", dir.path().join("more")).expect("a link");
+    let status = Command::new("mkfifo")
+        .arg(dir.path().join("pipe.yaml"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let out = govcloud_bounded(&["plan", path(&dir)]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 2, "only the FIFO, no duplicates: {err}");
+    assert!(
+        err.contains("pipe.yaml: cannot read: a FIFO, not a regular file"),
+        "{err}"
+    );
+
+    fs::remove_file(dir.path().join("pipe.yaml")).expect("removing the FIFO");
+    let out = govcloud_bounded(&["plan", path(&dir), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn max_file_size_refuses_larger_files_and_takes_binary_suffixes() {
+    // Over 1 KiB and under 2 KiB.
+    let text = format!("{ESTATE}{}", "# padding\n".repeat(100));
+    let dir = estate(&[("estate.yaml", &text)]);
+    let file = dir.path().join("estate.yaml");
+    let file = file.to_str().expect("UTF-8 path");
+    let out = govcloud_bounded(&["plan", file, "--max-file-size", "1Ki"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).lines().next(),
+        Some(
+            format!(
+                "{file}: cannot read: {} bytes, more than the limit of 1024 bytes (raise it \
+                 with --max-file-size)",
+                text.len()
+            )
+            .as_str()
+        )
+    );
+    for ok in ["2Ki", &text.len().to_string(), "64Mi"] {
+        let out = govcloud_bounded(&["plan", file, "--max-file-size", ok]);
+        assert_eq!(out.status.code(), Some(0), "{ok}: {}", stderr(&out));
+    }
+    let out = govcloud_bounded(&["report", file, "--max-file-size", "1Ki"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("more than the limit of 1024 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    for bad in ["0", "1Ti", "lots", "-1", "99999999999Gi"] {
+        let out = govcloud(&["plan", file, &format!("--max-file-size={bad}")]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&out).contains("--max-file-size"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn text_that_is_not_utf8_is_located() {
+    let dir = estate(&[]);
+    let file = dir.path().join("latin1.yaml");
+    fs::write(&file, b"apiVersion: v1\nkind: Node\nmetadata: {name: caf\xe9}\n").expect("fixture");
+    let out = govcloud_bounded(&["plan", file.to_str().expect("UTF-8 path")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(&format!("{}:3:21: not UTF-8 text: byte 0xe9", file.display())),
+        "{}",
+        stderr(&out)
+    );
+}

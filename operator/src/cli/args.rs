@@ -163,6 +163,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub fail_on_refusal: bool,
 
+    /// Largest manifest file read, in bytes or with a binary suffix (`Ki`, `Mi`, `Gi`); a
+    /// larger file is refused, not read. Only regular files are read, each once however
+    /// many links lead to it.
+    #[arg(long, value_name = "SIZE", default_value = "64Mi", value_parser = parse_size)]
+    pub max_file_size: u64,
+
     /// Prefix of department namespaces: department `finance` owns `<prefix>finance`
     /// (the operator config's `namespacePrefix`).
     #[arg(
@@ -226,6 +232,10 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Largest manifest file read, as for `govcloud plan`.
+    #[arg(long, value_name = "SIZE", default_value = "64Mi", value_parser = parse_size)]
+    pub max_file_size: u64,
+
     /// Currency of the pools' rates, printed next to every amount (the operator config's
     /// `currency`).
     #[arg(long, value_name = "CODE", value_parser = currency, default_value = "CNY")]
@@ -260,4 +270,29 @@ pub enum ReportFormat {
     Json,
     /// A self-contained HTML page with inline SVG charts.
     Html,
+}
+
+/// `--max-file-size`: bytes, or a whole number of `Ki`, `Mi` or `Gi`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "Ki" => 10,
+        "Mi" => 20,
+        "Gi" => 30,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: use bytes, or a number with Ki, Mi or Gi"
+            ));
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: use bytes, or a number with Ki, Mi or Gi"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&bytes| bytes > 0)
+        .ok_or_else(|| format!("`{text}` is out of range: from 1 byte to 2^64 - 1 bytes"))
 }

@@ -29,6 +29,14 @@ pub const EXIT_INPUT: u8 = 2;
 /// cluster: it is unreachable or not prepared.
 pub const EXIT_RUNTIME: u8 = 3;
 
+/// The loader's limits with the `--max-file-size` given.
+fn limits(max_file_size: u64) -> crate::load::Limits {
+    crate::load::Limits {
+        max_file_size,
+        ..crate::load::Limits::default()
+    }
+}
+
 /// Runs the command line of this process.
 pub fn run() -> ExitCode {
     // Unlocked handles: `govcloud run` logs to stderr from every worker thread, and a

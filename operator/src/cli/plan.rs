@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use super::args::{OutputFormat, PlanArgs};
-use super::{EXIT_INPUT, EXIT_OK, EXIT_REFUSED, table};
-use crate::load::{Loaded, load_paths};
+use super::{EXIT_INPUT, EXIT_OK, EXIT_REFUSED, limits, table};
+use crate::load::{Loaded, load_paths_with};
 use crate::plan::{Assignments, Plan, Reason, plan};
 use crate::render;
 
@@ -12,7 +12,7 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     let Loaded {
         mut snapshot,
         skipped,
-    } = match load_paths(&args.paths) {
+    } = match load_paths_with(&args.paths, &limits(args.max_file_size)) {
         Ok(loaded) => loaded,
         Err(errors) => {
             writeln!(err, "{errors}")?;

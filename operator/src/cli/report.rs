@@ -11,9 +11,9 @@ use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
 use super::args::{ReportArgs, ReportFormat};
-use super::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
+use super::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME, limits};
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
-use crate::load::{Loaded, load_paths};
+use crate::load::{Loaded, load_paths_with};
 use crate::plan::{Assignments, Settings, Snapshot, plan};
 use crate::report::{self, Format, MeasuredUsage, Source};
 use crate::usage::{Sample, aggregate};
@@ -39,7 +39,7 @@ pub(super) fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -
     let estate = if args.cluster {
         None
     } else {
-        match load_paths(&args.paths) {
+        match load_paths_with(&args.paths, &limits(args.max_file_size)) {
             Ok(Loaded { snapshot, skipped }) => {
                 for s in &skipped {
                     writeln!(err, "warning: {s}")?;

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::error::ObjectRef;
 use super::path::FieldPath;
+use super::repair;
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 
 /// An object of a kind the planner reads. Boxed: the kinds differ in size by kilobytes
@@ -125,7 +126,7 @@ pub(super) fn decode(value: Value) -> Result<Decoded, Vec<Problem>> {
         // Nodes come from clusters newer or older than our API types: unknown fields are theirs.
         typed(&value, false).map(Object::Node)
     } else if api_version == "v1" && kind == "List" {
-        return list_items(fields.get("items"));
+        return list_items(value);
     } else {
         return Ok(Decoded::Other {
             api_version: api_version.to_owned(),
@@ -145,9 +146,10 @@ pub(super) fn decode(value: Value) -> Result<Decoded, Vec<Problem>> {
     }
 }
 
-fn list_items(items: Option<&Value>) -> Result<Decoded, Vec<Problem>> {
-    match items {
-        Some(Value::Array(items)) => Ok(Decoded::List(items.clone())),
+/// The items of a List, moved out rather than copied: a large export is mostly items.
+fn list_items(mut list: Value) -> Result<Decoded, Vec<Problem>> {
+    match list.get_mut("items").map(Value::take) {
+        Some(Value::Array(items)) => Ok(Decoded::List(items)),
         None | Some(Value::Null) => Ok(Decoded::List(Vec::new())),
         Some(_) => Err(vec![Problem::new(
             FieldPath::default().key("items"),
@@ -156,30 +158,65 @@ fn list_items(items: Option<&Value>) -> Result<Decoded, Vec<Problem>> {
     }
 }
 
-/// Decodes `value` as `T`, reporting the failing field and, for our own kinds, every unknown
-/// field under `metadata` and `spec`: the API server refuses those in strict field validation
-/// (kubectl's default), and in a spec they are usually a misspelt optional field
-/// (`targetUtilization`) that would otherwise silently fall back to its default.
+/// Decodes `value` as `T`, reporting every field of the wrong type, every required field
+/// missing and, for our own kinds, every unknown field under `metadata` and `spec`: the API
+/// server refuses those in strict field validation (kubectl's default), and in a spec they
+/// are usually a misspelt optional field (`targetUtilization`) that would otherwise
+/// silently fall back to its default.
+///
+/// serde stops at the first error, so a copy of the document is repaired and decoded
+/// again until it fits: a field of the wrong type is taken out (an optional one then
+/// defaults; a required one is then missing), and a missing field gets a stand-in of some
+/// type that fits. What only the stand-ins cause is not reported.
 fn typed<T: DeserializeOwned>(value: &Value, strict: bool) -> Result<T, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut note_unknown = |path: serde_ignored::Path<'_>| {
-        let field = FieldPath::from_ignored(&path);
-        if strict && (field.starts_with_key("spec") || field.starts_with_key("metadata")) {
-            problems.push(Problem::new(field, "unknown field"));
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut repaired: Option<Value> = None;
+    let mut stand_ins = repair::StandIns::default();
+    for _ in 0..MAX_DECODE_ROUNDS {
+        let current = repaired.as_ref().unwrap_or(value);
+        let mut unknown = Vec::new();
+        let mut note_unknown = |path: serde_ignored::Path<'_>| {
+            let field = FieldPath::from_ignored(&path);
+            if strict && (field.starts_with_key("spec") || field.starts_with_key("metadata")) {
+                unknown.push(field);
+            }
+        };
+        let result =
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(current, &mut note_unknown));
+        for field in unknown {
+            let reported = problems.iter().any(|p| p.field == field);
+            if !reported && !stand_ins.covers(&field) {
+                problems.push(Problem::new(field, "unknown field"));
+            }
         }
-    };
-    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut note_unknown));
-    match result {
-        Ok(object) if problems.is_empty() => Ok(object),
-        Ok(_) => Err(problems),
-        Err(e) => {
-            problems.push(type_problem(&e));
-            Err(problems)
+        let e = match result {
+            Ok(object) if problems.is_empty() => return Ok(object),
+            Ok(_) => return Err(problems),
+            Err(e) => e,
+        };
+        let (problem, missing) = type_problem(&e);
+        let caused_by_repair = stand_ins.covers(&problem.field);
+        let copy = repaired.get_or_insert_with(|| value.clone());
+        let fixed = if missing || caused_by_repair || problem.field.ends_with_index() {
+            stand_ins.next(copy, &problem.field)
+        } else {
+            repair::remove(copy, &problem.field)
+        };
+        if !caused_by_repair && !problems.iter().any(|p| p.field == problem.field) {
+            problems.push(problem);
+        }
+        if !fixed {
+            break;
         }
     }
+    Err(problems)
 }
 
-fn type_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+/// Bounds the repairs of one document: each costs a decoding of the whole object.
+const MAX_DECODE_ROUNDS: usize = 100;
+
+/// The problem serde found, and whether it is a required field missing.
+fn type_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> (Problem, bool) {
     let field = FieldPath::from_path_to_error(e.path());
     let message = e.inner().to_string();
     // serde reports a missing field at its parent; the user looks for the field itself.
@@ -187,7 +224,7 @@ fn type_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
         .strip_prefix("missing field `")
         .and_then(|m| m.strip_suffix('`'))
     {
-        return Problem::new(field.key(name), "required field is missing");
+        return (Problem::new(field.key(name), "required field is missing"), true);
     }
     // Quantities are strings in the CRD schemas, as the API server checks them; a bare
     // `cpu: 2` is the common slip.
@@ -195,9 +232,9 @@ fn type_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
         && (message.starts_with("invalid type: integer")
             || message.starts_with("invalid type: floating point"))
     {
-        return Problem::new(field, format!("{message} (quote it)"));
+        return (Problem::new(field, format!("{message} (quote it)")), false);
     }
-    Problem::new(field, message)
+    (Problem::new(field, message), false)
 }
 
 /// The name every object needs, and the namespace a namespaced one lives in.

@@ -82,8 +82,19 @@ pub(super) fn split(text: &str) -> Vec<Document<'_>> {
     documents
 }
 
-fn options() -> serde_saphyr::Options {
-    serde_saphyr::options! { with_snippet: false }
+/// The parser's options for a document of `len` bytes.
+///
+/// The default budget counts at most 250,000 nodes a document, which a `kubectl get -o
+/// yaml` List of a few thousand services exceeds. Without aliases a node takes at least a
+/// byte of text, so counts scaled to the document's length bound nothing the file size
+/// limit does not already bound; aliases keep the parser's own limits.
+fn options(len: usize) -> serde_saphyr::Options {
+    let mut options = serde_saphyr::options! { with_snippet: false };
+    let budget = options.budget.get_or_insert_with(serde_saphyr::Budget::default);
+    budget.max_nodes = budget.max_nodes.max(len);
+    budget.max_events = budget.max_events.max(len.saturating_mul(2));
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(len);
+    options
 }
 
 impl Document<'_> {
@@ -92,7 +103,7 @@ impl Document<'_> {
         if is_blank(&self.text) {
             return Ok(None);
         }
-        match serde_saphyr::from_str_with_options::<Value>(&self.text, options()) {
+        match serde_saphyr::from_str_with_options::<Value>(&self.text, options(self.text.len())) {
             Ok(Value::Null) => Ok(None),
             Ok(value) => Ok(Some(value)),
             Err(e) => Err(Malformed {
@@ -106,7 +117,7 @@ impl Document<'_> {
     pub fn locate(&self, path: &FieldPath) -> Option<(u64, u64)> {
         let spans = self
             .spans
-            .get_or_init(|| SpanTree::parse(&self.text, options()))
+            .get_or_init(|| SpanTree::parse(&self.text, options(self.text.len())))
             .as_ref()?;
         let (line, column) = spans.locate(path);
         Some((line + self.line_offset, column))

@@ -89,6 +89,15 @@ pub enum LoadError {
     /// A path that could not be read (missing, unreadable, not UTF-8).
     #[error("{}: cannot read: {message}", file.display())]
     Read { file: PathBuf, message: String },
+    /// Bytes that are not UTF-8 text (Latin-1, UTF-16, a binary); line and column are
+    /// 1-based, the column counting characters, of the first byte that does not fit.
+    #[error("{}:{line}:{column}: not UTF-8 text: {message}", file.display())]
+    Encoding {
+        file: PathBuf,
+        line: u64,
+        column: u64,
+        message: String,
+    },
     /// Text that is not well-formed YAML.
     #[error("{at}: malformed YAML: {message}")]
     Syntax { at: Origin, message: String },

@@ -11,10 +11,13 @@ mod documents;
 mod error;
 mod files;
 mod path;
+mod repair;
 mod spans;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,6 +34,7 @@ use documents::Document;
 pub(crate) use documents::message_of as yaml_message;
 pub(crate) use error::one_per_line;
 pub use error::{LoadError, LoadErrors, ObjectRef, Origin};
+pub use files::Limits;
 pub use path::{FieldPath, Segment};
 
 /// What the input held: the estate (with default settings), and what was left out.
@@ -59,12 +63,18 @@ impl fmt::Display for Skipped {
     }
 }
 
-/// Loads every manifest under `paths`; fails with every problem found, not just the first.
+/// Loads every manifest under `paths` within the default [`Limits`].
 pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, LoadErrors> {
+    load_paths_with(paths, &Limits::default())
+}
+
+/// Loads every manifest under `paths`; fails with every problem found, not just the first.
+pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Result<Loaded, LoadErrors> {
     let mut loader = Loader::default();
-    for file in files::expand(paths, &mut loader.errors) {
-        loader.file(&file);
+    for file in files::expand(paths, limits, &mut loader.errors) {
+        loader.file(&file, limits);
     }
+    loader.locate_first_definitions(limits);
     if loader.errors.is_empty() {
         Ok(Loaded {
             snapshot: loader.snapshot,
@@ -72,6 +82,15 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, LoadErrors> {
         })
     } else {
         Err(LoadErrors(loader.errors))
+    }
+}
+
+/// Where an object's name is in its document.
+fn name_path(origin: &Origin) -> FieldPath {
+    let path = FieldPath::default().key("metadata").key("name");
+    match origin.item {
+        Some(item) => path.in_item(item),
+        None => path,
     }
 }
 
@@ -87,16 +106,10 @@ struct Loader {
 }
 
 impl Loader {
-    fn file(&mut self, file: &Path) {
-        let text = match std::fs::read_to_string(file) {
+    fn file(&mut self, file: &Path, limits: &Limits) {
+        let text = match files::read(file, limits.max_file_size).and_then(|b| files::text(file, b)) {
             Ok(text) => text,
-            Err(e) => {
-                self.errors.push(LoadError::Read {
-                    file: file.to_path_buf(),
-                    message: e.to_string(),
-                });
-                return;
-            }
+            Err(e) => return self.errors.push(*e),
         };
         for doc in documents::split(&text) {
             let origin = Origin::document(file.to_path_buf(), doc.number);
@@ -111,6 +124,28 @@ impl Loader {
         }
     }
 
+    /// Adds the line and column of the first definition to each duplicate, reading again
+    /// the files that hold them (a file that cannot be read again keeps no position).
+    fn locate_first_definitions(&mut self, limits: &Limits) {
+        let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
+        for error in &mut self.errors {
+            let LoadError::Duplicate { first, .. } = error else {
+                continue;
+            };
+            let text = texts.entry(first.file.clone()).or_insert_with(|| {
+                files::read(&first.file, limits.max_file_size)
+                    .and_then(|bytes| files::text(&first.file, bytes))
+                    .ok()
+            });
+            let Some(text) = text else { continue };
+            let position = documents::split(text)
+                .into_iter()
+                .find(|doc| doc.number == first.document)
+                .and_then(|doc| doc.locate(&name_path(first)));
+            *first = first.at(position);
+        }
+    }
+
     /// Takes in one document, or one item of a List (then `origin.item` is set).
     fn value(&mut self, value: Value, origin: &Origin, doc: &Document<'_>) {
         let in_document = |field: &FieldPath| match origin.item {
@@ -119,11 +154,7 @@ impl Loader {
         };
         let reference = decode::object_ref(&value);
         match decode::decode(value) {
-            Ok(Decoded::Object(reference, object)) => {
-                let name_path = FieldPath::default().key("metadata").key("name");
-                let at = origin.at(doc.locate(&in_document(&name_path)));
-                self.object(reference, object, at);
-            }
+            Ok(Decoded::Object(reference, object)) => self.object(reference, object, origin, doc),
             Ok(Decoded::List(items)) if origin.item.is_none() => {
                 for (i, item) in items.into_iter().enumerate() {
                     self.value(item, &origin.item(i), doc);
@@ -167,7 +198,7 @@ impl Loader {
         }
     }
 
-    fn object(&mut self, reference: ObjectRef, object: Object, at: Origin) {
+    fn object(&mut self, reference: ObjectRef, object: Object, origin: &Origin, doc: &Document<'_>) {
         let key = (
             reference.kind.clone(),
             reference
@@ -177,14 +208,16 @@ impl Loader {
             reference.name.clone().unwrap_or_default(),
         );
         if let Some(first) = self.seen.get(&key) {
+            // Positions cost a second parse of a document, so they are found only for the
+            // rare duplicate; the first definition's in `locate_first_definitions`.
             self.errors.push(LoadError::Duplicate {
-                at,
+                at: origin.at(doc.locate(&name_path(origin))),
                 object: reference,
                 first: first.clone(),
             });
             return;
         }
-        self.seen.insert(key, at);
+        self.seen.insert(key, origin.clone());
         let s = &mut self.snapshot;
         match object {
             Object::Pool(o) => s.pools.push(*o),

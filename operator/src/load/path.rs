@@ -35,6 +35,15 @@ impl FieldPath {
         self
     }
 
+    pub(super) fn ends_with_index(&self) -> bool {
+        matches!(self.0.last(), Some(Segment::Index(_)))
+    }
+
+    /// Whether `self` is `ancestor` or lies below it.
+    pub(super) fn is_within(&self, ancestor: &FieldPath) -> bool {
+        self.0.starts_with(&ancestor.0)
+    }
+
     pub(super) fn starts_with_key(&self, key: &str) -> bool {
         matches!(self.0.first(), Some(Segment::Key(k)) if k == key)
     }
