@@ -46,8 +46,13 @@ async fn the_api_server_serves_the_crds_and_enforces_their_rules() {
         .unwrap();
     let services: Api<DynamicObject> = dynamic(&client, "DepartmentService", Some("dept-checks")).await;
     let departments: Api<DynamicObject> = dynamic(&client, "Department", None).await;
+    let offerings: Api<DynamicObject> = dynamic(&client, "ServiceOffering", None).await;
+    let pools: Api<DynamicObject> = dynamic(&client, "ResourcePool", None).await;
     let workload =
         json!({"image": "registry.gov.example/app:1.0", "resources": {"cpu": "100m", "memory": "128Mi"}});
+    let port_80 = json!({"image": "registry.gov.example/app:1.0", "resources": {"cpu": "100m", "memory": "128Mi"},
+                         "ports": [{"name": "80", "port": 80}]});
+    let long_offering = "o".repeat(50);
     let cases: Vec<(&Api<DynamicObject>, Value, &str)> = vec![
         (
             &services,
@@ -79,6 +84,35 @@ async fn the_api_server_serves_the_crds_and_enforces_their_rules() {
                    "spec": {"securityClearance": 2, "quota": {"cpu": "4", "memory": "8Gi", "services": 5},
                             "owners": [{"kind": "ServiceAccount", "name": "ci"}]}}),
             "a ServiceAccount owner needs a namespace",
+        ),
+        // The name limits `govcloud plan` applies (docs/hostile-input.md) are the server's
+        // too: a port name that is not an IANA service name, a Service-shaped name that
+        // starts with a digit, an offering too long for its instances' names, an absurd rate.
+        (
+            &services,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "DepartmentService", "metadata": {"name": "numbered-port"},
+                   "spec": {"securityLevel": 2, "workload": port_80}}),
+            "spec.workload.ports[0].name",
+        ),
+        (
+            &services,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "DepartmentService", "metadata": {"name": "1st"},
+                   "spec": {"securityLevel": 2, "workload": workload}}),
+            "metadata.name",
+        ),
+        (
+            &offerings,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "ServiceOffering", "metadata": {"name": long_offering},
+                   "spec": {"image": "registry.gov.example/shared/x", "securityLevel": 2, "tenantsPerInstance": 2,
+                            "instance": {"replicas": 1, "resources": {"cpu": "1", "memory": "1Gi"}}}}),
+            "metadata.name",
+        ),
+        (
+            &pools,
+            json!({"apiVersion": "govcloud.io/v1alpha1", "kind": "ResourcePool", "metadata": {"name": "gold-plated"},
+                   "spec": {"securityLevel": 2, "nodeSelector": {"govcloud.io/pool": "gold-plated"},
+                            "cost": {"cpuCoreHour": 1e308, "memoryGiBHour": 1}}}),
+            "spec.cost.cpuCoreHour",
         ),
     ];
     for (api, object, message) in cases {
