@@ -86,7 +86,28 @@ pub(super) fn object_ref(value: &Value) -> Option<ObjectRef> {
     Some(reference(value, text(value, "kind")?))
 }
 
-pub(super) fn decode(value: Value) -> Result<Decoded, Vec<Problem>> {
+/// An annotation `kubectl apply` writes: a full copy of the object, never read here.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Leaves out what nothing reads and exports are full of: the last-applied copy and
+/// `managedFields` (about half the bytes of a `kubectl get -o yaml` of applied objects).
+/// Only when well-typed, so that a wrong one is still reported.
+fn drop_unread(value: &mut Value) {
+    let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if metadata.get("managedFields").is_some_and(Value::is_array) {
+        metadata.remove("managedFields");
+    }
+    if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut)
+        && annotations.get(LAST_APPLIED).is_some_and(Value::is_string)
+    {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+pub(super) fn decode(mut value: Value) -> Result<Decoded, Vec<Problem>> {
+    drop_unread(&mut value);
     let Value::Object(fields) = &value else {
         let found = match value {
             Value::Array(_) => "a sequence",

@@ -11,6 +11,7 @@ use std::cell::OnceCell;
 
 use serde_json::Value;
 
+use super::fast;
 use super::path::FieldPath;
 use super::spans::SpanTree;
 
@@ -21,8 +22,19 @@ pub(super) struct Document<'a> {
     pub number: usize,
     /// Lines of the file before the document's text begins.
     line_offset: u64,
-    text: Cow<'a, str>,
+    /// The document's text, with its `---` marker if it has one.
+    raw: &'a str,
+    marked: bool,
+    /// The text with the marker blanked, made only for the full deserializer.
+    blanked: OnceCell<Cow<'a, str>>,
     spans: OnceCell<Option<SpanTree>>,
+}
+
+/// Which reader answered for a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reading {
+    Fast,
+    Full,
 }
 
 /// A document that is not well-formed YAML.
@@ -66,16 +78,12 @@ pub(super) fn split(text: &str) -> Vec<Document<'_>> {
         if i == 0 && !marked && is_blank(piece) {
             continue;
         }
-        // Blanking the marker rather than dropping its line keeps lines and columns as in the file.
-        let text = if marked {
-            Cow::Owned(format!("   {}", &piece[3..]))
-        } else {
-            Cow::Borrowed(piece)
-        };
         documents.push(Document {
             number: documents.len() + 1,
             line_offset,
-            text,
+            raw: piece,
+            marked,
+            blanked: OnceCell::new(),
             spans: OnceCell::new(),
         });
     }
@@ -98,26 +106,49 @@ fn options(len: usize) -> serde_saphyr::Options {
 }
 
 impl Document<'_> {
+    /// The text for the full deserializer. Blanking the marker rather than dropping its
+    /// line keeps lines and columns as in the file.
+    fn text(&self) -> &str {
+        self.blanked.get_or_init(|| {
+            if self.marked {
+                Cow::Owned(format!("   {}", &self.raw[3..]))
+            } else {
+                Cow::Borrowed(self.raw)
+            }
+        })
+    }
+
     /// The document as JSON-like data; `None` when it is empty.
-    pub fn parse(&self) -> Result<Option<Value>, Malformed> {
-        if is_blank(&self.text) {
-            return Ok(None);
+    ///
+    /// The fast path hands the items of a root `items` sequence to `on_item` as it
+    /// finishes each, and leaves the sequence empty. When it gives up, the full
+    /// deserializer reads the document whole, and the items handed out so far are to be
+    /// forgotten: the reading says which one answered.
+    pub fn parse(&self, on_item: &mut dyn FnMut(Value)) -> (Result<Option<Value>, Malformed>, Reading) {
+        let content = if self.marked { &self.raw[3..] } else { self.raw };
+        if is_blank(content) {
+            return (Ok(None), Reading::Fast);
         }
-        match serde_saphyr::from_str_with_options::<Value>(&self.text, options(self.text.len())) {
+        if let Some(value) = fast::parse(self.raw, on_item) {
+            return (Ok(Some(value).filter(|v| !v.is_null())), Reading::Fast);
+        }
+        let text = self.text();
+        let parsed = match serde_saphyr::from_str_with_options::<Value>(text, options(text.len())) {
             Ok(Value::Null) => Ok(None),
             Ok(value) => Ok(Some(value)),
             Err(e) => Err(Malformed {
                 message: message_of(&e),
                 position: e.location().map(|l| (l.line() + self.line_offset, l.column())),
             }),
-        }
+        };
+        (parsed, Reading::Full)
     }
 
     /// Line and column in the file of the node at `path`, or of its closest ancestor present.
     pub fn locate(&self, path: &FieldPath) -> Option<(u64, u64)> {
         let spans = self
             .spans
-            .get_or_init(|| SpanTree::parse(&self.text, options(self.text.len())))
+            .get_or_init(|| SpanTree::parse(self.text(), options(self.text().len())))
             .as_ref()?;
         let (line, column) = spans.locate(path);
         Some((line + self.line_offset, column))
@@ -147,4 +178,23 @@ pub(crate) fn message_of(error: &serde_saphyr::Error) -> String {
     let formatter = serde_saphyr::UserMessageFormatter.with_localizer(&WithoutPositions);
     let text = error.without_snippet().render_with_formatter(&formatter);
     text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+#[cfg(test)]
+impl Document<'_> {
+    /// What the fast path and the full deserializer make of this document, for the tests
+    /// that hold them to agree.
+    pub fn both_readings(&self) -> (Option<Value>, Result<Value, String>) {
+        let text = self.text();
+        let full = serde_saphyr::from_str_with_options::<Value>(text, options(text.len()))
+            .map_err(|e| message_of(&e));
+        let mut items = Vec::new();
+        let fast = fast::parse(self.raw, &mut |item| items.push(item)).map(|mut value| {
+            if let Some(Value::Array(streamed)) = value.get_mut("items") {
+                streamed.append(&mut items);
+            }
+            value
+        });
+        (fast, full)
+    }
 }

@@ -9,6 +9,7 @@
 mod decode;
 mod documents;
 mod error;
+mod fast;
 mod files;
 mod path;
 mod repair;
@@ -16,6 +17,8 @@ mod spans;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fast;
 #[cfg(test)]
 mod tests_hostile;
 
@@ -27,7 +30,7 @@ use serde_json::Value;
 
 use crate::plan::Snapshot;
 use decode::{Decoded, Object};
-use documents::Document;
+use documents::{Document, Reading};
 
 /// The YAML parser's message for users, on one line and without positions (shared with
 /// the operator config, which reports positions its own way).
@@ -94,6 +97,14 @@ fn name_path(origin: &Origin) -> FieldPath {
     }
 }
 
+/// What a document or item decodes to.
+type Decodes = Result<Decoded, Vec<decode::Problem>>;
+
+/// The kind and name as far as they can be read, and the decoding.
+fn decode_value(value: Value) -> (Option<ObjectRef>, Decodes) {
+    (decode::object_ref(&value), decode::decode(value))
+}
+
 /// Identity of an object across the input: kind, namespace, name.
 type ObjectKey = (String, Option<String>, String);
 
@@ -113,8 +124,24 @@ impl Loader {
         };
         for doc in documents::split(&text) {
             let origin = Origin::document(file.to_path_buf(), doc.number);
-            match doc.parse() {
-                Ok(Some(value)) => self.value(value, &origin, &doc),
+            // A List's items are decoded as the parser finishes each, so that a large
+            // export is never held whole as data; they count only if the document turns
+            // out to be a List (kubectl prints `kind` after `items`).
+            let mut items = Vec::new();
+            let (parsed, reading) = doc.parse(&mut |item| items.push(decode_value(item)));
+            if reading == Reading::Full {
+                items.clear();
+            }
+            match parsed {
+                Ok(Some(value)) => {
+                    let (reference, decoded) = decode_value(value);
+                    if matches!(decoded, Ok(Decoded::List(_))) {
+                        for (i, (reference, item)) in items.into_iter().enumerate() {
+                            self.decoded(reference, item, &origin.item(i), &doc);
+                        }
+                    }
+                    self.decoded(reference, decoded, &origin, &doc);
+                }
                 Ok(None) => {}
                 Err(e) => self.errors.push(LoadError::Syntax {
                     at: origin.at(e.position),
@@ -147,17 +174,24 @@ impl Loader {
     }
 
     /// Takes in one document, or one item of a List (then `origin.item` is set).
-    fn value(&mut self, value: Value, origin: &Origin, doc: &Document<'_>) {
+    fn decoded(
+        &mut self,
+        reference: Option<ObjectRef>,
+        decoded: Decodes,
+        origin: &Origin,
+        doc: &Document<'_>,
+    ) {
         let in_document = |field: &FieldPath| match origin.item {
             Some(item) => field.in_item(item),
             None => field.clone(),
         };
-        let reference = decode::object_ref(&value);
-        match decode::decode(value) {
+        match decoded {
             Ok(Decoded::Object(reference, object)) => self.object(reference, object, origin, doc),
+            // Items the full deserializer read; the fast path's were taken in as they came.
             Ok(Decoded::List(items)) if origin.item.is_none() => {
                 for (i, item) in items.into_iter().enumerate() {
-                    self.value(item, &origin.item(i), doc);
+                    let (reference, item) = decode_value(item);
+                    self.decoded(reference, item, &origin.item(i), doc);
                 }
             }
             Ok(Decoded::List(_)) => self.errors.push(LoadError::Field {

@@ -328,3 +328,20 @@ fn a_list_larger_than_the_parser_default_budget_loads() {
     let loaded = load_paths(&[path]).expect("loads");
     assert_eq!(loaded.skipped.len(), 30_000);
 }
+
+#[test]
+fn what_nothing_reads_is_not_kept() {
+    let text = DEPARTMENT.replace(
+        "  name: finance\n",
+        "  name: finance\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"a\": 1}'\n    \
+         team: payroll\n  managedFields:\n  - {manager: kubectl, operation: Apply}\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("department.yaml");
+    std::fs::write(&path, text).unwrap();
+    let loaded = load_paths(&[path]).expect("loads");
+    let metadata = &loaded.snapshot.departments[0].metadata;
+    assert_eq!(metadata.managed_fields, None);
+    let annotations = metadata.annotations.as_ref().unwrap();
+    assert_eq!(annotations.keys().collect::<Vec<_>>(), ["team"]);
+}
