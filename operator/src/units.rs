@@ -47,6 +47,21 @@ pub(crate) fn percent(ratio: f64) -> String {
     format!("{:.0}%", ratio * 100.0)
 }
 
+/// A character that would act instead of showing, as something that shows: C0 controls
+/// and DEL as their Unicode control pictures (a newline reads `␊`, ESC `␛`), and C1
+/// controls, line and paragraph separators and bidirectional overrides, which could
+/// break a line or reorder what a reader sees, as U+FFFD.
+pub fn visible(c: char) -> char {
+    match c {
+        '\0'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\x7f' => '\u{2421}',
+        '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            '\u{fffd}'
+        }
+        c => c,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ spec:
   capacity: {cpu: '64', memory: 256Gi}
 ";
 
-const DEPARTMENT: &str = "\
+pub(super) const DEPARTMENT: &str = "\
 apiVersion: govcloud.io/v1alpha1
 kind: Department
 metadata:

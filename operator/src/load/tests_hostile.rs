@@ -8,15 +8,7 @@ use std::time::Duration;
 
 use super::*;
 
-const DEPARTMENT: &str = "\
-apiVersion: govcloud.io/v1alpha1
-kind: Department
-metadata:
-  name: finance
-spec:
-  securityClearance: 3
-  quota: {cpu: '16', memory: 64Gi, services: 10}
-";
+use super::tests::DEPARTMENT;
 
 /// Runs `f` on a thread and fails the test if it does not finish in time, so that a
 /// regression shows as a failure rather than a hung test run.

@@ -62,20 +62,7 @@ impl Grid {
 
 /// A cell as a terminal shows it, one line, with no control sequence: names and messages
 /// come from manifests, and a newline would split a row and an ESC would drive the
-/// terminal. C0 controls and DEL become their Unicode control pictures (`␊`, `␛`); C1
-/// controls, line separators and bidirectional overrides U+FFFD. (The report's
-/// `text::visible` does the same for its documents.)
+/// terminal (the report's documents use the same [`crate::units::visible`]).
 fn printable(cell: &str) -> String {
-    cell.chars()
-        .map(|c| match c {
-            '\0'..='\x1f' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
-            '\x7f' => '\u{2421}',
-            '\u{80}'..='\u{9f}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}' => '\u{fffd}',
-            c => c,
-        })
-        .collect()
+    cell.chars().map(crate::units::visible).collect()
 }

@@ -4,10 +4,10 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 
-use super::super::text::visible;
 use super::*;
 use crate::api::Cost;
 use crate::synthetic::{EstateShape, department, estate, pool, workload};
+use crate::units::visible;
 
 /// What an attacker puts in a name or message: line breaks that would start a heading,
 /// backticks that would close a code span, raw HTML, a table separator, a script link,
