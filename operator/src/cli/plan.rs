@@ -48,7 +48,9 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
             }
         }
     } else {
-        out.write_all(format(&plan, args.output).as_bytes())?;
+        // The estate is not needed to print its plan; a large one is not kept alongside.
+        drop(snapshot);
+        write_plan(&plan, args.output, out)?;
     }
 
     let refusals = refusals(&plan).count();
@@ -67,18 +69,22 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// The plan as `--output` asks for it.
-pub(super) fn format(plan: &Plan, output: OutputFormat) -> String {
+/// Writes the plan as `--output` asks for it. JSON and YAML are streamed, so that the
+/// plan of a large estate is never held a second time as text.
+pub(super) fn write_plan(plan: &Plan, output: OutputFormat, out: &mut dyn Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     match output {
-        OutputFormat::Table => table(plan),
+        OutputFormat::Table => out.write_all(table(plan).as_bytes())?,
         OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(plan).expect("a plan has string keys and finite numbers");
-            json + "\n"
+            serde_json::to_writer_pretty(&mut out, plan)?;
+            out.write_all(b"\n")?;
         }
-        OutputFormat::Yaml => {
-            serde_saphyr::to_string(plan).expect("a plan has string keys and finite numbers")
-        }
+        OutputFormat::Yaml => serde_saphyr::to_io_writer(&mut out, plan).map_err(|e| match e {
+            serde_saphyr::ser::Error::IO { error } => error,
+            other => io::Error::other(other),
+        })?,
     }
+    out.flush()
 }
 
 /// Every refusal in the plan, whatever the object: what `--fail-on-refusal` counts and the

@@ -11,6 +11,7 @@ mod documents;
 mod error;
 mod fast;
 mod files;
+mod list;
 mod path;
 mod repair;
 mod spans;
@@ -31,6 +32,7 @@ use serde_json::Value;
 use crate::plan::Snapshot;
 use decode::{Decoded, Object};
 use documents::{Document, Reading};
+use list::{Item, Keep, Kind, Staged};
 
 /// The YAML parser's message for users, on one line and without positions (shared with
 /// the operator config, which reports positions its own way).
@@ -127,18 +129,19 @@ impl Loader {
             // A List's items are decoded as the parser finishes each, so that a large
             // export is never held whole as data; they count only if the document turns
             // out to be a List (kubectl prints `kind` after `items`).
-            let mut items = Vec::new();
-            let (parsed, reading) = doc.parse(&mut |item| items.push(decode_value(item)));
+            let mut staged = Staged::default();
+            let (parsed, reading) = doc.parse(&mut |item| {
+                let (reference, decoded) = decode_value(item);
+                staged.take(reference, decoded);
+            });
             if reading == Reading::Full {
-                items.clear();
+                staged = Staged::default();
             }
             match parsed {
                 Ok(Some(value)) => {
                     let (reference, decoded) = decode_value(value);
                     if matches!(decoded, Ok(Decoded::List(_))) {
-                        for (i, (reference, item)) in items.into_iter().enumerate() {
-                            self.decoded(reference, item, &origin.item(i), &doc);
-                        }
+                        self.list(staged, &origin, &doc);
                     }
                     self.decoded(reference, decoded, &origin, &doc);
                 }
@@ -232,13 +235,34 @@ impl Loader {
         }
     }
 
+    /// Takes in the items of a List that were staged while it was parsed.
+    fn list(&mut self, staged: Staged, origin: &Origin, doc: &Document<'_>) {
+        let (items, objects) = staged.into_parts();
+        let mut keep = Keep::default();
+        for (i, item) in items.into_iter().enumerate() {
+            let origin = origin.item(i);
+            match item {
+                Item::Object { reference, kind } => {
+                    let admitted = self.admit(reference, kind == Kind::Service, &origin, doc);
+                    keep.record(kind, admitted);
+                }
+                Item::Other(reference, decoded) => self.decoded(reference, decoded, &origin, doc),
+            }
+        }
+        list::merge(&mut self.snapshot, objects, &keep);
+    }
+
     fn object(&mut self, reference: ObjectRef, object: Object, origin: &Origin, doc: &Document<'_>) {
+        if self.admit(reference, matches!(object, Object::Service(_)), origin, doc) {
+            list::push(&mut self.snapshot, object);
+        }
+    }
+
+    /// Whether an object is the first of its identity; a duplicate is an error.
+    fn admit(&mut self, reference: ObjectRef, namespaced: bool, origin: &Origin, doc: &Document<'_>) -> bool {
         let key = (
             reference.kind.clone(),
-            reference
-                .namespace
-                .clone()
-                .filter(|_| matches!(object, Object::Service(_))),
+            reference.namespace.clone().filter(|_| namespaced),
             reference.name.clone().unwrap_or_default(),
         );
         if let Some(first) = self.seen.get(&key) {
@@ -249,17 +273,9 @@ impl Loader {
                 object: reference,
                 first: first.clone(),
             });
-            return;
+            return false;
         }
         self.seen.insert(key, origin.clone());
-        let s = &mut self.snapshot;
-        match object {
-            Object::Pool(o) => s.pools.push(*o),
-            Object::Department(o) => s.departments.push(*o),
-            Object::Service(o) => s.services.push(*o),
-            Object::Offering(o) => s.offerings.push(*o),
-            Object::Policy(o) => s.policies.push(*o),
-            Object::Node(o) => s.nodes.push(*o),
-        }
+        true
     }
 }

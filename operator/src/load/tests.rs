@@ -202,6 +202,49 @@ items:
     );
 }
 
+/// A List as kubectl prints it, `kind` after `items`, of the given items (each indented).
+fn kubectl_list(items: &[&str]) -> String {
+    let mut text = String::from("apiVersion: v1\nitems:\n");
+    for item in items {
+        for (i, line) in item.lines().enumerate() {
+            text.push_str(if i == 0 { "- " } else { "  " });
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text + "kind: List\nmetadata: {resourceVersion: ''}\n"
+}
+
+#[test]
+fn a_lists_objects_take_their_place_among_the_other_documents() {
+    let list = kubectl_list(&[
+        &DEPARTMENT.replace("finance", "health"),
+        POOL,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}",
+        &DEPARTMENT.replace("finance", "audit"),
+    ]);
+    let text = docs(&[DEPARTMENT, &list, &DEPARTMENT.replace("finance", "zeta")]);
+    let loaded = load_one(&text).unwrap();
+    let names: Vec<_> = loaded.snapshot.departments.iter().map(|d| d.name_any()).collect();
+    assert_eq!(names, ["finance", "health", "audit", "zeta"]);
+    assert_eq!(loaded.snapshot.pools.len(), 1);
+    assert_eq!(loaded.skipped.len(), 1);
+    assert_eq!(loaded.skipped[0].origin.item, Some(2));
+}
+
+#[test]
+fn a_duplicate_inside_a_list_is_refused_at_its_item() {
+    let list = kubectl_list(&[POOL, &DEPARTMENT.replace("finance", "health"), DEPARTMENT]);
+    let errors = load_one(&docs(&[DEPARTMENT, &list])).unwrap_err().0;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let LoadError::Duplicate { at, object, first } = &errors[0] else {
+        panic!("{errors:?}")
+    };
+    assert_eq!(object.to_string(), "Department finance");
+    assert_eq!((at.document, at.item), (2, Some(2)));
+    assert_eq!((first.document, first.item), (1, None));
+}
+
 #[test]
 fn directories_are_walked_recursively_in_path_order() {
     let dir = tempfile::tempdir().unwrap();

@@ -77,14 +77,18 @@ fn estate_values() -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The values as `---`-separated YAML documents.
+fn documents(values: &[serde_json::Value]) -> String {
+    values
+        .iter()
+        .map(|v| format!("---\n{}", serde_saphyr::to_string(v).unwrap()))
+        .collect()
+}
+
 #[test]
 fn a_serialised_estate_is_read_by_the_fast_path_and_the_same() {
     let values = estate_values();
-    let text: String = values
-        .iter()
-        .map(|v| format!("---\n{}", serde_saphyr::to_string(v).unwrap()))
-        .collect();
-    assert_eq!(agree(&text), values.len());
+    assert_eq!(agree(&documents(&values)), values.len());
 }
 
 #[test]
@@ -255,4 +259,24 @@ proptest! {
         let text: String = entries.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
         agree(&text);
     }
+}
+
+#[test]
+fn an_estate_plans_the_same_from_a_list_as_from_documents() {
+    let values = estate_values();
+    // kubectl's order: `kind` after `items`, so the items are staged before it is known.
+    let list = format!(
+        "apiVersion: v1\n{}kind: List\nmetadata: {{resourceVersion: ''}}\n",
+        serde_saphyr::to_string(&serde_json::json!({ "items": values })).unwrap()
+    );
+    let planned = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("estate.yaml");
+        std::fs::write(&path, text).unwrap();
+        let loaded = super::load_paths(&[path]).unwrap();
+        assert_eq!(loaded.snapshot.services.len(), 200);
+        let assignments = crate::plan::Assignments::from_status(&loaded.snapshot);
+        serde_json::to_string(&crate::plan::plan(&loaded.snapshot, &assignments)).unwrap()
+    };
+    assert_eq!(planned(&list), planned(&documents(&values)));
 }
