@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::args::{OutputFormat, PlanArgs};
 use super::{EXIT_INPUT, EXIT_OK, EXIT_REFUSED, limits, table};
 use crate::load::{Loaded, load_paths_with};
-use crate::plan::{Assignments, Plan, Reason, plan};
+use crate::plan::{Assignments, Plan, plan};
 use crate::render;
 
 pub(super) fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
@@ -53,7 +53,7 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         write_plan(&plan, args.output, out)?;
     }
 
-    let refusals = refusals(&plan).count();
+    let refusals = plan.refusals().count();
     if args.fail_on_refusal && refusals > 0 {
         writeln!(
             err,
@@ -85,37 +85,4 @@ pub(super) fn write_plan(plan: &Plan, output: OutputFormat, out: &mut dyn Write)
         })?,
     }
     out.flush()
-}
-
-/// Every refusal in the plan, whatever the object: what `--fail-on-refusal` counts and the
-/// REFUSALS section lists.
-pub(super) fn refusals(plan: &Plan) -> impl Iterator<Item = (&'static str, String, &Reason)> {
-    let services = plan.services.iter().flat_map(|s| {
-        s.reasons
-            .iter()
-            .map(move |r| ("DepartmentService", format!("{}/{}", s.namespace, s.name), r))
-    });
-    let pools = plan
-        .pools
-        .iter()
-        .flat_map(|p| p.reasons.iter().map(move |r| ("ResourcePool", p.name.clone(), r)));
-    let departments = plan
-        .departments
-        .iter()
-        .flat_map(|d| d.reasons.iter().map(move |r| ("Department", d.name.clone(), r)));
-    let offerings = plan.offerings.iter().flat_map(|o| {
-        o.reasons
-            .iter()
-            .map(move |r| ("ServiceOffering", o.name.clone(), r))
-    });
-    let policies = plan.policies.iter().flat_map(|p| {
-        p.reasons
-            .iter()
-            .map(move |r| ("PlatformPolicy", p.name.clone(), r))
-    });
-    services
-        .chain(pools)
-        .chain(departments)
-        .chain(offerings)
-        .chain(policies)
 }

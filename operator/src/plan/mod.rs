@@ -16,6 +16,7 @@ mod name_checks;
 mod output;
 mod place;
 mod placer;
+mod refusals;
 mod share;
 mod snapshot;
 mod validate;
@@ -29,6 +30,7 @@ pub use model::{
 pub use name_checks::OFFERING_NAME_MAX;
 pub use output::*;
 pub use placer::{Placer, Request};
+pub use refusals::Refusal;
 pub use share::instance_name;
 pub use snapshot::*;
 pub use window::parse_duration_seconds;

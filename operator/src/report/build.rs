@@ -448,49 +448,14 @@ fn level_check(services: &[ServiceReport], instances: &[InstanceReport]) -> Leve
     }
 }
 
-/// Every refusal in the plan, whatever the object, services first.
 fn refusals(plan: &Plan) -> Vec<Refusal> {
-    let mut out = Vec::new();
-    for s in &plan.services {
-        for r in &s.reasons {
-            out.push(Refusal {
-                kind: "DepartmentService",
-                name: key(s),
-                department: s.department.clone(),
-                code: r.code,
-                message: r.message.clone(),
-            });
-        }
-    }
-    let others = plan
-        .pools
-        .iter()
-        .map(|p| ("ResourcePool", &p.name, None, &p.reasons))
-        .chain(
-            plan.departments
-                .iter()
-                .map(|d| ("Department", &d.name, Some(&d.name), &d.reasons)),
-        )
-        .chain(
-            plan.offerings
-                .iter()
-                .map(|o| ("ServiceOffering", &o.name, None, &o.reasons)),
-        )
-        .chain(
-            plan.policies
-                .iter()
-                .map(|p| ("PlatformPolicy", &p.name, None, &p.reasons)),
-        );
-    for (kind, name, department, reasons) in others {
-        for r in reasons {
-            out.push(Refusal {
-                kind,
-                name: name.clone(),
-                department: department.cloned(),
-                code: r.code,
-                message: r.message.clone(),
-            });
-        }
-    }
-    out
+    plan.refusals()
+        .map(|r| Refusal {
+            kind: r.kind,
+            name: r.name,
+            department: r.department.map(str::to_owned),
+            code: r.reason.code,
+            message: r.reason.message.clone(),
+        })
+        .collect()
 }

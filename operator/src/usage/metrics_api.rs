@@ -13,7 +13,7 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use serde_json::Value;
 
 use super::UsageError;
-use super::source::{PerPod, Reading, Skipped, sample_of};
+use super::reading::{PerPod, Reading, Skipped, sample_of};
 use crate::quantity::{Res, parse_cpu, parse_memory};
 
 /// The PodMetrics of every namespace, through the API server's aggregation layer.

@@ -19,6 +19,7 @@ pub mod collector;
 mod error;
 pub mod metrics_api;
 pub mod prometheus;
+mod reading;
 mod source;
 pub mod state;
 
@@ -27,7 +28,8 @@ pub use collector::Collector;
 pub use error::UsageError;
 pub use metrics_api::MetricsApi;
 pub use prometheus::Prometheus;
-pub use source::{Reading, Skipped, Source};
+pub use reading::{Reading, Skipped};
+pub use source::Source;
 pub use state::{Health, Transition, UsageState};
 
 use k8s_openapi::jiff::Timestamp;

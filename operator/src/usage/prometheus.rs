@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use super::UsageError;
 use super::error::chain;
-use super::source::{PerPod, Reading, Skipped, sample_of};
+use super::reading::{PerPod, Reading, Skipped, sample_of};
 use crate::config::{PrometheusConfig, PrometheusQueries};
 use crate::quantity::Res;
 

@@ -1,58 +1,9 @@
-//! The configured usage source, and what one reading of it gives.
-
-use std::collections::BTreeMap;
-
-use k8s_openapi::jiff::Timestamp;
+//! The configured usage source.
 
 use super::metrics_api::MetricsApi;
 use super::prometheus::Prometheus;
-use super::{PodUsage, Sample, UsageError};
+use super::{Reading, Sample, UsageError};
 use crate::config::{UsageConfig, UsageSource};
-use crate::quantity::Res;
-
-/// Series (Prometheus) or pods (metrics API) a reading left out because they were
-/// unusable: how many, and why the first one was.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Skipped {
-    pub count: usize,
-    pub first: Option<String>,
-}
-
-impl Skipped {
-    pub(crate) fn push(&mut self, why: impl FnOnce() -> String) {
-        if self.first.is_none() {
-            self.first = Some(why());
-        }
-        self.count += 1;
-    }
-
-    pub(crate) fn merge(&mut self, other: Skipped) {
-        if self.first.is_none() {
-            self.first = other.first;
-        }
-        self.count += other.count;
-    }
-}
-
-/// One reading of a source: the sample, and what it left out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reading {
-    pub sample: Sample,
-    pub skipped: Skipped,
-}
-
-/// Usage per pod, keyed by (namespace, pod), summed as series arrive.
-pub(crate) type PerPod = BTreeMap<(String, String), Res>;
-
-pub(crate) fn sample_of(at: Timestamp, pods: PerPod) -> Sample {
-    Sample {
-        at,
-        pods: pods
-            .into_iter()
-            .map(|((namespace, pod), used)| PodUsage { namespace, pod, used })
-            .collect(),
-    }
-}
 
 /// Where usage is measured (`usage.source`).
 #[derive(Debug)]

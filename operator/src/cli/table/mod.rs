@@ -6,7 +6,6 @@ mod tests;
 
 use grid::Grid;
 
-use super::plan::refusals;
 use crate::plan::{Plan, ServicePlan};
 use crate::units::{cores, cores_f64, memory, percent};
 
@@ -157,12 +156,12 @@ fn shared_instances(plan: &Plan) -> Grid {
 
 fn refusal_rows(plan: &Plan) -> Grid {
     let mut g = Grid::new(&["KIND", "NAME", "CODE", "MESSAGE"]);
-    for (kind, name, reason) in refusals(plan) {
+    for r in plan.refusals() {
         g.row(vec![
-            kind.into(),
-            name,
-            reason.code.to_string(),
-            reason.message.clone(),
+            r.kind.into(),
+            r.name,
+            r.reason.code.to_string(),
+            r.reason.message.clone(),
         ]);
     }
     g
