@@ -15,11 +15,13 @@ pub mod metrics;
 pub mod names;
 pub mod plan;
 pub mod quantity;
+#[cfg(any(test, feature = "test-support"))]
 pub mod rbac;
 pub mod render;
 pub mod report;
 pub mod runtime;
 pub mod status;
+#[cfg(any(test, feature = "test-support"))]
 pub mod synthetic;
 mod units;
 pub mod usage;
