@@ -34,7 +34,7 @@ RUN --mount=type=cache,id=govcloud-cargo-registry,target=/usr/local/cargo/regist
 # trades glibc's allocator for musl's, which is slow under tokio's worker threads.
 FROM gcr.io/distroless/cc-debian12:nonroot
 
-# Passed by the release command (README: Release); a local build is labelled "dev".
+# Passed by the release command (docs/install.md, "Release"); a local build is labelled "dev".
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="govcloud" \
       org.opencontainers.image.description="Consolidates government departments onto shared Kubernetes infrastructure and proves the gain" \

@@ -9,8 +9,8 @@
 //!   security level, and readiness flows back into the services' status;
 //! - once converged, the operator writes nothing (audit log), restarted or not.
 //!
-//! The control plane is built from Go modules on first use (minutes, once; see the
-//! README), so these tests are slow but never skipped.
+//! The control plane is built from Go modules on first use (minutes, once; see
+//! docs/control-plane.md), so these tests are slow but never skipped.
 
 mod support;
 

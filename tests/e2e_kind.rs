@@ -187,7 +187,7 @@ async fn tear_down_estate(client: &Client, estate: &Snapshot) {
 }
 
 #[tokio::test]
-#[ignore = "needs a real cluster: set GOVCLOUD_E2E_KUBECONFIG and run with --ignored (README: try it on kind)"]
+#[ignore = "needs a real cluster: set GOVCLOUD_E2E_KUBECONFIG and run with --ignored (docs/operator.md: try it on kind)"]
 async fn the_operator_converges_the_samples_on_a_real_cluster() {
     let kubeconfig = kubeconfig();
     let _turn = ESTATE.lock().await;
@@ -275,7 +275,7 @@ async fn operator_logs(client: &Client) -> String {
 }
 
 #[tokio::test]
-#[ignore = "needs a real cluster and an image: set GOVCLOUD_E2E_KUBECONFIG and GOVCLOUD_E2E_IMAGE and run with --ignored (README: try it on kind)"]
+#[ignore = "needs a real cluster and an image: set GOVCLOUD_E2E_KUBECONFIG and GOVCLOUD_E2E_IMAGE and run with --ignored (docs/operator.md: try it on kind)"]
 async fn the_chart_installs_and_the_operator_converges_with_only_its_rbac() {
     let kubeconfig = kubeconfig();
     let image = std::env::var(IMAGE_VAR).unwrap_or_else(|_| {

@@ -15,7 +15,7 @@ use crate::controller::PassReport;
 use crate::usage::Health;
 
 /// A pass takes milliseconds on a small estate and over a second on 10,000 services
-/// (README, Performance); the buckets span both with room for a slow API server.
+/// (docs/performance.md); the buckets span both with room for a slow API server.
 const PASS_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
