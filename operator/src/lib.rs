@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod controller;
 pub mod crds;
+pub mod duration;
 pub mod load;
 pub mod metrics;
 pub mod names;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::duration::Shown;
 use super::{OperatorConfig, UsageSource};
+use crate::duration::Shown;
 use crate::load::{FieldPath, Segment};
 use crate::names::{LABEL_MAX, Rule};
 

@@ -1,11 +1,37 @@
-//! Per-object backoff: an object whose write failed is retried after a delay that
-//! doubles with each consecutive failure (up to a cap) and is forgotten on success, so
-//! that one object the API server keeps refusing neither holds back the others nor is
-//! hammered on every pass.
+//! How retries space out ([`Backoff`]), and per-object backoff: an object whose write
+//! failed is retried after a delay that doubles with each consecutive failure (up to a
+//! cap) and is forgotten on success, so that one object the API server keeps refusing
+//! neither holds back the others nor is hammered on every pass. The planner loop spaces
+//! out passes whose plan could not be rendered by the same rule.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// `initial` after the first failure, doubling with each further one, never beyond `max`
+/// (nor below `initial`). A zero `initial` retries at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max: max.max(initial),
+        }
+    }
+
+    /// The delay after `failures` consecutive failures, the first being 1.
+    pub fn after(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1);
+        self.initial
+            .saturating_mul(2u32.saturating_pow(doublings))
+            .min(self.max)
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -16,8 +42,7 @@ struct Entry {
 /// Failing writes by key (`verb object`, e.g. `apply Deployment dept-a/web`).
 #[derive(Debug)]
 pub struct ObjectBackoff {
-    initial: Duration,
-    max: Duration,
+    backoff: Backoff,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -26,8 +51,7 @@ impl ObjectBackoff {
     /// retries at once (no backoff).
     pub fn new(initial: Duration, max: Duration) -> Self {
         Self {
-            initial,
-            max: max.max(initial),
+            backoff: Backoff::new(initial, max),
             entries: Mutex::default(),
         }
     }
@@ -48,10 +72,7 @@ impl ObjectBackoff {
     pub fn failed(&self, key: &str, now: Instant) -> Duration {
         let mut entries = self.entries();
         let failures = entries.get(key).map_or(1, |e| e.failures.saturating_add(1));
-        let delay = self
-            .initial
-            .saturating_mul(2u32.saturating_pow(failures - 1))
-            .min(self.max);
+        let delay = self.backoff.after(failures);
         entries.insert(
             key.to_string(),
             Entry {
@@ -101,6 +122,23 @@ mod tests {
         assert!(b.due("apply A", t0));
         assert_eq!(b.next_retry(), None);
         assert_eq!(b.failed("apply A", t0), S, "the next failure starts small again");
+    }
+
+    #[test]
+    fn delays_double_from_initial_up_to_max() {
+        let b = Backoff::new(S, 5 * S);
+        let delays: Vec<Duration> = (1..=5).map(|n| b.after(n)).collect();
+        assert_eq!(delays, [S, 2 * S, 4 * S, 5 * S, 5 * S]);
+        assert_eq!(
+            b.after(u32::MAX),
+            5 * S,
+            "many failures neither overflow nor exceed max"
+        );
+        assert_eq!(
+            Backoff::new(2 * S, S).after(1),
+            2 * S,
+            "max is never below initial"
+        );
     }
 
     #[test]

@@ -33,7 +33,6 @@ pub use placer::{Placer, Request};
 pub use refusals::Refusal;
 pub use share::instance_name;
 pub use snapshot::*;
-pub use window::parse_duration_seconds;
 
 use crate::quantity::Res;
 

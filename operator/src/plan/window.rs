@@ -3,6 +3,7 @@
 //! Only the syntax is checked here; when a window is open is the operator's concern.
 
 use crate::api::MaintenanceWindow;
+use crate::duration::window_seconds;
 
 /// Problems with one window, each naming the field under `path`.
 pub fn check(path: &str, w: &MaintenanceWindow) -> Vec<String> {
@@ -10,7 +11,7 @@ pub fn check(path: &str, w: &MaintenanceWindow) -> Vec<String> {
     if let Err(e) = check_cron(&w.schedule) {
         problems.push(format!("{path}.schedule: {:?} {e}", w.schedule));
     }
-    if parse_duration_seconds(&w.duration).is_none() {
+    if window_seconds(&w.duration).is_none() {
         problems.push(format!(
             "{path}.duration: {:?} is not a duration like 2h, 90m or 1h30m",
             w.duration
@@ -24,32 +25,6 @@ pub fn check(path: &str, w: &MaintenanceWindow) -> Vec<String> {
         ));
     }
     problems
-}
-
-/// `1h30m` → 5400; `None` for anything else, including zero-length windows.
-pub fn parse_duration_seconds(s: &str) -> Option<u64> {
-    let mut total = 0u64;
-    let mut digits = String::new();
-    let mut last_unit = 0u8; // units must appear in h, m, s order, each at most once
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let (rank, secs) = match c {
-            'h' => (1, 3600),
-            'm' => (2, 60),
-            's' => (3, 1),
-            _ => return None,
-        };
-        if digits.is_empty() || rank <= last_unit {
-            return None;
-        }
-        total = total.checked_add(digits.parse::<u64>().ok()?.checked_mul(secs)?)?;
-        digits.clear();
-        last_unit = rank;
-    }
-    (digits.is_empty() && total > 0).then_some(total)
 }
 
 fn valid_time_zone(tz: &str) -> bool {
@@ -164,15 +139,5 @@ mod tests {
             "{p:?}"
         );
         assert!(check("w", &window("0 2 * *", "1h"))[0].contains("has 4 fields"));
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration_seconds("1h30m"), Some(5400));
-        assert_eq!(parse_duration_seconds("90m"), Some(5400));
-        assert_eq!(parse_duration_seconds("45s"), Some(45));
-        for bad in ["", "0m", "30", "m", "1m1h", "1h1h"] {
-            assert_eq!(parse_duration_seconds(bad), None, "{bad}");
-        }
     }
 }

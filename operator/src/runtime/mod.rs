@@ -15,7 +15,6 @@
 //! and the process exits 0. The next leader plans from the same statuses and makes the
 //! writes left undone.
 
-mod backoff;
 mod caches;
 mod crds_check;
 mod http;
@@ -36,7 +35,7 @@ pub use http::{HttpState, Readiness, router};
 pub use leader::Loss;
 
 use crate::config::OperatorConfig;
-use crate::controller::{EstateReconciler, Live, ObjectBackoff, PassReport};
+use crate::controller::{Backoff, EstateReconciler, Live, ObjectBackoff, PassReport};
 use crate::metrics::Metrics;
 use crate::usage::{Collector, UsageError, UsageState};
 
@@ -195,7 +194,8 @@ async fn plan_loop(
     let (debounce, resync) = (config.controller.debounce, config.controller.resync);
     // Backoff of the whole pass, for a plan that cannot be rendered (no object to blame
     // a write on); failing writes back off per object inside the reconciler.
-    let mut render_retry: Option<Duration> = None;
+    let render_backoff = Backoff::new(backoff_config.initial, backoff_config.max);
+    let mut render_failures = 0u32;
     loop {
         let snapshot = caches.snapshot(settings.clone());
         let now = Time(Timestamp::now());
@@ -245,12 +245,12 @@ async fn plan_loop(
                 (false, None)
             }
         };
-        render_retry = backoff::next(
-            render_retry,
-            !rendered,
-            backoff_config.initial,
-            backoff_config.max,
-        );
+        render_failures = if rendered {
+            0
+        } else {
+            render_failures.saturating_add(1)
+        };
+        let render_retry = (!rendered).then(|| render_backoff.after(render_failures));
         let until_object = object_retry.map(|at| at.saturating_duration_since(std::time::Instant::now()));
         let wait = [Some(resync), render_retry, until_object]
             .into_iter()
@@ -295,7 +295,7 @@ async fn drain<T>(
     }
     tracing::info!(
         in_flight = in_flight(),
-        timeout = %crate::config::duration::format(timeout),
+        timeout = %crate::duration::format(timeout),
         "stopping mid-pass: no new writes; waiting for those in flight"
     );
     match tokio::time::timeout(timeout, pass).await {
