@@ -247,7 +247,7 @@ async fn a_failing_write_backs_off_alone_and_is_retried_when_due() {
     let before = attempts();
     let (_, first) = r.pass(&s, &now()).await.unwrap();
     assert_eq!(first.errors.len(), 1, "{:#?}", first.errors);
-    assert!(first.errors[0].object.ends_with(&victim));
+    assert!(first.errors[0].object.to_string().ends_with(&victim));
     assert_eq!(attempts(), before + 1);
     assert!(first.retry_at.is_some(), "the loop is told when to come back");
 

@@ -17,6 +17,7 @@ use govcloud::config::{MetricsConfig, UsageSource};
 use govcloud::controller::{ApplyError, PassReport};
 use govcloud::load::load_paths;
 use govcloud::metrics::Metrics;
+use govcloud::object::{Kind, ObjectId};
 use govcloud::plan::{Assignments, plan};
 use govcloud::usage::{Health, PodUsage, Sample, aggregate};
 use k8s_openapi::jiff::Timestamp;
@@ -78,7 +79,7 @@ fn families() -> Vec<(String, String)> {
     let report = PassReport {
         errors: vec![ApplyError::new(
             "apply",
-            "Deployment dept-finance/budget-planning".into(),
+            ObjectId::new(Kind::Deployment, Some("dept-finance"), "budget-planning"),
             kube::Error::Api(conflict.boxed()),
         )],
         ..PassReport::default()

@@ -14,6 +14,7 @@ pub mod duration;
 pub mod load;
 pub mod metrics;
 pub mod names;
+pub mod object;
 pub mod plan;
 pub mod quantity;
 #[cfg(any(test, feature = "test-support"))]

@@ -22,6 +22,7 @@ use std::time::Duration;
 use govcloud::api::DepartmentService;
 use govcloud::controller::{ApplyError, managed_kinds, managed_selector};
 use govcloud::load::load_paths;
+use govcloud::object::Kind;
 use govcloud::plan::Snapshot;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
@@ -307,7 +308,7 @@ pub async fn snapshot(client: &Client, estate: &Snapshot) -> Snapshot {
 pub fn beyond_namespace_limitation(errors: &[ApplyError]) -> Vec<&ApplyError> {
     errors
         .iter()
-        .filter(|e| !(e.object.starts_with("Namespace ") && e.source.to_string().contains("Invalid path")))
+        .filter(|e| !(e.object.kind() == Kind::Namespace && e.source.to_string().contains("Invalid path")))
         .collect()
 }
 

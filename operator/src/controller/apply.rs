@@ -14,18 +14,14 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, Namespace, ResourceQuota, Service};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 
-use super::backoff::ObjectBackoff;
+use super::backoff::{Action, ObjectBackoff, Write};
 use super::error::ApplyError;
 use super::live::{CachedObject, Live};
 use crate::api::{FIELD_MANAGER, labels};
+use crate::object::{Kind, ObjectId, Target};
 use crate::render::Manifest;
 
 /// Selects every object govcloud wrote.
@@ -33,34 +29,25 @@ pub fn managed_selector() -> String {
     format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE)
 }
 
-/// A kind the renderer writes.
+/// A kind the renderer writes, with what dynamic calls and watches need of it.
 #[derive(Clone, Debug)]
 pub struct ManagedKind {
+    pub kind: Kind,
     pub resource: ApiResource,
     pub namespaced: bool,
 }
 
-/// Every kind the renderer writes, namespaced kinds first so that a sweep empties a
-/// namespace before it would touch the namespace itself.
+/// Every kind the renderer writes ([`Kind::MANAGED`]), namespaced kinds first so that a
+/// sweep empties a namespace before it would touch the namespace itself.
 pub fn managed_kinds() -> Vec<ManagedKind> {
-    let namespaced = |resource| ManagedKind {
-        resource,
-        namespaced: true,
-    };
-    vec![
-        namespaced(ApiResource::erase::<Deployment>(&())),
-        namespaced(ApiResource::erase::<Service>(&())),
-        namespaced(ApiResource::erase::<PodDisruptionBudget>(&())),
-        namespaced(ApiResource::erase::<NetworkPolicy>(&())),
-        namespaced(ApiResource::erase::<ConfigMap>(&())),
-        namespaced(ApiResource::erase::<RoleBinding>(&())),
-        namespaced(ApiResource::erase::<LimitRange>(&())),
-        namespaced(ApiResource::erase::<ResourceQuota>(&())),
-        ManagedKind {
-            resource: ApiResource::erase::<Namespace>(&()),
-            namespaced: false,
-        },
-    ]
+    Kind::MANAGED
+        .into_iter()
+        .map(|kind| ManagedKind {
+            kind,
+            resource: kind.api_resource(),
+            namespaced: kind.namespaced(),
+        })
+        .collect()
 }
 
 /// What `ensure` did.
@@ -144,11 +131,11 @@ pub struct Applier {
     concurrency: usize,
     live: Live,
     backoff: Arc<ObjectBackoff>,
-    /// Objects found to hold their rendered content: `Kind namespace/name` → the
-    /// resourceVersion seen and the rendered content's fingerprint. While both still
+    /// Objects found to hold their rendered content: the object → the resourceVersion
+    /// seen and the rendered content's fingerprint. While both still
     /// match, the comparison is skipped; any change to the object (a new
     /// resourceVersion) or to what is rendered compares afresh.
-    verified: Arc<Mutex<HashMap<String, (String, u64)>>>,
+    verified: Arc<Mutex<HashMap<ObjectId, (String, u64)>>>,
     /// Once cancelled, no write starts; those in flight go on.
     stop: CancellationToken,
     /// Writes started and not yet finished.
@@ -158,13 +145,6 @@ pub struct Applier {
 impl std::fmt::Debug for Applier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Applier").finish_non_exhaustive()
-    }
-}
-
-fn describe(kind: &str, namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
     }
 }
 
@@ -210,7 +190,7 @@ impl Applier {
     /// is what keeps a stopped pass from starting any.
     pub(crate) async fn guarded<T>(
         &self,
-        key: String,
+        key: Write,
         call: impl Future<Output = Result<T, ApplyError>>,
     ) -> Attempt<T> {
         if !self.backoff.due(&key, Instant::now()) {
@@ -237,24 +217,24 @@ impl Applier {
     /// The object as the cluster holds it, from the caches or fetched.
     async fn live(&self, m: &Manifest) -> Result<Option<Arc<CachedObject>>, ApplyError> {
         Ok(match &self.live {
-            Live::Cached(caches) => caches.get(m.kind(), m.namespace(), m.name()),
+            Live::Cached(caches) => caches.get(m.kind().as_str(), m.namespace(), m.name()),
             Live::Fetch => self
-                .api(&Self::resource_of(m), m.namespace())
+                .api(&m.kind().api_resource(), m.namespace())
                 .get_opt(m.name())
                 .await
-                .map_err(|e| ApplyError::new("get", describe(m.kind(), m.namespace(), m.name()), e))?
+                .map_err(|e| ApplyError::new("get", m.id(), e))?
                 .map(|o| Arc::new(CachedObject::from_dynamic(o))),
         })
     }
 
-    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, u64)>> {
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectId, (String, u64)>> {
         self.verified
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether `live` holds `m`: remembered from an earlier pass when neither changed.
-    fn holds(&self, object: &str, live: &CachedObject, m: &Manifest) -> bool {
+    fn holds(&self, object: &ObjectId, live: &CachedObject, m: &Manifest) -> bool {
         let (Some(version), fingerprint) = (live.metadata.resource_version.as_ref(), m.fingerprint()) else {
             return live.covers(&m.to_json());
         };
@@ -268,7 +248,7 @@ impl Applier {
         let holds = live.covers(&m.to_json());
         if holds {
             self.verified()
-                .insert(object.to_string(), (version.clone(), fingerprint));
+                .insert(object.clone(), (version.clone(), fingerprint));
         }
         holds
     }
@@ -286,11 +266,7 @@ impl Applier {
                         .into_iter()
                         .map(|o| Arc::new(CachedObject::from_dynamic(o)))
                         .collect()),
-                    Err(e) => Err(ApplyError::new(
-                        "list",
-                        format!("{} (all namespaces)", kind.resource.kind),
-                        e,
-                    )),
+                    Err(e) => Err(ApplyError::new("list", Target::All(kind.kind), e)),
                 }
             }
         }
@@ -300,7 +276,7 @@ impl Applier {
     pub async fn deployments(&self) -> Result<Vec<Arc<CachedObject>>, ApplyError> {
         let kind = managed_kinds()
             .into_iter()
-            .find(|k| k.resource.kind == "Deployment")
+            .find(|k| k.kind == Kind::Deployment)
             .expect("Deployments are managed");
         self.managed(&kind).await
     }
@@ -318,29 +294,15 @@ impl Applier {
         }
     }
 
-    fn resource_of(m: &Manifest) -> ApiResource {
-        match m {
-            Manifest::Namespace(_) => ApiResource::erase::<Namespace>(&()),
-            Manifest::ResourceQuota(_) => ApiResource::erase::<ResourceQuota>(&()),
-            Manifest::LimitRange(_) => ApiResource::erase::<LimitRange>(&()),
-            Manifest::RoleBinding(_) => ApiResource::erase::<RoleBinding>(&()),
-            Manifest::NetworkPolicy(_) => ApiResource::erase::<NetworkPolicy>(&()),
-            Manifest::Deployment(_) => ApiResource::erase::<Deployment>(&()),
-            Manifest::Service(_) => ApiResource::erase::<Service>(&()),
-            Manifest::PodDisruptionBudget(_) => ApiResource::erase::<PodDisruptionBudget>(&()),
-            Manifest::ConfigMap(_) => ApiResource::erase::<ConfigMap>(&()),
-        }
-    }
-
     /// Makes the live object hold `m`, writing only when it does not already.
     pub async fn ensure(&self, m: &Manifest) -> Result<Outcome, ApplyError> {
-        let object = describe(m.kind(), m.namespace(), m.name());
+        let object = m.id();
         if let Some(live) = self.live(m).await?
             && self.holds(&object, &live, m)
         {
             return Ok(Outcome::Unchanged);
         }
-        let api = self.api(&Self::resource_of(m), m.namespace());
+        let api = self.api(&m.kind().api_resource(), m.namespace());
         let desired = m.to_json();
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let write = async {
@@ -348,7 +310,10 @@ impl Applier {
                 .await
                 .map_err(|e| ApplyError::new("apply", object.clone(), e))
         };
-        match self.guarded(format!("apply {object}"), write).await {
+        match self
+            .guarded(Write::new(Action::Apply, object.clone()), write)
+            .await
+        {
             Attempt::Deferred => Ok(Outcome::Deferred),
             Attempt::Skipped => Ok(Outcome::Skipped),
             Attempt::Made(result) => result.map(|_| Outcome::Applied),
@@ -376,7 +341,7 @@ impl Applier {
             }
         }
         // Completion order varies with concurrency; reports should not.
-        tally.errors.sort_by(|a, b| a.object.cmp(&b.object));
+        tally.errors.sort_by_cached_key(|e| e.object.to_string());
         tally
     }
 
@@ -391,7 +356,7 @@ impl Applier {
     }
 
     async fn prune_tally(&self, desired: &[Manifest]) -> Tally {
-        let keep: BTreeSet<(&str, Option<&str>, &str)> = desired
+        let keep: BTreeSet<(Kind, Option<&str>, &str)> = desired
             .iter()
             .map(|m| (m.kind(), m.namespace(), m.name()))
             .collect();
@@ -406,10 +371,10 @@ impl Applier {
             };
             for obj in listed {
                 let (ns, name) = (obj.namespace(), obj.name_any());
-                if keep.contains(&(kind.resource.kind.as_str(), ns.as_deref(), name.as_str())) {
+                if keep.contains(&(kind.kind, ns.as_deref(), name.as_str())) {
                     continue;
                 }
-                let object = describe(&kind.resource.kind, ns.as_deref(), &name);
+                let object = ObjectId::new(kind.kind, ns.as_deref(), &name);
                 let delete = async {
                     match self
                         .api(&kind.resource, ns.as_deref())
@@ -421,7 +386,10 @@ impl Applier {
                         Err(e) => Err(ApplyError::new("delete", object.clone(), e)),
                     }
                 };
-                match self.guarded(format!("delete {object}"), delete).await {
+                match self
+                    .guarded(Write::new(Action::Delete, object.clone()), delete)
+                    .await
+                {
                     Attempt::Deferred => tally.summary.deferred += 1,
                     Attempt::Skipped => tally.skipped += 1,
                     Attempt::Made(Ok(true)) => tally.summary.deleted += 1,

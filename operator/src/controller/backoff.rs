@@ -5,8 +5,11 @@
 //! out passes whose plan could not be rendered by the same rule.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::object::ObjectId;
 
 /// `initial` after the first failure, doubling with each further one, never beyond `max`
 /// (nor below `initial`). A zero `initial` retries at once.
@@ -33,17 +36,51 @@ impl Backoff {
     }
 }
 
+/// A write that backs off on its own: what is done to which object. The same object's
+/// apply and status write fail for different reasons, so each has its own backoff.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Write {
+    pub action: Action,
+    pub object: ObjectId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Apply,
+    Delete,
+    Status,
+    Finalize,
+}
+
+impl Write {
+    pub fn new(action: Action, object: ObjectId) -> Self {
+        Self { action, object }
+    }
+}
+
+impl fmt::Display for Write {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let action = match self.action {
+            Action::Apply => "apply",
+            Action::Delete => "delete",
+            Action::Status => "status",
+            Action::Finalize => "finalize",
+        };
+        write!(f, "{action} {}", self.object)
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     failures: u32,
     retry_at: Instant,
 }
 
-/// Failing writes by key (`verb object`, e.g. `apply Deployment dept-a/web`).
+/// Failing writes, by what was written to which object.
 #[derive(Debug)]
 pub struct ObjectBackoff {
     backoff: Backoff,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<HashMap<Write, Entry>>,
 }
 
 impl ObjectBackoff {
@@ -56,7 +93,7 @@ impl ObjectBackoff {
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Write, Entry>> {
         // A panic elsewhere while holding the lock leaves plain data behind: still usable.
         self.entries
             .lock()
@@ -64,17 +101,17 @@ impl ObjectBackoff {
     }
 
     /// Whether `key` may be tried at `now`.
-    pub fn due(&self, key: &str, now: Instant) -> bool {
+    pub fn due(&self, key: &Write, now: Instant) -> bool {
         self.entries().get(key).is_none_or(|e| now >= e.retry_at)
     }
 
     /// Records a failure at `now`; returns how long until `key` is due again.
-    pub fn failed(&self, key: &str, now: Instant) -> Duration {
+    pub fn failed(&self, key: &Write, now: Instant) -> Duration {
         let mut entries = self.entries();
         let failures = entries.get(key).map_or(1, |e| e.failures.saturating_add(1));
         let delay = self.backoff.after(failures);
         entries.insert(
-            key.to_string(),
+            key.clone(),
             Entry {
                 failures,
                 retry_at: now + delay,
@@ -84,7 +121,7 @@ impl ObjectBackoff {
     }
 
     /// Forgets `key`: its next failure starts from `initial` again.
-    pub fn succeeded(&self, key: &str) {
+    pub fn succeeded(&self, key: &Write) {
         self.entries().remove(key);
     }
 
@@ -104,24 +141,33 @@ impl Default for ObjectBackoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::Kind;
 
     const S: Duration = Duration::from_secs(1);
 
+    fn apply(name: &str) -> Write {
+        Write::new(
+            Action::Apply,
+            ObjectId::new(Kind::Deployment, Some("dept-a"), name),
+        )
+    }
+
     #[test]
     fn grows_per_object_while_failing_and_resets_on_success() {
-        let b = ObjectBackoff::new(S, 5 * S);
+        let backoff = ObjectBackoff::new(S, 5 * S);
+        let (a, b) = (apply("a"), apply("b"));
         let t0 = Instant::now();
-        let delays: Vec<Duration> = (0..5).map(|_| b.failed("apply A", t0)).collect();
+        let delays: Vec<Duration> = (0..5).map(|_| backoff.failed(&a, t0)).collect();
         assert_eq!(delays, [S, 2 * S, 4 * S, 5 * S, 5 * S]);
-        assert!(!b.due("apply A", t0 + 4 * S));
-        assert!(b.due("apply A", t0 + 5 * S));
-        assert!(b.due("apply B", t0), "other objects are not held back");
-        assert_eq!(b.next_retry(), Some(t0 + 5 * S));
+        assert!(!backoff.due(&a, t0 + 4 * S));
+        assert!(backoff.due(&a, t0 + 5 * S));
+        assert!(backoff.due(&b, t0), "other objects are not held back");
+        assert_eq!(backoff.next_retry(), Some(t0 + 5 * S));
 
-        b.succeeded("apply A");
-        assert!(b.due("apply A", t0));
-        assert_eq!(b.next_retry(), None);
-        assert_eq!(b.failed("apply A", t0), S, "the next failure starts small again");
+        backoff.succeeded(&a);
+        assert!(backoff.due(&a, t0));
+        assert_eq!(backoff.next_retry(), None);
+        assert_eq!(backoff.failed(&a, t0), S, "the next failure starts small again");
     }
 
     #[test]
@@ -143,9 +189,10 @@ mod tests {
 
     #[test]
     fn without_backoff_a_failed_object_is_due_at_once() {
-        let b = ObjectBackoff::default();
+        let backoff = ObjectBackoff::default();
+        let a = apply("a");
         let t0 = Instant::now();
-        assert_eq!(b.failed("apply A", t0), Duration::ZERO);
-        assert!(b.due("apply A", t0));
+        assert_eq!(backoff.failed(&a, t0), Duration::ZERO);
+        assert!(backoff.due(&a, t0));
     }
 }

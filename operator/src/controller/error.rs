@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::object::Target;
+
 /// What kind of failure, from a fixed set: safe as a metric label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Category {
@@ -47,8 +49,8 @@ impl fmt::Display for Category {
 #[derive(Debug, thiserror::Error)]
 #[error("{verb} {object}: {source}")]
 pub struct ApplyError {
-    /// `Kind namespace/name` or `Kind name`.
-    pub object: String,
+    /// The object, or the kind listed.
+    pub object: Target,
     pub verb: &'static str,
     pub category: Category,
     #[source]
@@ -56,10 +58,10 @@ pub struct ApplyError {
 }
 
 impl ApplyError {
-    pub fn new(verb: &'static str, object: String, source: kube::Error) -> Self {
+    pub fn new(verb: &'static str, object: impl Into<Target>, source: kube::Error) -> Self {
         Self {
             category: Category::of(&source),
-            object,
+            object: object.into(),
             verb,
             source,
         }

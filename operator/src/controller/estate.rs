@@ -24,10 +24,11 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::apply::{Applier, Attempt, Summary};
-use super::backoff::ObjectBackoff;
+use super::backoff::{Action, ObjectBackoff, Write};
 use super::error::ApplyError;
 use super::live::Live;
 use crate::api::DepartmentService;
+use crate::object::{Kinded, ObjectId};
 use crate::plan::{Assignments, Plan, ServicePlan, Snapshot, plan};
 use crate::render::{RenderError, render};
 use crate::status::{self, EventRecord, EventType, Measured, Readiness};
@@ -168,7 +169,10 @@ impl EstateReconciler {
             let write = super::finalizers::carry_out(&self.client, &action);
             match self
                 .applier
-                .guarded(format!("finalize {} {name}", kind.as_str()), write)
+                .guarded(
+                    Write::new(Action::Finalize, ObjectId::new(kind.kind(), None, name)),
+                    write,
+                )
                 .await
             {
                 Attempt::Deferred => report.summary.deferred += 1,
@@ -303,7 +307,7 @@ impl EstateReconciler {
         events: impl Fn(Option<&S>, &S) -> Vec<EventRecord>,
         report: &mut PassReport,
     ) where
-        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+        K: Resource<DynamicType = ()> + Kinded + Clone + DeserializeOwned + Debug,
         S: Serialize + PartialEq,
     {
         for obj in objects {
@@ -334,16 +338,13 @@ impl EstateReconciler {
         events: Vec<EventRecord>,
         report: &mut PassReport,
     ) where
-        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+        K: Resource<DynamicType = ()> + Kinded + Clone + DeserializeOwned + Debug,
         S: Serialize + PartialEq,
     {
         if !status::needs_update(current, desired) {
             return;
         }
-        let object = match obj.meta().namespace.as_deref() {
-            Some(ns) => format!("{} {ns}/{}", K::kind(&()), obj.name_any()),
-            None => format!("{} {}", K::kind(&()), obj.name_any()),
-        };
+        let object = ObjectId::new(K::KIND, obj.meta().namespace.as_deref(), &obj.name_any());
         let current = current.map(|c| serde_json::to_value(c).expect("a status serialises"));
         let desired = serde_json::to_value(desired).expect("a status serialises");
         let patch = status_patch(current.as_ref(), &desired);
@@ -365,7 +366,7 @@ impl EstateReconciler {
         };
         let outcome = self
             .applier
-            .guarded(format!("status {object}"), announce_then_write)
+            .guarded(Write::new(Action::Status, object.clone()), announce_then_write)
             .await;
         report.events += published.get();
         match outcome {

@@ -4,19 +4,16 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::error::ApplyError;
-use crate::api::{Department, FINALIZER, ResourcePool};
+use crate::api::FINALIZER;
+use crate::object::{Kind, ObjectId};
 use crate::status::{FinalizerAction, Held};
 
 fn api(client: &Client, kind: Held) -> Api<DynamicObject> {
-    let resource = match kind {
-        Held::ResourcePool => ApiResource::erase::<ResourcePool>(&()),
-        Held::Department => ApiResource::erase::<Department>(&()),
-    };
-    Api::all_with(client.clone(), &resource)
+    Api::all_with(client.clone(), &kind.kind().api_resource())
 }
 
 /// The JSON patch adding govcloud's finalizer to a list seen as `current`. An absent
@@ -45,7 +42,7 @@ fn remove_patch(index: usize) -> Value {
 }
 
 async fn patch(client: &Client, kind: Held, name: &str, body: Value) -> Result<(), ApplyError> {
-    let object = format!("{} {name}", kind.as_str());
+    let object = ObjectId::new(kind.kind(), None, name);
     let patch: json_patch::Patch = serde_json::from_value(body).expect("a well-formed JSON patch");
     api(client, kind)
         .patch(name, &PatchParams::default(), &Patch::Json::<()>(patch))
@@ -71,7 +68,13 @@ pub async fn carry_out(client: &Client, action: &FinalizerAction) -> Result<(), 
                 match namespaces.delete(ns, &DeleteParams::background()).await {
                     Ok(_) => {}
                     Err(kube::Error::Api(s)) if s.code == 404 => {}
-                    Err(e) => return Err(ApplyError::new("delete", format!("Namespace {ns}"), e)),
+                    Err(e) => {
+                        return Err(ApplyError::new(
+                            "delete",
+                            ObjectId::new(Kind::Namespace, None, ns),
+                            e,
+                        ));
+                    }
                 }
             }
             patch(client, *kind, name, remove_patch(*index)).await

@@ -12,7 +12,7 @@ mod finalizers;
 mod live;
 
 pub use apply::{Applier, ManagedKind, Outcome, Summary, managed_kinds, managed_selector};
-pub use backoff::{Backoff, ObjectBackoff};
+pub use backoff::{Action, Backoff, ObjectBackoff, Write};
 pub use drift::covers;
 pub use error::{ApplyError, Category};
 pub use estate::{EstateReconciler, PassReport};

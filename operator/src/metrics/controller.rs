@@ -9,7 +9,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::family::{FloatGauge, IntGauge};
-use super::labels::{FailureLabels, SourceLabels, kind_of, source_name};
+use super::labels::{FailureLabels, SourceLabels, source_name};
 use crate::config::UsageSource;
 use crate::controller::PassReport;
 use crate::usage::Health;
@@ -142,7 +142,7 @@ impl ControllerFamilies {
         self.pass_duration.observe(duration.as_secs_f64());
         for e in &report.errors {
             let labels = FailureLabels {
-                kind: kind_of(&e.object),
+                kind: e.object.kind().as_str(),
                 category: e.category.as_str(),
             };
             self.failures.get_or_create(&labels).inc();

@@ -67,7 +67,7 @@ pub struct ServiceLabels {
     pub department: String,
 }
 
-/// A failed API call: the kind of its object (fixed set, see [`kind_of`]) and its
+/// A failed API call: the kind of its object (a [`crate::object::Kind`]) and its
 /// [`crate::controller::Category`] — never the object's name or the error's text.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FailureLabels {
@@ -78,32 +78,6 @@ pub struct FailureLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceLabels {
     pub source: &'static str,
-}
-
-/// Every kind the operator reads or writes: its five own kinds and the nine it renders.
-pub const KINDS: [&str; 14] = [
-    "ResourcePool",
-    "Department",
-    "DepartmentService",
-    "ServiceOffering",
-    "PlatformPolicy",
-    "Namespace",
-    "ResourceQuota",
-    "LimitRange",
-    "RoleBinding",
-    "NetworkPolicy",
-    "ConfigMap",
-    "Service",
-    "Deployment",
-    "PodDisruptionBudget",
-];
-
-/// The `kind` label of a failed call on `object` (`Kind namespace/name`, `Kind name` or
-/// `Kind (all namespaces)`): its first word when that is a known kind, else `other`, so
-/// that a new message format cannot turn names into labels.
-pub fn kind_of(object: &str) -> &'static str {
-    let first = object.split_whitespace().next().unwrap_or_default();
-    KINDS.iter().find(|k| **k == first).copied().unwrap_or("other")
 }
 
 /// The `source` label: the config's spelling of the usage source.

@@ -30,8 +30,6 @@ use crate::controller::PassReport;
 use crate::plan::Plan;
 use crate::usage::{Health, Usage};
 
-pub use labels::{KINDS, kind_of};
-
 /// What Prometheus asks for first, and what `/metrics` serves it.
 pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// The classic text format (0.0.4), for clients that do not accept OpenMetrics —

@@ -11,6 +11,7 @@ use kube::core::Status;
 use super::*;
 use crate::controller::{ApplyError, PassReport};
 use crate::load::load_paths;
+use crate::object::{Kind, ObjectId, Target};
 use crate::plan::{Assignments, Snapshot, plan};
 use crate::quantity::Res;
 use crate::usage::{Health, PodUsage, Sample, aggregate};
@@ -359,9 +360,10 @@ fn every_family_has_help_and_a_type_in_both_formats() {
     }
 }
 
-fn api_error(object: &str, code: u16) -> ApplyError {
+fn api_error(kind: Kind, namespace: Option<&str>, name: &str, code: u16) -> ApplyError {
     let status = Status::failure("boom: the message of the server", "Reason").with_code(code);
-    ApplyError::new("apply", object.to_string(), kube::Error::Api(status.boxed()))
+    let object = ObjectId::new(kind, namespace, name);
+    ApplyError::new("apply", object, kube::Error::Api(status.boxed()))
 }
 
 #[test]
@@ -371,11 +373,11 @@ fn a_pass_counts_failures_by_kind_and_category_never_by_name_or_text() {
     report.summary.applied = 5;
     report.status_writes = 2;
     report.errors = vec![
-        api_error("Deployment dept-finance/budget-planning", 409),
-        api_error("Deployment dept-health/records", 409),
-        api_error("DepartmentService dept-health/records", 429),
-        api_error("Namespace dept-health", 500),
-        api_error("Secret dept-health/token", 422),
+        api_error(Kind::Deployment, Some("dept-finance"), "budget-planning", 409),
+        api_error(Kind::Deployment, Some("dept-health"), "records", 409),
+        api_error(Kind::DepartmentService, Some("dept-health"), "records", 429),
+        api_error(Kind::Namespace, None, "dept-health", 500),
+        api_error(Kind::ConfigMap, Some("dept-health"), "token", 422),
     ];
     m.observe_pass(&report, Duration::from_millis(1500));
     let text = m.encode();
@@ -388,8 +390,8 @@ fn a_pass_counts_failures_by_kind_and_category_never_by_name_or_text() {
     assert_eq!(failures("Deployment", "conflict"), 2.0);
     assert_eq!(failures("DepartmentService", "throttled"), 1.0);
     assert_eq!(failures("Namespace", "server"), 1.0);
-    assert_eq!(failures("other", "rejected"), 1.0);
-    assert!(!text.contains("budget-planning") && !text.contains("boom") && !text.contains("Secret"));
+    assert_eq!(failures("ConfigMap", "rejected"), 1.0);
+    assert!(!text.contains("budget-planning") && !text.contains("boom") && !text.contains("token"));
     assert_eq!(value(&text, "govcloud_passes_total"), 1.0);
     assert_eq!(value(&text, "govcloud_objects_applied_total"), 5.0);
     assert_eq!(value(&text, "govcloud_status_writes_total"), 2.0);
@@ -419,13 +421,22 @@ fn a_pass_counts_failures_by_kind_and_category_never_by_name_or_text() {
 }
 
 #[test]
-fn the_kind_label_is_a_known_kind_or_other() {
-    assert_eq!(kind_of("Deployment dept-a/x"), "Deployment");
-    assert_eq!(kind_of("ResourcePool general-east"), "ResourcePool");
-    assert_eq!(kind_of("Deployment (all namespaces)"), "Deployment");
-    assert_eq!(kind_of("Secret dept-a/x"), "other");
-    assert_eq!(kind_of("budget-planning"), "other");
-    assert_eq!(kind_of(""), "other");
+fn the_kind_label_is_the_kind_of_the_failed_call_even_for_a_list() {
+    let m = metrics(false);
+    let status = Status::failure("gone", "Gone").with_code(503);
+    let list = ApplyError::new(
+        "list",
+        Target::All(Kind::Service),
+        kube::Error::Api(status.boxed()),
+    );
+    let report = PassReport {
+        errors: vec![list],
+        ..PassReport::default()
+    };
+    m.observe_pass(&report, Duration::from_millis(1));
+    let text = m.encode();
+    let label = r#"govcloud_pass_failures_total{kind="Service",category="server"}"#;
+    assert_eq!(value(&text, label), 1.0);
 }
 
 #[test]

@@ -42,6 +42,7 @@ use std::collections::HashMap;
 use kube::ResourceExt;
 
 use crate::api::{Department, DepartmentService, ResourcePool, ServiceOffering};
+use crate::object::{Kind, Kinded, ObjectId};
 use crate::plan::{Plan, ServicePlan, Snapshot};
 
 pub use department::DEPARTMENT_ADMIN_ROLE;
@@ -82,7 +83,7 @@ macro_rules! with_object {
     };
 }
 
-fn kind_of<T: Resource>(_: &T) -> &'static str {
+fn kind_of<T: Kinded>(_: &T) -> Kind {
     T::KIND
 }
 
@@ -99,8 +100,13 @@ fn meta_of_mut<T: Metadata<Ty = ObjectMeta>>(o: &mut T) -> &mut ObjectMeta {
 }
 
 impl Manifest {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> Kind {
         with_object!(self, o => kind_of(o))
+    }
+
+    /// Which object this is.
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(self.kind(), self.namespace(), self.name())
     }
 
     pub fn api_version(&self) -> &'static str {

@@ -10,6 +10,7 @@
 use kube::ResourceExt;
 
 use crate::api::FINALIZER;
+use crate::object::Kind;
 use crate::plan::{Deletion, Plan, Snapshot};
 
 /// The two kinds govcloud holds with its finalizer.
@@ -20,10 +21,10 @@ pub enum Held {
 }
 
 impl Held {
-    pub fn as_str(self) -> &'static str {
+    pub fn kind(self) -> Kind {
         match self {
-            Held::ResourcePool => "ResourcePool",
-            Held::Department => "Department",
+            Held::ResourcePool => Kind::ResourcePool,
+            Held::Department => Kind::Department,
         }
     }
 }

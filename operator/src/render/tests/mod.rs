@@ -37,7 +37,7 @@ fn order_is_namespaces_first_then_apply_order_and_deterministic() {
     let finance: Vec<&str> = ms
         .iter()
         .filter(|m| m.namespace() == Some("dept-finance"))
-        .map(Manifest::kind)
+        .map(|m| m.kind().as_str())
         .collect();
     let quota = finance.iter().position(|k| *k == "ResourceQuota").unwrap();
     let deployment = finance.iter().position(|k| *k == "Deployment").unwrap();
