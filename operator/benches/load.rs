@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use govcloud::load::load_paths;
-use govcloud::synthetic::{EstateShape, Rng, estate};
+use govcloud::synthetic::{self, EstateShape, Rng, estate};
 use serde_json::{Value, json};
 
 const SEED: u64 = 20_261_127;
@@ -30,15 +30,7 @@ fn objects(services: usize) -> Vec<Value> {
     let s = estate(SEED, shape);
     let mut rng = Rng::new(SEED);
     let mut all: Vec<Value> = Vec::new();
-    let typed = s
-        .pools
-        .iter()
-        .map(serde_json::to_value)
-        .chain(s.departments.iter().map(serde_json::to_value))
-        .chain(s.offerings.iter().map(serde_json::to_value))
-        .chain(s.services.iter().map(serde_json::to_value));
-    for value in typed {
-        let mut value = value.expect("synthetic objects serialise");
+    for mut value in synthetic::as_json(&s) {
         let applied = value.to_string();
         let metadata = value["metadata"].as_object_mut().expect("objects have metadata");
         let (a, b) = (rng.next_u64(), rng.next_u64());

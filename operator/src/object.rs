@@ -16,44 +16,63 @@ use kube::api::ApiResource;
 
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 
-/// A kind govcloud reads or writes: its own five, and the nine it renders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    ResourcePool,
-    Department,
-    DepartmentService,
-    ServiceOffering,
-    PlatformPolicy,
-    Namespace,
-    ResourceQuota,
-    LimitRange,
-    RoleBinding,
-    NetworkPolicy,
-    ConfigMap,
-    Service,
-    Deployment,
-    PodDisruptionBudget,
+/// Declares [`Kind`] from one list of kinds and their API types: the variants (named as
+/// the API names the kind), `ALL`, `as_str`, `api_resource` and each type's [`Kinded`].
+macro_rules! kinds {
+    ($($kind:ident => $type:ty),* $(,)?) => {
+        /// A kind govcloud reads or writes: its own five, and the nine it renders.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Kind {
+            $($kind,)*
+        }
+
+        impl Kind {
+            /// Every kind, govcloud's first.
+            pub const ALL: [Kind; [$(Kind::$kind),*].len()] = [$(Kind::$kind),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => stringify!($kind),)*
+                }
+            }
+
+            /// Group, version and plural, for dynamic API calls and watches.
+            pub fn api_resource(self) -> ApiResource {
+                match self {
+                    $(Kind::$kind => ApiResource::erase::<$type>(&()),)*
+                }
+            }
+        }
+
+        $(impl Kinded for $type {
+            const KIND: Kind = Kind::$kind;
+        })*
+    };
+}
+
+kinds! {
+    ResourcePool => ResourcePool,
+    Department => Department,
+    DepartmentService => DepartmentService,
+    ServiceOffering => ServiceOffering,
+    PlatformPolicy => PlatformPolicy,
+    Namespace => Namespace,
+    ResourceQuota => ResourceQuota,
+    LimitRange => LimitRange,
+    RoleBinding => RoleBinding,
+    NetworkPolicy => NetworkPolicy,
+    ConfigMap => ConfigMap,
+    Service => Service,
+    Deployment => Deployment,
+    PodDisruptionBudget => PodDisruptionBudget,
+}
+
+/// A type whose objects are of one [`Kind`]: ties a typed API object to the list.
+pub trait Kinded {
+    const KIND: Kind;
 }
 
 impl Kind {
-    /// Every kind, govcloud's first.
-    pub const ALL: [Kind; 14] = [
-        Kind::ResourcePool,
-        Kind::Department,
-        Kind::DepartmentService,
-        Kind::ServiceOffering,
-        Kind::PlatformPolicy,
-        Kind::Namespace,
-        Kind::ResourceQuota,
-        Kind::LimitRange,
-        Kind::RoleBinding,
-        Kind::NetworkPolicy,
-        Kind::ConfigMap,
-        Kind::Service,
-        Kind::Deployment,
-        Kind::PodDisruptionBudget,
-    ];
-
     /// The kinds the renderer writes, namespaced kinds first so that a sweep empties a
     /// namespace before it would touch the namespace itself.
     pub const MANAGED: [Kind; 9] = [
@@ -67,25 +86,6 @@ impl Kind {
         Kind::ResourceQuota,
         Kind::Namespace,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::ResourcePool => "ResourcePool",
-            Kind::Department => "Department",
-            Kind::DepartmentService => "DepartmentService",
-            Kind::ServiceOffering => "ServiceOffering",
-            Kind::PlatformPolicy => "PlatformPolicy",
-            Kind::Namespace => "Namespace",
-            Kind::ResourceQuota => "ResourceQuota",
-            Kind::LimitRange => "LimitRange",
-            Kind::RoleBinding => "RoleBinding",
-            Kind::NetworkPolicy => "NetworkPolicy",
-            Kind::ConfigMap => "ConfigMap",
-            Kind::Service => "Service",
-            Kind::Deployment => "Deployment",
-            Kind::PodDisruptionBudget => "PodDisruptionBudget",
-        }
-    }
 
     /// The kind spelled as the API spells it, if it is one of ours.
     pub fn parse(kind: &str) -> Option<Kind> {
@@ -103,62 +103,12 @@ impl Kind {
                 | Kind::Namespace
         )
     }
-
-    /// Group, version and plural, for dynamic API calls and watches.
-    pub fn api_resource(self) -> ApiResource {
-        match self {
-            Kind::ResourcePool => ApiResource::erase::<ResourcePool>(&()),
-            Kind::Department => ApiResource::erase::<Department>(&()),
-            Kind::DepartmentService => ApiResource::erase::<DepartmentService>(&()),
-            Kind::ServiceOffering => ApiResource::erase::<ServiceOffering>(&()),
-            Kind::PlatformPolicy => ApiResource::erase::<PlatformPolicy>(&()),
-            Kind::Namespace => ApiResource::erase::<Namespace>(&()),
-            Kind::ResourceQuota => ApiResource::erase::<ResourceQuota>(&()),
-            Kind::LimitRange => ApiResource::erase::<LimitRange>(&()),
-            Kind::RoleBinding => ApiResource::erase::<RoleBinding>(&()),
-            Kind::NetworkPolicy => ApiResource::erase::<NetworkPolicy>(&()),
-            Kind::ConfigMap => ApiResource::erase::<ConfigMap>(&()),
-            Kind::Service => ApiResource::erase::<Service>(&()),
-            Kind::Deployment => ApiResource::erase::<Deployment>(&()),
-            Kind::PodDisruptionBudget => ApiResource::erase::<PodDisruptionBudget>(&()),
-        }
-    }
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// A type whose objects are of one [`Kind`]: ties a typed API object to the list.
-pub trait Kinded {
-    const KIND: Kind;
-}
-
-macro_rules! kinded {
-    ($($t:ty => $k:ident),* $(,)?) => {
-        $(impl Kinded for $t {
-            const KIND: Kind = Kind::$k;
-        })*
-    };
-}
-
-kinded! {
-    ResourcePool => ResourcePool,
-    Department => Department,
-    DepartmentService => DepartmentService,
-    ServiceOffering => ServiceOffering,
-    PlatformPolicy => PlatformPolicy,
-    Namespace => Namespace,
-    ResourceQuota => ResourceQuota,
-    LimitRange => LimitRange,
-    RoleBinding => RoleBinding,
-    NetworkPolicy => NetworkPolicy,
-    ConfigMap => ConfigMap,
-    Service => Service,
-    Deployment => Deployment,
-    PodDisruptionBudget => PodDisruptionBudget,
 }
 
 impl PartialEq<&str> for Kind {

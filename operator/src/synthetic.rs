@@ -407,3 +407,14 @@ pub fn settle_cluster_scoped_with_usage(s: &mut Snapshot, now: &Time, usage: Opt
         ));
     }
 }
+
+/// The estate's govcloud objects as JSON, in the order an export lists them: pools,
+/// departments, offerings, services.
+pub fn as_json(estate: &Snapshot) -> Vec<serde_json::Value> {
+    let to_json = |value: Result<serde_json::Value, _>| value.expect("synthetic objects serialise");
+    (estate.pools.iter().map(serde_json::to_value).map(to_json))
+        .chain(estate.departments.iter().map(serde_json::to_value).map(to_json))
+        .chain(estate.offerings.iter().map(serde_json::to_value).map(to_json))
+        .chain(estate.services.iter().map(serde_json::to_value).map(to_json))
+        .collect()
+}

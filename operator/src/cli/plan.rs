@@ -71,7 +71,7 @@ fn plural(n: usize) -> &'static str {
 
 /// Writes the plan as `--output` asks for it. JSON and YAML are streamed, so that the
 /// plan of a large estate is never held a second time as text.
-pub(super) fn write_plan(plan: &Plan, output: OutputFormat, out: &mut dyn Write) -> io::Result<()> {
+fn write_plan(plan: &Plan, output: OutputFormat, out: &mut dyn Write) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(1 << 16, out);
     match output {
         OutputFormat::Table => out.write_all(table(plan).as_bytes())?,

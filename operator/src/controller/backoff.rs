@@ -5,7 +5,6 @@
 //! out passes whose plan could not be rendered by the same rule.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -55,18 +54,6 @@ pub enum Action {
 impl Write {
     pub fn new(action: Action, object: ObjectId) -> Self {
         Self { action, object }
-    }
-}
-
-impl fmt::Display for Write {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let action = match self.action {
-            Action::Apply => "apply",
-            Action::Delete => "delete",
-            Action::Status => "status",
-            Action::Finalize => "finalize",
-        };
-        write!(f, "{action} {}", self.object)
     }
 }
 

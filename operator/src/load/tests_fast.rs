@@ -55,16 +55,9 @@ fn estate_values() -> Vec<serde_json::Value> {
             ..crate::synthetic::EstateShape::BENCHMARK
         },
     );
-    let typed = estate
-        .pools
-        .iter()
-        .map(serde_json::to_value)
-        .chain(estate.departments.iter().map(serde_json::to_value))
-        .chain(estate.offerings.iter().map(serde_json::to_value))
-        .chain(estate.services.iter().map(serde_json::to_value));
-    typed
-        .map(|value| {
-            let mut value = value.unwrap();
+    crate::synthetic::as_json(&estate)
+        .into_iter()
+        .map(|mut value| {
             let applied = value.to_string();
             let metadata = &mut value["metadata"];
             metadata["uid"] = "0d5c7e4e-8f9a-4b6f-9a0e-2b1c3d4e5f60".into();
