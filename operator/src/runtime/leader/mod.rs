@@ -1,155 +1,31 @@
-//! Leader election on a `coordination.k8s.io` Lease (kube-leader-election's `LeaseLock`),
-//! so that two or more replicas can run and only one of them writes.
+//! Leader election on a `coordination.k8s.io` Lease, so that two or more replicas can run
+//! and only one of them writes.
 //!
-//! A task tries to acquire or renew the Lease every `retryPeriod`. The lock takes an
-//! expired Lease with a merge patch that carries no resourceVersion precondition, so two
-//! candidates racing for it can both be told they won; the last write is the one that
-//! sticks. A fresh acquisition therefore counts as leading only after the next round
-//! finds the Lease still ours. A leader gives up — for good, the process exits and
-//! restarts as a candidate — when it sees another holder, or when no renewal has
-//! succeeded within `renewDeadline`, which is shorter than `leaseDuration`, so it stops
-//! before anyone else may take the Lease over.
+//! A task tries to acquire or renew the Lease every `retryPeriod` ([`lease`]: writes
+//! conditional on the version read, expiry judged on our own clock). A write the API
+//! server accepted makes this replica the leader at once ([`elector`]). A leader gives
+//! up — for good, the process exits and restarts as a candidate — when it sees another
+//! holder, or when no renewal has succeeded within `renewDeadline`, which is shorter
+//! than `leaseDuration`, so it stops writing before anyone else may take the Lease over.
+
+mod elector;
+mod lease;
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
-use kube::Client;
-use kube_leader_election::{Error as LockError, LeaseLock, LeaseLockParams, LeaseLockResult};
+use kube::{Api, Client};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::config::LeaderElectionConfig;
-
-/// What one acquire-or-renew round found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Round {
-    /// The Lease is ours: created, taken over after it expired, or renewed.
-    Held,
-    /// Another identity holds the Lease and it has not expired (`""`: released, expiring).
-    HeldBy(String),
-    /// The request failed or did not answer in time.
-    Failed,
-}
-
-/// Why a leader stopped leading.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Loss {
-    /// Another identity holds the Lease.
-    TakenBy(String),
-    /// No renewal succeeded within the renew deadline.
-    NotRenewed(Duration),
-    /// The election task ended, so nothing renews the Lease any more.
-    ElectorStopped,
-}
-
-impl fmt::Display for Loss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TakenBy(holder) => write!(f, "{} holds it now", shown(holder)),
-            Self::NotRenewed(deadline) => write!(f, "no renewal succeeded within {deadline:?}"),
-            Self::ElectorStopped => f.write_str("the election task stopped"),
-        }
-    }
-}
-
-/// Where an elector stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Does not hold the Lease.
-    Candidate,
-    /// Just took the Lease; leads if the next round finds it still ours.
-    Taken,
-    /// Leads; the last successful round started at `renewed`.
-    Leading { renewed: Instant },
-    /// Led, then stopped. Final: leadership is not regained in the same process.
-    Lost(Loss),
-}
-
-/// A change worth acting on or logging.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Transition {
-    /// Took the Lease; not leading until confirmed.
-    Took,
-    /// Started leading.
-    Leads,
-    /// Took the Lease but another candidate's write replaced ours before we led.
-    Overwritten(String),
-    /// Stopped leading.
-    Lost(Loss),
-}
-
-/// The election's state machine, without I/O or clocks of its own: the caller says when
-/// a round started and ended, so the deadline logic is testable with made-up instants.
-#[derive(Clone, Debug)]
-pub struct Elector {
-    phase: Phase,
-    renew_deadline: Duration,
-}
-
-impl Elector {
-    pub fn new(renew_deadline: Duration) -> Self {
-        Self {
-            phase: Phase::Candidate,
-            renew_deadline,
-        }
-    }
-
-    pub fn phase(&self) -> &Phase {
-        &self.phase
-    }
-
-    /// When a leader must have renewed by; `None` unless leading.
-    pub fn deadline(&self) -> Option<Instant> {
-        match self.phase {
-            Phase::Leading { renewed } => Some(renewed + self.renew_deadline),
-            _ => None,
-        }
-    }
-
-    /// Takes in a round that started at `started` and finished at `now`.
-    pub fn observe(&mut self, started: Instant, now: Instant, round: Round) -> Option<Transition> {
-        // A late answer cannot extend leadership past the deadline already reached.
-        if let Some(lost) = self.expire(now) {
-            return Some(lost);
-        }
-        let (next, transition) = match (&self.phase, round) {
-            (Phase::Lost(_), _) => return None,
-            (Phase::Candidate, Round::Held) => (Phase::Taken, Some(Transition::Took)),
-            (Phase::Candidate, _) => return None,
-            // The round start, not its end: the Lease's renewTime was written after it, so
-            // the deadline never runs later than the Lease itself.
-            (Phase::Taken, Round::Held) => (Phase::Leading { renewed: started }, Some(Transition::Leads)),
-            (Phase::Taken, Round::HeldBy(holder)) => {
-                (Phase::Candidate, Some(Transition::Overwritten(holder)))
-            }
-            (Phase::Taken, Round::Failed) => (Phase::Candidate, None),
-            (Phase::Leading { .. }, Round::Held) => (Phase::Leading { renewed: started }, None),
-            (Phase::Leading { .. }, Round::HeldBy(holder)) => {
-                let loss = Loss::TakenBy(holder);
-                (Phase::Lost(loss.clone()), Some(Transition::Lost(loss)))
-            }
-            (Phase::Leading { .. }, Round::Failed) => return None,
-        };
-        self.phase = next;
-        transition
-    }
-
-    /// Loses leadership if the renew deadline has passed at `now`.
-    pub fn expire(&mut self, now: Instant) -> Option<Transition> {
-        let deadline = self.deadline()?;
-        if now < deadline {
-            return None;
-        }
-        let loss = Loss::NotRenewed(self.renew_deadline);
-        self.phase = Phase::Lost(loss.clone());
-        Some(Transition::Lost(loss))
-    }
-}
+pub use elector::Loss;
+use elector::{Elector, Phase, Round, Transition, shown};
+use lease::{LeaseLock, Release};
 
 /// This replica's holder identity: the pod name when the Deployment passes it in
 /// (`POD_NAME` from the downward API), else one unique to this process.
@@ -184,24 +60,13 @@ fn random_suffix() -> u32 {
     (hash ^ (hash >> 32)) as u32
 }
 
-fn shown(holder: &str) -> &str {
-    if holder.is_empty() { "(nobody)" } else { holder }
-}
-
-fn holder_of(lease: &Lease) -> String {
-    lease
-        .spec
-        .as_ref()
-        .and_then(|spec| spec.holder_identity.clone())
-        .unwrap_or_default()
-}
-
 /// A running election: started at once, stopped by [`Leadership::step_down`].
 pub struct Leadership {
     identity: String,
     lease: String,
     phase: watch::Receiver<Phase>,
-    lock: Arc<LeaseLock>,
+    /// For the release at the end; the task has its own copy, which rounds update.
+    lock: LeaseLock,
     task: JoinHandle<()>,
     request_timeout: Duration,
 }
@@ -220,15 +85,12 @@ impl Leadership {
     /// Starts competing for the Lease `config.lease_name` in `namespace` as `identity`.
     pub fn start(client: Client, namespace: &str, config: &LeaderElectionConfig, identity: String) -> Self {
         let lease = format!("{namespace}/{}", config.lease_name);
-        let lock = Arc::new(LeaseLock::new(
-            client,
-            namespace,
-            LeaseLockParams {
-                lease_name: config.lease_name.clone(),
-                holder_id: identity.clone(),
-                lease_ttl: config.lease_duration,
-            },
-        ));
+        let lock = LeaseLock::new(
+            Api::<Lease>::namespaced(client, namespace),
+            &config.lease_name,
+            &identity,
+            config.lease_duration,
+        );
         let (tx, phase) = watch::channel(Phase::Candidate);
         tracing::info!(%lease, %identity, "competing for leadership");
         let task = tokio::spawn(elect(
@@ -280,23 +142,20 @@ impl Leadership {
     }
 
     /// Stops competing and, if this replica holds the Lease, releases it so that a
-    /// standby takes over after one second (the lock's released Lease lasts that long)
-    /// and two rounds, rather than after `leaseDuration`.
+    /// standby takes over at its next round rather than after `leaseDuration`.
     pub async fn step_down(self) {
         self.task.abort();
         let _ = self.task.await;
         // Asked whatever the phase: an acquisition cut short by the abort may have landed.
-        // The lock reads the Lease first and writes only if it is ours.
-        match tokio::time::timeout(self.request_timeout, self.lock.step_down()).await {
-            Ok(Ok(())) => {
+        // The release reads the Lease first and writes only if it is ours.
+        match tokio::time::timeout(self.request_timeout, self.lock.release()).await {
+            Ok(Ok(Release::Freed)) => {
                 tracing::info!(lease = %self.lease, identity = %self.identity, "released leadership")
             }
-            Ok(Err(LockError::ReleaseLockWhenNotLeading { leader })) => {
-                tracing::debug!(lease = %self.lease, holder = shown(&leader), "not the holder; nothing to release")
+            Ok(Ok(Release::NotHolder(holder))) => {
+                tracing::debug!(lease = %self.lease, holder = shown(&holder), "not the holder; nothing to release")
             }
-            Ok(Err(LockError::GetLease(kube::Error::Api(status)))) if status.code == 404 => {
-                tracing::debug!(lease = %self.lease, "no Lease; nothing to release")
-            }
+            Ok(Ok(Release::NoLease)) => tracing::debug!(lease = %self.lease, "no Lease; nothing to release"),
             Ok(Err(e)) => {
                 tracing::warn!(lease = %self.lease, error = %e, "releasing leadership failed; a standby takes over when the Lease expires")
             }
@@ -310,7 +169,7 @@ impl Leadership {
 
 /// The election loop: one round every `retry`, ending when leadership is lost.
 async fn elect(
-    lock: Arc<LeaseLock>,
+    mut lock: LeaseLock,
     mut elector: Elector,
     retry: Duration,
     lease: String,
@@ -322,10 +181,9 @@ async fn elect(
         let started = Instant::now();
         // A leader's round may not outlast its deadline; a candidate's is bounded too, so
         // that a request that never answers cannot stall the election.
-        let limit = elector.deadline().unwrap_or(started + elector.renew_deadline);
-        let round = match tokio::time::timeout_at(limit, lock.try_acquire_or_renew()).await {
-            Ok(Ok(LeaseLockResult::Acquired(_))) => Round::Held,
-            Ok(Ok(LeaseLockResult::NotAcquired(l))) => Round::HeldBy(holder_of(&l)),
+        let limit = elector.deadline().unwrap_or(started + elector.renew_deadline());
+        let round = match tokio::time::timeout_at(limit, lock.round(started)).await {
+            Ok(Ok(round)) => round,
             Ok(Err(e)) => {
                 // Every round of an outage would say the same: once is enough at warn.
                 if failing {
@@ -351,11 +209,7 @@ async fn elect(
             && *elector.phase() == Phase::Candidate
             && holder_seen.as_ref() != Some(&holder)
         {
-            if holder.is_empty() {
-                tracing::info!(%lease, "the Lease was released; taking it over once it expires");
-            } else {
-                tracing::info!(%lease, %holder, "leadership held elsewhere; standing by");
-            }
+            tracing::info!(%lease, %holder, "leadership held elsewhere; standing by");
             holder_seen = Some(holder);
         }
         if report(&lease, transition, &tx, &elector) {
@@ -374,13 +228,7 @@ async fn elect(
 /// Logs `transition`, publishes the phase, and says whether the election is over.
 fn report(lease: &str, transition: Option<Transition>, tx: &watch::Sender<Phase>, elector: &Elector) -> bool {
     match &transition {
-        Some(Transition::Took) => {
-            tracing::debug!(%lease, "took the Lease; leading once the next round confirms it")
-        }
         Some(Transition::Leads) => tracing::info!(%lease, "acquired leadership"),
-        Some(Transition::Overwritten(holder)) => {
-            tracing::info!(%lease, holder = shown(holder), "another candidate took the Lease at the same moment; standing by")
-        }
         Some(Transition::Lost(loss)) => tracing::error!(%lease, %loss, "lost leadership"),
         None => {}
     }
@@ -398,6 +246,7 @@ mod tests {
     use super::*;
 
     use std::future::Future;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
@@ -412,102 +261,6 @@ mod tests {
         fn is_leading(&self) -> bool {
             matches!(*self.phase.borrow(), Phase::Leading { .. })
         }
-    }
-
-    fn at(base: Instant, ms: u64) -> Instant {
-        base + Duration::from_millis(ms)
-    }
-
-    /// An elector that took the Lease at `base` and had it confirmed by a round at +100ms.
-    fn leading(base: Instant) -> Elector {
-        let mut e = Elector::new(1000 * MS);
-        assert_eq!(e.observe(base, base, Round::Held), Some(Transition::Took));
-        assert_eq!(
-            e.observe(at(base, 100), at(base, 110), Round::Held),
-            Some(Transition::Leads)
-        );
-        e
-    }
-
-    #[test]
-    fn a_taken_lease_leads_only_once_the_next_round_finds_it_still_ours() {
-        let t = Instant::now();
-        let mut e = Elector::new(1000 * MS);
-        assert_eq!(e.observe(t, t, Round::Held), Some(Transition::Took));
-        assert_eq!(e.phase(), &Phase::Taken);
-        assert_eq!(e.deadline(), None, "a taken Lease is not leadership yet");
-        assert_eq!(
-            e.observe(at(t, 100), at(t, 110), Round::Held),
-            Some(Transition::Leads)
-        );
-        assert_eq!(
-            e.deadline(),
-            Some(at(t, 1100)),
-            "counted from the round's start, not its answer"
-        );
-    }
-
-    #[test]
-    fn of_two_candidates_both_told_they_won_the_overwritten_one_stands_by() {
-        let t = Instant::now();
-        let mut e = Elector::new(1000 * MS);
-        e.observe(t, t, Round::Held);
-        assert_eq!(
-            e.observe(at(t, 100), at(t, 110), Round::HeldBy("other".into())),
-            Some(Transition::Overwritten("other".into()))
-        );
-        assert_eq!(e.phase(), &Phase::Candidate);
-        // A failed confirming round is no leadership either.
-        e.observe(at(t, 200), at(t, 210), Round::Held);
-        assert_eq!(e.observe(at(t, 300), at(t, 310), Round::Failed), None);
-        assert_eq!(e.phase(), &Phase::Candidate);
-        for round in [Round::Failed, Round::HeldBy("other".into())] {
-            assert_eq!(e.observe(at(t, 400), at(t, 410), round), None);
-            assert_eq!(e.phase(), &Phase::Candidate);
-        }
-    }
-
-    #[test]
-    fn a_leader_that_cannot_renew_loses_at_the_deadline_and_not_before() {
-        let t = Instant::now();
-        let mut e = leading(t);
-        assert_eq!(e.observe(at(t, 200), at(t, 700), Round::Failed), None);
-        assert_eq!(e.observe(at(t, 800), at(t, 1000), Round::Failed), None);
-        assert_eq!(e.expire(at(t, 1099)), None);
-        assert!(matches!(e.phase(), Phase::Leading { .. }));
-        let lost = Loss::NotRenewed(1000 * MS);
-        assert_eq!(e.expire(at(t, 1100)), Some(Transition::Lost(lost.clone())));
-        assert_eq!(e.phase(), &Phase::Lost(lost.clone()));
-        // Final: a later success does not bring leadership back.
-        assert_eq!(e.observe(at(t, 1200), at(t, 1210), Round::Held), None);
-        assert_eq!(e.phase(), &Phase::Lost(lost));
-        assert_eq!(e.deadline(), None);
-    }
-
-    #[test]
-    fn a_renewal_moves_the_deadline_but_a_late_answer_cannot() {
-        let t = Instant::now();
-        let mut e = leading(t);
-        assert_eq!(e.observe(at(t, 900), at(t, 950), Round::Held), None);
-        assert_eq!(e.deadline(), Some(at(t, 1900)));
-        assert_eq!(e.expire(at(t, 1500)), None);
-        // Started in time, answered after the deadline: the leader has already given up.
-        assert_eq!(
-            e.observe(at(t, 1800), at(t, 1950), Round::Held),
-            Some(Transition::Lost(Loss::NotRenewed(1000 * MS)))
-        );
-    }
-
-    #[test]
-    fn a_leader_that_sees_another_holder_loses_at_once() {
-        let t = Instant::now();
-        let mut e = leading(t);
-        let lost = Loss::TakenBy("replica-b".into());
-        assert_eq!(
-            e.observe(at(t, 200), at(t, 210), Round::HeldBy("replica-b".into())),
-            Some(Transition::Lost(lost.clone()))
-        );
-        assert_eq!(e.phase(), &Phase::Lost(lost));
     }
 
     #[test]
@@ -531,9 +284,9 @@ mod tests {
         assert!(!hostname().is_empty());
     }
 
-    // The elector against kube-fake-client's API server. It takes the lock's merge
-    // patches (with the fieldManager of PatchParams::apply) as RFC 7386 merges, as the
-    // API server does. Real time: the lock reads the wall clock to decide expiry.
+    // The elector against kube-fake-client's API server, which takes the lock's merge
+    // patches as RFC 7386 merges and refuses one whose resourceVersion is stale (409), as
+    // the API server does. Real time: expiry is judged on the monotonic clock.
 
     const NS: &str = "govcloud-system";
     const LIMIT: Duration = Duration::from_secs(3);
@@ -543,7 +296,7 @@ mod tests {
             enabled: true,
             lease_name: "govcloud-leader".into(),
             lease_namespace: None,
-            // The lock counts in whole seconds.
+            // leaseDurationSeconds counts whole seconds.
             lease_duration: Duration::from_secs(1),
             renew_deadline: 600 * MS,
             retry_period: 100 * MS,
@@ -561,7 +314,7 @@ mod tests {
             .get("govcloud-leader")
             .await
             .unwrap();
-        holder_of(&lease)
+        lease.spec.and_then(|s| s.holder_identity).unwrap_or_default()
     }
 
     #[tokio::test]
