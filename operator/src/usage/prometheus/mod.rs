@@ -16,22 +16,25 @@
 //!   failure or timeout, a non-2xx status, a Prometheus error (`status: "error"`), a body
 //!   that is not JSON, or a result that is not an instant vector.
 //!
+//! The answers are decoded in [`answer`]; this module asks the queries.
+//!
 //! `bearerTokenFile` is read again for every query (a rotated, projected token works);
 //! `caFile` adds its PEM certificates to the system roots for an `https` URL.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 use reqwest::Url;
-use serde_json::Value;
 
 use super::UsageError;
 use super::error::chain;
-use super::reading::{PerPod, Reading, Skipped, sample_of};
+use super::reading::{Reading, Skipped, sample_of};
 use crate::config::{PrometheusConfig, PrometheusQueries};
-use crate::quantity::Res;
+
+mod answer;
+
+use answer::{Amounts, Measure, Refusal, merge, parse_answer};
 
 /// A Prometheus server and the queries to ask it.
 #[derive(Debug)]
@@ -44,209 +47,6 @@ pub struct Prometheus {
     timeout: Duration,
     token_file: Option<PathBuf>,
     queries: PrometheusQueries,
-}
-
-/// Which query a series answers: how its value converts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Measure {
-    /// Cores, to millicores.
-    Cpu,
-    /// Bytes.
-    Memory,
-}
-
-impl Measure {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Cpu => "cpu",
-            Self::Memory => "memory",
-        }
-    }
-
-    /// The integer amount of a value, or why there is none.
-    fn convert(self, value: f64) -> Result<i64, String> {
-        if !value.is_finite() {
-            return Err("is not a finite number".into());
-        }
-        if value < 0.0 {
-            return Err("is negative".into());
-        }
-        let scaled = match self {
-            Self::Cpu => value * 1000.0,
-            Self::Memory => value,
-        }
-        .round();
-        // Below 2^63, so the cast is exact enough and cannot saturate.
-        if scaled >= 9.0e18 {
-            return Err("is out of range".into());
-        }
-        Ok(scaled as i64)
-    }
-}
-
-/// Why an answer as a whole is unusable; made into a [`UsageError`] naming URL and query.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    Prometheus {
-        status: u16,
-        error_type: String,
-        error: String,
-    },
-    Status {
-        status: u16,
-        body: String,
-    },
-    Malformed(String),
-}
-
-/// Amounts per (namespace, pod) from one query.
-pub(crate) type Amounts = BTreeMap<(String, String), i64>;
-
-fn is_success(status: u16) -> bool {
-    (200..300).contains(&status)
-}
-
-/// The start of a body, for a message.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    match text.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
-
-/// A series' labels as PromQL writes them, for a message.
-fn labels(metric: Option<&Value>) -> String {
-    let Some(Value::Object(map)) = metric else {
-        return "{}".into();
-    };
-    let inner: Vec<String> = map
-        .iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => format!("{k}={s:?}"),
-            other => format!("{k}={other}"),
-        })
-        .collect();
-    format!("{{{}}}", inner.join(", "))
-}
-
-/// Parses the answer to one instant query (HTTP status and body): amounts per pod, and
-/// the series skipped (see the module docs for what is skipped and what is refused).
-pub(crate) fn parse_answer(
-    status: u16,
-    body: &[u8],
-    measure: Measure,
-) -> Result<(Amounts, Skipped), Refusal> {
-    let doc: Value = match serde_json::from_slice(body) {
-        Ok(doc) => doc,
-        Err(e) if is_success(status) => {
-            return Err(Refusal::Malformed(format!(
-                "the body is not JSON ({e}): {}",
-                excerpt(body)
-            )));
-        }
-        Err(_) => {
-            return Err(Refusal::Status {
-                status,
-                body: excerpt(body),
-            });
-        }
-    };
-    let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_string);
-    if text("status").as_deref() == Some("error") || !is_success(status) {
-        return Err(match (text("errorType"), text("error")) {
-            (Some(error_type), Some(error)) => Refusal::Prometheus {
-                status,
-                error_type,
-                error,
-            },
-            _ if is_success(status) => Refusal::Malformed(format!("status is error without an error: {doc}")),
-            _ => Refusal::Status {
-                status,
-                body: excerpt(body),
-            },
-        });
-    }
-    if text("status").as_deref() != Some("success") {
-        return Err(Refusal::Malformed(format!(
-            "status is {:?}, not \"success\"",
-            doc.get("status").unwrap_or(&Value::Null)
-        )));
-    }
-    let data = doc
-        .get("data")
-        .ok_or_else(|| Refusal::Malformed("no data".into()))?;
-    match data.get("resultType").and_then(Value::as_str) {
-        Some("vector") => {}
-        Some(other) => {
-            return Err(Refusal::Malformed(format!(
-                "resultType is {other}; the query must return an instant vector, one series per pod"
-            )));
-        }
-        None => return Err(Refusal::Malformed("data has no resultType".into())),
-    }
-    let Some(result) = data.get("result").and_then(Value::as_array) else {
-        return Err(Refusal::Malformed("data.result is not a list".into()));
-    };
-
-    let mut amounts = Amounts::new();
-    let mut skipped = Skipped::default();
-    for series in result {
-        let metric = series.get("metric");
-        let label = |name: &str| {
-            metric
-                .and_then(|m| m.get(name))
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let skip =
-            |why: String| move || format!("{} query: series {}: {why}", measure.name(), labels(metric));
-        let (Some(namespace), Some(pod)) = (label("namespace"), label("pod")) else {
-            let missing = if label("namespace").is_none() {
-                "namespace"
-            } else {
-                "pod"
-            };
-            skipped.push(skip(format!("no {missing:?} label")));
-            continue;
-        };
-        let raw = series
-            .get("value")
-            .and_then(Value::as_array)
-            .filter(|pair| pair.len() == 2)
-            .and_then(|pair| pair[1].as_str());
-        let Some(raw) = raw else {
-            skipped.push(skip("value is not a [time, \"number\"] pair".into()));
-            continue;
-        };
-        let amount = raw
-            .parse::<f64>()
-            .map_err(|_| "is not a number".to_string())
-            .and_then(|v| measure.convert(v));
-        match amount {
-            Ok(amount) => {
-                let sum = amounts
-                    .entry((namespace.to_string(), pod.to_string()))
-                    .or_default();
-                *sum = sum.saturating_add(amount);
-            }
-            Err(why) => skipped.push(skip(format!("value {raw:?} {why}"))),
-        }
-    }
-    Ok((amounts, skipped))
-}
-
-/// CPU and memory per pod; a pod in one map only counts 0 for the other.
-pub(crate) fn merge(cpu: Amounts, memory: Amounts) -> PerPod {
-    let mut pods = PerPod::new();
-    for (key, millis) in cpu {
-        pods.entry(key).or_default().cpu_millis = millis;
-    }
-    for (key, bytes) in memory {
-        pods.entry(key).or_insert(Res::ZERO).memory_bytes = bytes;
-    }
-    pods
 }
 
 /// `time` as the API takes it: Unix seconds with milliseconds.
@@ -441,143 +241,6 @@ async fn read_token(path: &Path) -> Result<String, UsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ok(body: &str, measure: Measure) -> (Amounts, Skipped) {
-        parse_answer(200, body.as_bytes(), measure).expect("usable answer")
-    }
-
-    fn key(ns: &str, pod: &str) -> (String, String) {
-        (ns.into(), pod.into())
-    }
-
-    #[test]
-    fn a_vector_gives_amounts_per_pod() {
-        let body = r#"{"status":"success","data":{"resultType":"vector","result":[
-            {"metric":{"namespace":"dept-finance","pod":"ledger-5f6d7c8b9-aaaaa"},"value":[1800000000.5,"0.25"]},
-            {"metric":{"namespace":"dept-finance","pod":"ledger-5f6d7c8b9-bbbbb"},"value":[1800000000.5,"1.2345"]},
-            {"metric":{"namespace":"dept-finance","pod":"ledger-5f6d7c8b9-bbbbb"},"value":[1800000000.5,"0.5"]},
-            {"metric":{"namespace":"dept-health","pod":"idle-5f6d7c8b9-ccccc"},"value":[1800000000.5,"0"]}
-        ]},"warnings":["ignored"]}"#;
-        let (cpu, skipped) = ok(body, Measure::Cpu);
-        assert_eq!(skipped, Skipped::default());
-        assert_eq!(cpu[&key("dept-finance", "ledger-5f6d7c8b9-aaaaa")], 250);
-        assert_eq!(
-            cpu[&key("dept-finance", "ledger-5f6d7c8b9-bbbbb")],
-            1235 + 500,
-            "series of one pod are added; cores rounded to millicores"
-        );
-        assert_eq!(cpu[&key("dept-health", "idle-5f6d7c8b9-ccccc")], 0);
-
-        let (memory, _) = ok(body, Measure::Memory);
-        assert_eq!(
-            memory[&key("dept-finance", "ledger-5f6d7c8b9-aaaaa")],
-            0,
-            "0.25 B rounds to 0"
-        );
-        let body = r#"{"status":"success","data":{"resultType":"vector","result":[
-            {"metric":{"namespace":"a","pod":"p-1-2"},"value":[1,"1.073741824e+09"]}]}}"#;
-        assert_eq!(ok(body, Measure::Memory).0[&key("a", "p-1-2")], 1 << 30);
-    }
-
-    #[test]
-    fn bad_series_are_skipped_and_counted_not_fatal() {
-        let body = r#"{"status":"success","data":{"resultType":"vector","result":[
-            {"metric":{"namespace":"a","pod":"good-1-2"},"value":[1,"2"]},
-            {"metric":{"namespace":"a","pod":"nan-1-2"},"value":[1,"NaN"]},
-            {"metric":{"namespace":"a","pod":"inf-1-2"},"value":[1,"+Inf"]},
-            {"metric":{"namespace":"a","pod":"neg-1-2"},"value":[1,"-0.5"]},
-            {"metric":{"namespace":"a","pod":"word-1-2"},"value":[1,"lots"]},
-            {"metric":{"namespace":"a","pod":"huge-1-2"},"value":[1,"1e300"]},
-            {"metric":{"namespace":"a","pod":"number-1-2"},"value":[1,2]},
-            {"metric":{"namespace":"a","pod":"short-1-2"},"value":[1]},
-            {"metric":{"pod":"homeless-1-2"},"value":[1,"1"]},
-            {"metric":{"namespace":"a","pod":""},"value":[1,"1"]},
-            {"metric":{"namespace":"a"},"value":[1,"1"]},
-            {"value":[1,"1"]},
-            "not even an object"
-        ]}}"#;
-        let (cpu, skipped) = ok(body, Measure::Cpu);
-        assert_eq!(cpu.len(), 1, "{cpu:?}");
-        assert_eq!(cpu[&key("a", "good-1-2")], 2000);
-        assert_eq!(skipped.count, 12);
-        assert_eq!(
-            skipped.first.as_deref(),
-            Some(r#"cpu query: series {namespace="a", pod="nan-1-2"}: value "NaN" is not a finite number"#)
-        );
-        let (_, skipped) = ok(
-            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"x-1-2"},"value":[1,"1"]}]}}"#,
-            Measure::Memory,
-        );
-        assert_eq!(
-            skipped.first.as_deref(),
-            Some(r#"memory query: series {pod="x-1-2"}: no "namespace" label"#)
-        );
-    }
-
-    #[test]
-    fn unusable_answers_are_refused_with_the_reason() {
-        let refused = |status, body: &str| parse_answer(status, body.as_bytes(), Measure::Cpu).unwrap_err();
-        assert_eq!(
-            refused(
-                400,
-                r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error"}"#
-            ),
-            Refusal::Prometheus {
-                status: 400,
-                error_type: "bad_data".into(),
-                error: "invalid parameter \"query\": 1:5: parse error".into()
-            }
-        );
-        assert_eq!(
-            refused(502, "<html>Bad Gateway</html>"),
-            Refusal::Status {
-                status: 502,
-                body: "<html>Bad Gateway</html>".into()
-            }
-        );
-        assert_eq!(
-            refused(503, r#"{"message":"busy"}"#),
-            Refusal::Status {
-                status: 503,
-                body: r#"{"message":"busy"}"#.into()
-            }
-        );
-        let matrix = refused(
-            200,
-            r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
-        );
-        assert!(
-            matches!(&matrix, Refusal::Malformed(m) if m.starts_with("resultType is matrix")),
-            "{matrix:?}"
-        );
-        assert!(matches!(refused(200, "not json"), Refusal::Malformed(m) if m.contains("not JSON")));
-        assert!(matches!(refused(200, r#"{"status":"success"}"#), Refusal::Malformed(m) if m == "no data"));
-        assert!(matches!(
-            refused(200, r#"{"status":"success","data":{"resultType":"vector","result":{}}}"#),
-            Refusal::Malformed(m) if m.contains("not a list")
-        ));
-        assert!(matches!(
-            refused(200, r#"{"status":"pending"}"#),
-            Refusal::Malformed(_)
-        ));
-        let long = "x".repeat(1000);
-        assert!(matches!(refused(500, &long), Refusal::Status { body, .. } if body.chars().count() == 201));
-    }
-
-    #[test]
-    fn cpu_and_memory_merge_by_pod() {
-        let cpu = Amounts::from([(key("a", "both-1-2"), 100), (key("a", "cpu-1-2"), 7)]);
-        let memory = Amounts::from([(key("a", "both-1-2"), 5), (key("b", "mem-1-2"), 9)]);
-        let pods = merge(cpu, memory);
-        assert_eq!(
-            pods,
-            PerPod::from([
-                (key("a", "both-1-2"), Res::new(100, 5)),
-                (key("a", "cpu-1-2"), Res::new(7, 0)),
-                (key("b", "mem-1-2"), Res::new(0, 9)),
-            ])
-        );
-    }
 
     #[test]
     fn configuration_errors_name_the_key() {
