@@ -10,11 +10,44 @@
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::UsageError;
+use super::lenient::or_none;
 use super::reading::{PerPod, Reading, Skipped, sample_of};
-use crate::quantity::{Res, parse_cpu, parse_memory};
+use crate::quantity::{QuantityError, Res, parse_cpu, parse_memory};
+
+/// What is read of a PodMetrics beside its metadata. Every field reads as absent when its
+/// shape is wrong, so that the pod is skipped with the reason of that field.
+#[derive(Debug, Default, Deserialize)]
+struct PodMetrics {
+    /// When metrics-server scraped the pod (RFC 3339); one that does not parse is not
+    /// counted for the sample's time.
+    #[serde(default, deserialize_with = "or_none")]
+    timestamp: Option<String>,
+    /// Decoded container by container ([`Container`]).
+    #[serde(default, deserialize_with = "or_none")]
+    containers: Option<Vec<Value>>,
+}
+
+/// One container's usage. One that is not even an object reads as the default and is
+/// skipped for its missing usage.
+#[derive(Debug, Default, Deserialize)]
+struct Container {
+    #[serde(default, deserialize_with = "or_none")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "or_none")]
+    usage: Option<ContainerUsage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ContainerUsage {
+    #[serde(default, deserialize_with = "or_none")]
+    cpu: Option<String>,
+    #[serde(default, deserialize_with = "or_none")]
+    memory: Option<String>,
+}
 
 /// The PodMetrics of every namespace, through the API server's aggregation layer.
 #[derive(Clone)]
@@ -76,7 +109,8 @@ pub fn reading_of(items: &[DynamicObject], asked_at: Timestamp) -> Reading {
             skipped.push(|| "a PodMetrics without metadata.name or metadata.namespace".into());
             continue;
         };
-        match pod_usage(&item.data) {
+        let metrics = PodMetrics::deserialize(&item.data).unwrap_or_default();
+        match pod_usage(&metrics) {
             Ok(used) => {
                 let sum = pods.entry((namespace.to_string(), name.to_string())).or_default();
                 let Some(total) = sum.checked_add(used) else {
@@ -84,11 +118,7 @@ pub fn reading_of(items: &[DynamicObject], asked_at: Timestamp) -> Reading {
                     continue;
                 };
                 *sum = total;
-                let at = item
-                    .data
-                    .get("timestamp")
-                    .and_then(Value::as_str)
-                    .and_then(|t| t.parse::<Timestamp>().ok());
+                let at = metrics.timestamp.and_then(|t| t.parse::<Timestamp>().ok());
                 newest = newest.max(at);
             }
             Err(why) => skipped.push(|| format!("PodMetrics {namespace}/{name}: {why}")),
@@ -101,29 +131,23 @@ pub fn reading_of(items: &[DynamicObject], asked_at: Timestamp) -> Reading {
 }
 
 /// The sum of a pod's containers' usage, or why it cannot be had.
-fn pod_usage(data: &Value) -> Result<Res, String> {
-    let containers = data
-        .get("containers")
-        .and_then(Value::as_array)
-        .ok_or("containers is not a list")?;
+fn pod_usage(metrics: &PodMetrics) -> Result<Res, String> {
+    let containers = metrics.containers.as_ref().ok_or("containers is not a list")?;
     let mut used = Res::ZERO;
     for (i, c) in containers.iter().enumerate() {
+        let c = Container::deserialize(c).unwrap_or_default();
         let name = c
-            .get("name")
-            .and_then(Value::as_str)
+            .name
             .map_or_else(|| format!("containers[{i}]"), |n| format!("container {n:?}"));
-        let quantity = |key: &str, parse: fn(&str) -> Result<i64, crate::quantity::QuantityError>| {
-            let raw = c
-                .get("usage")
-                .and_then(|u| u.get(key))
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("{name}: no usage.{key}"))?;
+        let usage = c.usage.unwrap_or_default();
+        let quantity = |key: &str, raw: Option<&str>, parse: fn(&str) -> Result<i64, QuantityError>| {
+            let raw = raw.ok_or_else(|| format!("{name}: no usage.{key}"))?;
             parse(raw).map_err(|e| format!("{name}: usage.{key}: {e}"))
         };
         used = used
             .checked_add(Res::new(
-                quantity("cpu", parse_cpu)?,
-                quantity("memory", parse_memory)?,
+                quantity("cpu", usage.cpu.as_deref(), parse_cpu)?,
+                quantity("memory", usage.memory.as_deref(), parse_memory)?,
             ))
             .ok_or_else(|| format!("{name}: usage sums beyond the largest representable amount"))?;
     }
@@ -223,8 +247,10 @@ mod tests {
 
     #[test]
     fn reasons_for_skipping_name_the_container_and_field() {
-        let skipped =
-            |containers: Value| pod_usage(&serde_json::json!({ "containers": containers })).unwrap_err();
+        let skipped = |containers: Value| {
+            let metrics = PodMetrics::deserialize(serde_json::json!({ "containers": containers })).unwrap();
+            pod_usage(&metrics).unwrap_err()
+        };
         assert_eq!(
             skipped(serde_json::json!([{"usage": {"cpu": "1m"}}])),
             "containers[0]: no usage.memory"
@@ -232,6 +258,15 @@ mod tests {
         assert_eq!(
             skipped(serde_json::json!({"app": {}})),
             "containers is not a list"
+        );
+        assert_eq!(
+            skipped(serde_json::json!([{"name": 5, "usage": {"cpu": 1, "memory": "1Mi"}}])),
+            "containers[0]: no usage.cpu",
+            "a field of the wrong shape is absent, and named"
+        );
+        assert_eq!(
+            skipped(serde_json::json!([{"name": "a", "usage": "none"}, "junk"])),
+            "container \"a\": no usage.cpu"
         );
         assert_eq!(
             skipped(serde_json::json!([{"name": "a", "usage": {"cpu": "1m", "memory": "-1"}}])),

@@ -17,6 +17,7 @@
 mod aggregate;
 pub mod collector;
 mod error;
+mod lenient;
 pub mod metrics_api;
 pub mod prometheus;
 mod reading;
