@@ -162,7 +162,7 @@ fn refusal_rows(plan: &Plan) -> Table {
 fn savings(plan: &Plan) -> Table {
     let s = &plan.savings;
     let instances: usize = plan.offerings.iter().map(|o| o.instances.len()).sum();
-    let siloed: u32 = plan.offerings.iter().map(|o| o.siloed_instances).sum();
+    let siloed: u64 = plan.offerings.iter().map(|o| u64::from(o.siloed_instances)).sum();
     let mut t = Table::new(["MEASURE", "CONSOLIDATED", "SILOED", "SAVED"]);
     t.row(vec![
         Cell::text("offering instances"),

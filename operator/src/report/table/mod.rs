@@ -9,6 +9,8 @@
 //! check. How each kind reads in a format is that format's one `cell` function.
 
 pub mod sections;
+#[cfg(test)]
+mod tests;
 
 use super::model::LevelStatus;
 use crate::api::Phase;
