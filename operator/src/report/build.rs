@@ -171,15 +171,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan, measured: Option<&MeasuredUsage>)
         pools: plan.pools.iter().map(|p| pool(p, &pools, usage)).collect(),
         shared_instances,
         refusals: refusals(plan),
-        policies: plan
-            .policies
-            .iter()
-            .map(|p| PolicyReport {
-                name: p.name.clone(),
-                violations: p.violations,
-                reasons: p.reasons.clone(),
-            })
-            .collect(),
+        policies: plan.policies.clone(),
         savings: plan.savings.clone(),
     }
 }
@@ -356,11 +348,7 @@ fn departments(
                 cost_centre: spec.and_then(|s| s.cost_centre.clone()),
                 namespace: d.namespace.clone(),
                 security_clearance: d.security_clearance,
-                quota: Quota {
-                    cpu: d.quota.cpu,
-                    memory: d.quota.memory,
-                    services: d.quota.services,
-                },
+                quota: d.quota.clone(),
                 allocated: d.allocated,
                 admitted_services: d.services,
                 rejected_services: d.rejected_services,

@@ -16,7 +16,8 @@ mod markdown;
 mod model;
 mod statuses;
 mod svg;
-mod text;
+pub mod table;
+pub(crate) mod text;
 mod usage_file;
 
 #[cfg(test)]

@@ -4,11 +4,17 @@
 //! ratios numbers in [0, 1], money in the pool rates' currency per month (730 h),
 //! rounded to cents. Absent measurements are `null`, never zero: "not measured" and
 //! "idle" are different findings for an auditor.
+//!
+//! Where the report says no more than the plan (a department's quota, a policy, the
+//! savings) it holds the plan's type, which serialises field for field the same. The
+//! others add what only the report knows (usage, rates, level evidence, apportioned
+//! costs) or name things differently (`admittedServices` for the plan's `services`), and
+//! the schema is public: they stay types of their own.
 
 use serde::Serialize;
 
 use crate::api::Phase;
-use crate::plan::{Ratio, Reason, ReasonCode, Savings};
+use crate::plan::{PolicyPlan, QuotaPlan, Ratio, Reason, ReasonCode, Savings};
 use crate::quantity::Res;
 
 /// Identifies this schema; bumped on any incompatible change.
@@ -61,7 +67,8 @@ pub struct Report {
     pub shared_instances: Vec<InstanceReport>,
     /// Every refusal in the plan, of any kind of object.
     pub refusals: Vec<Refusal>,
-    pub policies: Vec<PolicyReport>,
+    /// Each policy with the services it refused: the plan's, unchanged.
+    pub policies: Vec<PolicyPlan>,
     /// The plan's `savings`, unchanged.
     pub savings: Savings,
 }
@@ -148,14 +155,6 @@ impl LevelStatus {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Quota {
-    pub cpu: f64,
-    pub memory: i64,
-    pub services: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct DepartmentReport {
     pub name: String,
     pub display_name: Option<String>,
@@ -164,7 +163,7 @@ pub struct DepartmentReport {
     pub namespace: String,
     pub security_clearance: u8,
     /// Granted.
-    pub quota: Quota,
+    pub quota: QuotaPlan,
     /// Reserved by admitted services (own workloads and tenant shares).
     pub allocated: Res,
     /// Admitted services (counted against `quota.services`).
@@ -306,14 +305,4 @@ pub struct Refusal {
     pub department: Option<String>,
     pub code: ReasonCode,
     pub message: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyReport {
-    pub name: String,
-    /// Services refused for violating it.
-    pub violations: u32,
-    /// Problems with the policy itself (an invalid policy fails closed).
-    pub reasons: Vec<Reason>,
 }

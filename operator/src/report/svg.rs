@@ -3,8 +3,6 @@
 
 use std::fmt::Write;
 
-use super::text::html as esc;
-
 /// One kind of bar in every group (quota, allocated, used, …).
 #[derive(Clone, Copy, Debug)]
 pub struct Series {
@@ -21,6 +19,23 @@ pub struct Group {
     pub texts: Vec<String>,
     /// A tick across the group at this value (a pool's target utilisation).
     pub marker: Option<f64>,
+}
+
+/// Text for HTML element content and attribute values: the five characters that can
+/// end an element or an attribute are replaced by entities.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 const WIDTH: f64 = 600.0;
@@ -130,6 +145,15 @@ pub fn bars(title: &str, series: &[Series], groups: &[Group], max: Option<f64>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_escapes_every_character_that_could_break_out() {
+        assert_eq!(
+            esc(r#"<script>alert("x&y")</script> it's"#),
+            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt; it&#39;s"
+        );
+        assert_eq!(esc("plain text"), "plain text");
+    }
 
     #[test]
     fn bars_scale_to_the_largest_value_and_escape_labels() {

@@ -537,7 +537,7 @@ fn usage_from_statuses_is_reported_as_such_without_unattributed_pods() {
     let html = render(&r, Format::Html);
     assert!(
         html.contains(
-            "; usage from the operator&#39;s statuses, measured between 2025-06-30T09:30:00Z and \
+            "; usage from the operator's statuses, measured between 2025-06-30T09:30:00Z and \
              2025-06-30T10:15:00Z (rounded to two significant digits, as statuses show it).</p>"
         ),
         "{html}"
@@ -675,7 +675,7 @@ fn html_escapes_all_text_and_is_self_contained() {
     assert!(!page.contains("<script"), "user text cannot inject markup");
     assert!(!page.contains("<b>bold"), "messages are escaped");
     assert!(
-        page.contains("Finance, &quot;Treasury&quot; &amp; &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        page.contains("Finance, &quot;Treasury&quot; &amp; &lt;script&gt;alert('x')&lt;/script&gt;"),
         "display name escaped"
     );
     assert!(page.contains("line two | &lt;b&gt;bold&lt;/b&gt;"));

@@ -1,11 +1,43 @@
-//! Money, shares and escaping for each output format, as auditors read them.
+//! Cells, money and shares as the report's documents read them, and Markdown escaping.
 //!
 //! Cores, memory and percentages are `crate::units`, the same as `govcloud plan --output
 //! table` prints, so that the report and the plan read the same. Money gets thousands
 //! separators here because reports are read, not diffed.
 
 use super::model::{Report, Source, UsageOrigin};
-use crate::units::visible;
+use super::table::Cell;
+use crate::units::{cores, cores_f64, memory, percent, visible};
+
+/// A cell as the report's documents read it (plain text: the format escapes it). HTML
+/// shows the level check and reasons its own way; every other kind reads the same in
+/// Markdown and HTML.
+pub fn cell(c: &Cell) -> String {
+    match c {
+        Cell::Text(t) | Cell::Long(t) => t.clone(),
+        Cell::Count(n) => n.to_string(),
+        Cell::Cores(millis) => cores(*millis),
+        Cell::CoresF64(c) => cores_f64(*c),
+        Cell::Memory(bytes) => memory(*bytes),
+        Cell::Money(m) => money(*m),
+        Cell::Percent(r) => percent(*r),
+        Cell::Share(s) => s.map_or_else(|| "-".into(), share),
+        Cell::Level(l) => l.map_or_else(|| "-".into(), |l| l.to_string()),
+        Cell::Phase(p) => p.as_str().into(),
+        Cell::Check(s) => s.mark().into(),
+        Cell::Reasons(reasons) if reasons.is_empty() => "-".into(),
+        Cell::Reasons(reasons) => {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+            codes.join(", ")
+        }
+        Cell::OfWhole(amount, ratio) => format!("{} ({})", cell(amount), percent(*ratio)),
+        Cell::Fraction(part, whole, None) => format!("{} / {}", cell(part), cell(whole)),
+        Cell::Fraction(part, whole, Some(ratio)) => {
+            format!("{} / {} ({})", cell(part), cell(whole), percent(*ratio))
+        }
+        Cell::NotMeasured => "not measured".into(),
+        Cell::Absent => "-".into(),
+    }
+}
 
 /// Where the usage came from and when it was measured, for the header after "usage"
 /// (plain text: callers escape it). Auditors weigh a figure by its source: a file's
@@ -59,41 +91,6 @@ pub fn share(fraction: f64) -> String {
         format!("1/{}", (1.0 / fraction).round())
     } else {
         "-".into()
-    }
-}
-
-/// Text for HTML element content and attribute values: the five characters that can
-/// end an element or an attribute are replaced by entities.
-pub fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, with quotes
-/// doubled. A field starting with `=`, `+`, `-`, `@`, TAB or CR (OWASP's list) is
-/// prefixed with `'` so that a spreadsheet opening the file shows it instead of
-/// evaluating it as a formula (messages quote user-supplied names); numbers are written
-/// by the caller unprefixed.
-pub fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
     }
 }
 
@@ -179,33 +176,6 @@ mod tests {
         assert_eq!(money(-0.001), "0.00");
         assert_eq!(money(-3.5), "-3.50");
         assert_eq!(money(100.0), "100.00");
-    }
-
-    #[test]
-    fn html_escapes_every_character_that_could_break_out() {
-        assert_eq!(
-            html(r#"<script>alert("x&y")</script> it's"#),
-            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt; it&#39;s"
-        );
-        assert_eq!(html("plain text"), "plain text");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed_and_formulas_are_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field(r#"say "hi""#), r#""say ""hi""""#);
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
-        assert_eq!(csv_field(""), "");
-    }
-
-    #[test]
-    fn csv_defuses_a_leading_tab_or_carriage_return() {
-        assert_eq!(csv_field("\t=1+2"), "'\t=1+2");
-        assert_eq!(csv_field("\r=1+2"), "\"'\r=1+2\"");
-        assert_eq!(csv_field("a\t=1"), "a\t=1", "only a leading one starts a formula");
     }
 
     #[test]

@@ -1,62 +1,60 @@
-//! Columns aligned the way `kubectl get` aligns them: uppercase headers, every column as
-//! wide as its widest cell, three spaces between columns, no borders.
+//! Tables laid out the way `kubectl get` lays them out: uppercase headers, every column
+//! as wide as its widest cell, three spaces between columns, no borders.
+
+use crate::report::table::{Cell, Table};
+use crate::report::text;
 
 const GAP: &str = "   ";
 
-#[derive(Debug)]
-pub(super) struct Grid {
-    header: Vec<&'static str>,
-    rows: Vec<Vec<String>>,
+/// A cell as the terminal shows it. Money has two decimals and no thousands separators,
+/// as the plan's JSON has the figure (`3709.86`), so that the table and the JSON can be
+/// compared by eye or by diff (the report, read rather than diffed, groups thousands);
+/// part and whole are packed (`1.5/10`); reasons are the first code and how many more
+/// the REFUSALS section lists. Other kinds read as in the report.
+pub(super) fn cell(c: &Cell) -> String {
+    let shown = match c {
+        Cell::Money(amount) => format!("{amount:.2}"),
+        Cell::Fraction(part, whole, None) => format!("{}/{}", cell(part), cell(whole)),
+        Cell::Reasons(reasons) => match reasons.as_slice() {
+            [] => "-".into(),
+            [only] => only.code.to_string(),
+            [first, rest @ ..] => format!("{} (+{})", first.code, rest.len()),
+        },
+        c => text::cell(c),
+    };
+    printable(&shown)
 }
 
-impl Grid {
-    pub fn new(header: &[&'static str]) -> Self {
-        Self {
-            header: header.to_vec(),
-            rows: Vec::new(),
-        }
+/// A section: its title (with the number of rows when they are objects), then the
+/// header and rows, or `(none)`.
+pub(super) fn section(title: &str, table: &Table, counted: bool, out: &mut String) {
+    if counted {
+        out.push_str(&format!("{title} ({})\n", table.rows.len()));
+    } else {
+        out.push_str(&format!("{title}\n"));
     }
-
-    pub fn row(&mut self, cells: Vec<String>) {
-        debug_assert_eq!(cells.len(), self.header.len(), "a row has a cell per column");
-        self.rows.push(cells.iter().map(|c| printable(c)).collect());
+    if table.rows.is_empty() {
+        out.push_str("(none)\n");
+        return;
     }
-
-    /// A section: its title (with the number of rows when they are objects), then the
-    /// header and rows, or `(none)`.
-    pub fn section(&self, title: &str, counted: bool, out: &mut String) {
-        if counted {
-            out.push_str(&format!("{title} ({})\n", self.rows.len()));
-        } else {
-            out.push_str(&format!("{title}\n"));
-        }
-        if self.rows.is_empty() {
-            out.push_str("(none)\n");
-            return;
-        }
-        let header: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
-        let widths: Vec<usize> = (0..self.header.len())
-            .map(|c| {
-                std::iter::once(&header)
-                    .chain(&self.rows)
-                    .map(|row| row[c].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for row in std::iter::once(&header).chain(&self.rows) {
-            let mut line = String::new();
-            for (c, cell) in row.iter().enumerate() {
-                if c > 0 {
-                    line.push_str(GAP);
-                }
-                line.push_str(cell);
-                let pad = widths[c] - cell.chars().count();
-                line.extend(std::iter::repeat_n(' ', pad));
+    let rows: Vec<Vec<String>> = std::iter::once(table.columns.clone())
+        .chain(table.rows.iter().map(|row| row.iter().map(cell).collect()))
+        .collect();
+    let widths: Vec<usize> = (0..table.columns.len())
+        .map(|c| rows.iter().map(|row| row[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c > 0 {
+                line.push_str(GAP);
             }
-            out.push_str(line.trim_end());
-            out.push('\n');
+            line.push_str(cell);
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            line.extend(std::iter::repeat_n(' ', pad));
         }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
 }
 

@@ -4,17 +4,10 @@ mod grid;
 #[cfg(test)]
 mod tests;
 
-use grid::Grid;
+use grid::section;
 
-use crate::plan::{Plan, ServicePlan};
-use crate::units::{cores, cores_f64, memory, percent};
-
-/// Two decimals and no thousands separators, as the plan's JSON has the figure
-/// (`3709.86`), so that the table and the JSON can be compared by eye or by diff; the
-/// report, read rather than diffed, groups thousands (`report::text::money`).
-fn money(amount: f64) -> String {
-    format!("{amount:.2}")
-}
+use crate::plan::Plan;
+use crate::report::table::{Cell, Table};
 
 /// The plan in sections: services, pools, departments, shared instances, refusals, savings.
 pub fn table(plan: &Plan) -> String {
@@ -27,30 +20,17 @@ pub fn table(plan: &Plan) -> String {
         ("REFUSALS", refusal_rows(plan), true),
         ("SAVINGS", savings(plan), false),
     ];
-    for (i, (title, grid, counted)) in sections.iter().enumerate() {
+    for (i, (title, table, counted)) in sections.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        grid.section(title, *counted, &mut out);
+        section(title, table, *counted, &mut out);
     }
     out
 }
 
-fn or_dash(value: Option<&str>) -> String {
-    value.unwrap_or("-").to_owned()
-}
-
-/// The first reason's code, and how many more the REFUSALS section lists.
-fn reason_summary(s: &ServicePlan) -> String {
-    match s.reasons.as_slice() {
-        [] => "-".into(),
-        [only] => only.code.to_string(),
-        [first, rest @ ..] => format!("{} (+{})", first.code, rest.len()),
-    }
-}
-
-fn services(plan: &Plan) -> Grid {
-    let mut g = Grid::new(&[
+fn services(plan: &Plan) -> Table {
+    let mut t = Table::new([
         "NAMESPACE",
         "NAME",
         "LEVEL",
@@ -62,23 +42,23 @@ fn services(plan: &Plan) -> Grid {
         "REASON",
     ]);
     for s in &plan.services {
-        g.row(vec![
-            s.namespace.clone(),
-            s.name.clone(),
-            s.security_level.to_string(),
-            s.phase.as_str().into(),
-            or_dash(s.pool.as_deref()),
-            or_dash(s.shared_instance.as_deref()),
-            cores(s.allocated.cpu_millis),
-            memory(s.allocated.memory_bytes),
-            reason_summary(s),
+        t.row(vec![
+            Cell::text(&s.namespace),
+            Cell::text(&s.name),
+            Cell::Level(Some(s.security_level)),
+            Cell::Phase(s.phase),
+            Cell::name(s.pool.as_deref()),
+            Cell::name(s.shared_instance.as_deref()),
+            Cell::Cores(s.allocated.cpu_millis),
+            Cell::Memory(s.allocated.memory_bytes),
+            Cell::Reasons(s.reasons.clone()),
         ]);
     }
-    g
+    t
 }
 
-fn pools(plan: &Plan) -> Grid {
-    let mut g = Grid::new(&[
+fn pools(plan: &Plan) -> Table {
+    let mut t = Table::new([
         "NAME",
         "LEVEL",
         "CORDONED",
@@ -95,25 +75,29 @@ fn pools(plan: &Plan) -> Grid {
         // Against capacity × overcommit, the limit placement fills to, so that the
         // percentages are these two numbers divided.
         let (alloc, cap) = (p.allocated, p.effective_capacity);
-        g.row(vec![
-            p.name.clone(),
-            p.security_level.to_string(),
-            p.cordoned.to_string(),
-            format!("{}/{}", cores(alloc.cpu_millis), cores(cap.cpu_millis)),
-            format!("{}/{}", memory(alloc.memory_bytes), memory(cap.memory_bytes)),
-            percent(p.utilisation.cpu),
-            percent(p.utilisation.memory),
-            p.services.to_string(),
-            p.departments.to_string(),
-            p.shared_instances.to_string(),
-            money(p.monthly_cost),
+        t.row(vec![
+            Cell::text(&p.name),
+            Cell::Level(Some(p.security_level)),
+            Cell::text(p.cordoned.to_string()),
+            Cell::fraction(Cell::Cores(alloc.cpu_millis), Cell::Cores(cap.cpu_millis), None),
+            Cell::fraction(
+                Cell::Memory(alloc.memory_bytes),
+                Cell::Memory(cap.memory_bytes),
+                None,
+            ),
+            Cell::Percent(p.utilisation.cpu),
+            Cell::Percent(p.utilisation.memory),
+            Cell::count(p.services),
+            Cell::count(p.departments),
+            Cell::count(p.shared_instances),
+            Cell::Money(p.monthly_cost),
         ]);
     }
-    g
+    t
 }
 
-fn departments(plan: &Plan) -> Grid {
-    let mut g = Grid::new(&[
+fn departments(plan: &Plan) -> Table {
+    let mut t = Table::new([
         "NAME",
         "NAMESPACE",
         "CLEARANCE",
@@ -124,88 +108,91 @@ fn departments(plan: &Plan) -> Grid {
         "COST/MONTH",
     ]);
     for d in &plan.departments {
-        g.row(vec![
-            d.name.clone(),
-            d.namespace.clone(),
-            d.security_clearance.to_string(),
-            format!("{}/{}", cores(d.allocated.cpu_millis), cores_f64(d.quota.cpu)),
-            format!("{}/{}", memory(d.allocated.memory_bytes), memory(d.quota.memory)),
-            format!("{}/{}", d.services, d.quota.services),
-            d.rejected_services.to_string(),
-            money(d.monthly_cost),
+        t.row(vec![
+            Cell::text(&d.name),
+            Cell::text(&d.namespace),
+            Cell::Level(Some(d.security_clearance)),
+            Cell::fraction(
+                Cell::Cores(d.allocated.cpu_millis),
+                Cell::CoresF64(d.quota.cpu),
+                None,
+            ),
+            Cell::fraction(
+                Cell::Memory(d.allocated.memory_bytes),
+                Cell::Memory(d.quota.memory),
+                None,
+            ),
+            Cell::fraction(Cell::count(d.services), Cell::count(d.quota.services), None),
+            Cell::count(d.rejected_services),
+            Cell::Money(d.monthly_cost),
         ]);
     }
-    g
+    t
 }
 
-fn shared_instances(plan: &Plan) -> Grid {
-    let mut g = Grid::new(&["OFFERING", "INSTANCE", "LEVEL", "POOL", "TENANTS"]);
+fn shared_instances(plan: &Plan) -> Table {
+    let mut t = Table::new(["OFFERING", "INSTANCE", "LEVEL", "POOL", "TENANTS"]);
     for o in &plan.offerings {
         for i in &o.instances {
-            g.row(vec![
-                o.name.clone(),
-                i.name.clone(),
-                i.security_level.to_string(),
-                or_dash(i.pool.as_deref()),
-                i.tenants.len().to_string(),
+            t.row(vec![
+                Cell::text(&o.name),
+                Cell::text(&i.name),
+                Cell::Level(Some(i.security_level)),
+                Cell::name(i.pool.as_deref()),
+                Cell::count(i.tenants.len()),
             ]);
         }
     }
-    g
+    t
 }
 
-fn refusal_rows(plan: &Plan) -> Grid {
-    let mut g = Grid::new(&["KIND", "NAME", "CODE", "MESSAGE"]);
+fn refusal_rows(plan: &Plan) -> Table {
+    let mut t = Table::new(["KIND", "NAME", "CODE", "MESSAGE"]);
     for r in plan.refusals() {
-        g.row(vec![
-            r.kind.into(),
-            r.name,
-            r.reason.code.to_string(),
-            r.reason.message.clone(),
+        t.row(vec![
+            Cell::text(r.kind),
+            Cell::text(r.name),
+            Cell::text(r.reason.code.as_str()),
+            Cell::Long(r.reason.message.clone()),
         ]);
     }
-    g
+    t
 }
 
-fn savings(plan: &Plan) -> Grid {
+fn savings(plan: &Plan) -> Table {
     let s = &plan.savings;
     let instances: usize = plan.offerings.iter().map(|o| o.instances.len()).sum();
-    let siloed: u32 = plan.offerings.iter().map(|o| o.siloed_instances).sum();
-    let mut g = Grid::new(&["MEASURE", "CONSOLIDATED", "SILOED", "SAVED"]);
-    let rows = [
-        [
-            "offering instances".into(),
-            instances.to_string(),
-            siloed.to_string(),
-            s.instances_saved.to_string(),
-        ],
-        [
-            "nodes".into(),
-            s.nodes_consolidated.to_string(),
-            s.nodes_siloed.to_string(),
-            s.nodes_saved.to_string(),
-        ],
-        [
-            "cost/month".into(),
-            money(s.monthly_cost_consolidated),
-            money(s.monthly_cost_siloed),
-            money(s.monthly_cost_saved),
-        ],
-        [
-            "cpu utilisation".into(),
-            percent(s.utilisation_consolidated.cpu),
-            percent(s.utilisation_siloed.cpu),
-            "-".into(),
-        ],
-        [
-            "memory utilisation".into(),
-            percent(s.utilisation_consolidated.memory),
-            percent(s.utilisation_siloed.memory),
-            "-".into(),
-        ],
-    ];
-    for row in rows {
-        g.row(row.to_vec());
-    }
-    g
+    let siloed: u64 = plan.offerings.iter().map(|o| u64::from(o.siloed_instances)).sum();
+    let mut t = Table::new(["MEASURE", "CONSOLIDATED", "SILOED", "SAVED"]);
+    t.row(vec![
+        Cell::text("offering instances"),
+        Cell::count(instances),
+        Cell::count(siloed),
+        Cell::Count(s.instances_saved),
+    ]);
+    t.row(vec![
+        Cell::text("nodes"),
+        Cell::Count(s.nodes_consolidated),
+        Cell::Count(s.nodes_siloed),
+        Cell::Count(s.nodes_saved),
+    ]);
+    t.row(vec![
+        Cell::text("cost/month"),
+        Cell::Money(s.monthly_cost_consolidated),
+        Cell::Money(s.monthly_cost_siloed),
+        Cell::Money(s.monthly_cost_saved),
+    ]);
+    t.row(vec![
+        Cell::text("cpu utilisation"),
+        Cell::Percent(s.utilisation_consolidated.cpu),
+        Cell::Percent(s.utilisation_siloed.cpu),
+        Cell::Absent,
+    ]);
+    t.row(vec![
+        Cell::text("memory utilisation"),
+        Cell::Percent(s.utilisation_consolidated.memory),
+        Cell::Percent(s.utilisation_siloed.memory),
+        Cell::Absent,
+    ]);
+    t
 }

@@ -2,7 +2,7 @@ use super::*;
 use crate::api::Phase;
 use crate::plan::{
     DepartmentPlan, InstancePlan, OfferingPlan, PolicyPlan, PoolPlan, QuotaPlan, Ratio, Reason, ReasonCode,
-    Savings,
+    Savings, ServicePlan,
 };
 use crate::quantity::Res;
 
@@ -211,6 +211,7 @@ fn columns_are_separated_by_at_least_three_spaces() {
 
 #[test]
 fn money_has_two_decimals_and_no_separators() {
+    let money = |amount: f64| grid::cell(&Cell::Money(amount));
     assert_eq!(money(1234.5), "1234.50");
     assert_eq!(money(0.0), "0.00");
 }
