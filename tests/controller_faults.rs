@@ -21,15 +21,22 @@
 //!
 //! Scenarios run concurrently, each against its own double, since each is a few
 //! sequential passes of mostly CPU work.
+//!
+//! Then the category of a failure steering its retry, against a double that keeps
+//! refusing one Deployment (`support::refusing`): a rejection (422) shows on the
+//! owning DepartmentService's `Applied` condition with one Warning Event and is not
+//! tried again until the service changes; a 503 backs off; a 429 waits out the
+//! server's `Retry-After`.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::io;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use govcloud::api::DepartmentService;
-use govcloud::controller::{ApplyError, Category, EstateReconciler};
+use govcloud::controller::{ApplyError, Category, EstateReconciler, ObjectBackoff, PassReport};
 use govcloud::plan::Snapshot;
 use k8s_openapi::api::events::v1::Event;
 use kube::Client;
@@ -38,6 +45,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use support::fake_cluster::{
     Fault, beyond_namespace_limitation, cluster, now, pass_state, settled_estate, snapshot,
 };
+use support::refusing::{Refusals, Rule, refusing_cluster};
 
 fn estate() -> Snapshot {
     settled_estate(&support::repo_root().join("tests/fixtures/every-kind.yaml"))
@@ -384,4 +392,242 @@ async fn every_failed_write_is_recovered_by_the_next_pass() {
         started.elapsed()
     );
     assert_eq!(scenarios, Fault::ALL.len() * (per_phase[0] + per_phase[1]));
+}
+
+/// The Deployment the refusing double turns down, of the DepartmentService `records`.
+const BLOCKED: (&str, &str) = ("dept-health", "records");
+
+fn blocked_path() -> String {
+    format!("/namespaces/{}/deployments/{}", BLOCKED.0, BLOCKED.1)
+}
+
+fn rule(code: http::StatusCode, reason: &'static str, message: &str, retry_after: Option<u32>) -> Rule {
+    Rule {
+        path_suffix: blocked_path(),
+        code,
+        reason,
+        message: message.into(),
+        retry_after,
+    }
+}
+
+/// An operator's reconciler, publishing Events, with `initial`/`max` backoff.
+fn reconciler(client: &Client, initial: Duration, max: Duration) -> EstateReconciler {
+    let reporter = Reporter {
+        controller: "govcloud".into(),
+        instance: Some("test".into()),
+    };
+    EstateReconciler::new(client.clone(), Some(Recorder::new(client.clone(), reporter)))
+        .with_backoff(ObjectBackoff::new(initial, max))
+}
+
+/// One pass; its failures other than the double's namespace limitation.
+async fn refused_pass(
+    r: &EstateReconciler,
+    client: &Client,
+    estate: &Snapshot,
+) -> (PassReport, Vec<Category>) {
+    let (_, report) = r
+        .pass(&snapshot(client, estate).await, &now())
+        .await
+        .expect("renders");
+    let failures = beyond_namespace_limitation(&report.errors)
+        .into_iter()
+        .map(|e| {
+            assert!(
+                e.object
+                    .to_string()
+                    .ends_with(&format!("{}/{}", BLOCKED.0, BLOCKED.1)),
+                "{e}"
+            );
+            e.category
+        })
+        .collect();
+    (report, failures)
+}
+
+async fn blocked_service(client: &Client) -> DepartmentService {
+    Api::<DepartmentService>::namespaced(client.clone(), BLOCKED.0)
+        .get(BLOCKED.1)
+        .await
+        .unwrap()
+}
+
+/// The blocked service's `Applied` condition as (status, reason, message).
+async fn applied(client: &Client) -> Option<(String, String, String)> {
+    let s = blocked_service(client).await;
+    s.status?
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Applied")
+        .map(|c| (c.status, c.reason, c.message))
+}
+
+async fn edit_image(client: &Client, tag: &str) {
+    let api: Api<DepartmentService> = Api::namespaced(client.clone(), BLOCKED.0);
+    let edit = serde_json::json!({"spec": {"workload": {"image": format!("registry.gov.example/health/records:{tag}")}}});
+    api.patch(BLOCKED.1, &PatchParams::default(), &Patch::Merge(&edit))
+        .await
+        .unwrap();
+}
+
+fn attempts(refusals: &std::sync::Mutex<Refusals>) -> usize {
+    refusals.lock().unwrap().attempts_at(&blocked_path())
+}
+
+#[tokio::test]
+async fn a_rejected_deployment_shows_on_its_service_once_and_waits_for_a_change() {
+    let estate = estate();
+    let (client, refusals) = refusing_cluster(&estate).await;
+    let denied = "admission webhook \"images.example\" denied the request: records may not run";
+    refusals.lock().unwrap().rules.push(rule(
+        http::StatusCode::UNPROCESSABLE_ENTITY,
+        "Invalid",
+        denied,
+        None,
+    ));
+    let r = reconciler(&client, Duration::from_millis(10), Duration::from_secs(3600));
+
+    let (_, failures) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(failures, [Category::Rejected]);
+    assert_eq!(attempts(&refusals), 1);
+    let (status, reason, message) = applied(&client).await.expect("the Applied condition");
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "Rejected"));
+    assert!(
+        message.contains(&format!("Deployment {}/{}", BLOCKED.0, BLOCKED.1))
+            && message.contains("(422)")
+            && message.contains(denied),
+        "{message}"
+    );
+    let rejected_events = |events: &[String]| {
+        events
+            .iter()
+            .filter(|e| e.starts_with("Warning ApplyRejected DepartmentService dept-health/records"))
+            .count()
+    };
+    assert_eq!(
+        rejected_events(&events(&client).await),
+        1,
+        "{:#?}",
+        events(&client).await
+    );
+    let others = pass_state(&client).await;
+    assert!(
+        others.keys().any(|k| k.starts_with("Deployment dept-finance/")),
+        "the other services converge: {:#?}",
+        others.keys()
+    );
+
+    // Nothing changed: not tried again, no new Event, no status write.
+    for _ in 0..3 {
+        let (report, failures) = refused_pass(&r, &client, &estate).await;
+        assert_eq!(failures, []);
+        assert_eq!(report.summary.deferred, 1);
+        assert_eq!((report.status_writes, report.events), (0, 0));
+    }
+    assert_eq!(attempts(&refusals), 1, "a rejected write is not hammered");
+    assert_eq!(rejected_events(&events(&client).await), 1);
+
+    // Its desired content changes: tried again at once (and rejected again).
+    edit_image(&client, "3.1").await;
+    let (_, failures) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(failures, [Category::Rejected]);
+    assert_eq!(attempts(&refusals), 2);
+
+    // The policy goes away and the service changes again: applied, and it says so.
+    refusals.lock().unwrap().rules.clear();
+    edit_image(&client, "3.2").await;
+    let (report, failures) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(failures, []);
+    assert_eq!(report.summary.applied, 1);
+    assert_eq!(attempts(&refusals), 3);
+    let (status, reason, _) = applied(&client).await.expect("still shown, now True");
+    assert_eq!((status.as_str(), reason.as_str()), ("True", "Applied"));
+    assert!(
+        events(&client)
+            .await
+            .iter()
+            .any(|e| e.starts_with("Normal Applied DepartmentService dept-health/records")),
+        "{:#?}",
+        events(&client).await
+    );
+    assert!(
+        pass_state(&client)
+            .await
+            .contains_key("Deployment dept-health/records")
+    );
+    let (report, _) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(report.status_writes, 0, "and then it is quiet");
+}
+
+#[tokio::test]
+async fn a_server_error_backs_off_and_shows_no_rejection() {
+    let estate = estate();
+    let (client, refusals) = refusing_cluster(&estate).await;
+    refusals.lock().unwrap().rules.push(rule(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "ServiceUnavailable",
+        "the server is currently unable to handle the request",
+        None,
+    ));
+    // Long enough that a pass on a loaded machine comes back before it is due.
+    let initial = Duration::from_secs(2);
+    let r = reconciler(&client, initial, Duration::from_secs(60));
+
+    let started = Instant::now();
+    let (first, failures) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(failures, [Category::Server]);
+    let retry_at = first.retry_at.expect("told when to come back");
+    assert!(
+        retry_at >= started + initial && retry_at <= Instant::now() + initial,
+        "the first delay is the initial one"
+    );
+    let (second, _) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(second.summary.deferred, 1, "in backoff");
+    assert_eq!(attempts(&refusals), 1);
+
+    tokio::time::sleep(initial).await;
+    let retried = Instant::now();
+    let (third, failures) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(failures, [Category::Server], "due: retried");
+    assert_eq!(attempts(&refusals), 2);
+    let due = third.retry_at.expect("backing off") - retried;
+    assert!(due >= 2 * initial, "the delay doubled: {due:?}");
+    assert_eq!(
+        applied(&client).await,
+        None,
+        "a transient failure is no rejection"
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_write_waits_for_retry_after() {
+    let estate = estate();
+    let (client, refusals) = refusing_cluster(&estate).await;
+    refusals.lock().unwrap().rules.push(rule(
+        http::StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+        "Too many requests, please try again later.",
+        Some(2),
+    ));
+    // A backoff far shorter than what the server asks for.
+    let r = reconciler(&client, Duration::from_millis(50), Duration::from_secs(60));
+
+    let started = Instant::now();
+    let (first, failures) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(failures, [Category::Throttled]);
+    let due = first.retry_at.expect("told when to come back") - started;
+    assert!(due >= Duration::from_secs(2), "Retry-After honoured: {due:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (second, _) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(second.summary.deferred, 1, "still waiting");
+    assert_eq!(attempts(&refusals), 1);
+
+    refusals.lock().unwrap().rules.clear();
+    let retry_at = first.retry_at.expect("checked above");
+    tokio::time::sleep(retry_at.saturating_duration_since(Instant::now())).await;
+    let (third, failures) = refused_pass(&r, &client, &estate).await;
+    assert_eq!(failures, []);
+    assert_eq!((third.summary.applied, attempts(&refusals)), (1, 2));
+    assert_eq!(applied(&client).await, None);
 }

@@ -16,6 +16,7 @@ pub mod fake_cluster;
 pub mod process;
 pub mod prometheus;
 pub mod promtool;
+pub mod refusing;
 
 use std::ffi::OsStr;
 use std::io::{ErrorKind, Read, Write};

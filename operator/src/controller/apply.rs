@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 
-use super::backoff::{Action, ObjectBackoff, Write};
+use super::backoff::{Action, Failure, ObjectBackoff, Write};
 use super::error::ApplyError;
 use super::live::{CachedObject, Live};
+use super::rejection::{Generations, owner_of};
 use crate::api::{FIELD_MANAGER, labels};
 use crate::object::{Kind, ObjectId, Target};
 use crate::render::Manifest;
@@ -187,13 +188,17 @@ impl Applier {
 
     /// Runs `call` for `key` unless it is in backoff or the stop was given, and
     /// records how it went. Every write of a pass comes through here, so this one check
-    /// is what keeps a stopped pass from starting any.
+    /// is what keeps a stopped pass from starting any. `attempt` digests what the write
+    /// writes (a rejected write is tried again once it changes); `owner` is told of a
+    /// rejection.
     pub(crate) async fn guarded<T>(
         &self,
         key: Write,
+        attempt: u64,
+        owner: Option<ObjectId>,
         call: impl Future<Output = Result<T, ApplyError>>,
     ) -> Attempt<T> {
-        if !self.backoff.due(&key, Instant::now()) {
+        if !self.backoff.due(&key, attempt, Instant::now()) {
             return Attempt::Deferred;
         }
         // Checked right before the write starts, with no await in between: a stop given
@@ -207,8 +212,9 @@ impl Applier {
         };
         match &result {
             Ok(_) => self.backoff.succeeded(&key),
-            Err(_) => {
-                self.backoff.failed(&key, Instant::now());
+            Err(e) => {
+                self.backoff
+                    .failed(&key, Failure::of(e, attempt, owner), Instant::now());
             }
         }
         Attempt::Made(result)
@@ -296,12 +302,21 @@ impl Applier {
 
     /// Makes the live object hold `m`, writing only when it does not already.
     pub async fn ensure(&self, m: &Manifest) -> Result<Outcome, ApplyError> {
+        self.ensure_in(m, &Generations::default()).await
+    }
+
+    async fn ensure_in(&self, m: &Manifest, generations: &Generations) -> Result<Outcome, ApplyError> {
         let object = m.id();
+        let key = Write::new(Action::Apply, object.clone());
         if let Some(live) = self.live(m).await?
             && self.holds(&object, &live, m)
         {
+            // Someone else made it hold, a rejected write included: nothing to retry.
+            self.backoff.succeeded(&key);
             return Ok(Outcome::Unchanged);
         }
+        let owner = owner_of(m.kind(), m.namespace(), m.metadata().labels.as_ref());
+        let attempt = generations.attempt(m.fingerprint(), owner.as_ref());
         let api = self.api(&m.kind().api_resource(), m.namespace());
         let desired = m.to_json();
         let params = PatchParams::apply(FIELD_MANAGER).force();
@@ -310,10 +325,7 @@ impl Applier {
                 .await
                 .map_err(|e| ApplyError::new("apply", object.clone(), e))
         };
-        match self
-            .guarded(Write::new(Action::Apply, object.clone()), write)
-            .await
-        {
+        match self.guarded(key, attempt, owner, write).await {
             Attempt::Deferred => Ok(Outcome::Deferred),
             Attempt::Skipped => Ok(Outcome::Skipped),
             Attempt::Made(result) => result.map(|_| Outcome::Applied),
@@ -323,13 +335,13 @@ impl Applier {
     /// Ensures every manifest, carrying on past failures so that one bad object does
     /// not hold back the rest; the failures come back together.
     pub async fn ensure_all(&self, manifests: &[Manifest]) -> (Summary, Vec<ApplyError>) {
-        let tally = self.ensure_all_tally(manifests).await;
+        let tally = self.ensure_all_tally(manifests, &Generations::default()).await;
         (tally.summary, tally.errors)
     }
 
-    async fn ensure_all_tally(&self, manifests: &[Manifest]) -> Tally {
+    async fn ensure_all_tally(&self, manifests: &[Manifest], generations: &Generations) -> Tally {
         let mut tally = Tally::default();
-        let mut results = futures::stream::iter(manifests.iter().map(|m| self.ensure(m)))
+        let mut results = futures::stream::iter(manifests.iter().map(|m| self.ensure_in(m, generations)))
             .buffer_unordered(self.concurrency);
         while let Some(result) = results.next().await {
             match result {
@@ -351,15 +363,20 @@ impl Applier {
     /// in it, so that is left to a Department's deletion, not to a plan that merely
     /// stopped rendering it (for instance while its spec is invalid).
     pub async fn prune(&self, desired: &[Manifest]) -> (Summary, Vec<ApplyError>) {
-        let tally = self.prune_tally(desired).await;
+        let tally = self.prune_tally(desired, &Generations::default()).await;
         (tally.summary, tally.errors)
     }
 
-    async fn prune_tally(&self, desired: &[Manifest]) -> Tally {
+    async fn prune_tally(&self, desired: &[Manifest], generations: &Generations) -> Tally {
         let keep: BTreeSet<(Kind, Option<&str>, &str)> = desired
             .iter()
             .map(|m| (m.kind(), m.namespace(), m.name()))
             .collect();
+        // An object no longer rendered has no write left to retry, nor a rejection to show.
+        self.backoff.retain(|w| {
+            let o = &w.object;
+            w.action != Action::Apply || keep.contains(&(o.kind, o.namespace.as_deref(), o.name.as_str()))
+        });
         let mut tally = Tally::default();
         for kind in managed_kinds().into_iter().filter(|k| k.namespaced) {
             let listed = match self.managed(&kind).await {
@@ -375,6 +392,8 @@ impl Applier {
                     continue;
                 }
                 let object = ObjectId::new(kind.kind, ns.as_deref(), &name);
+                let owner = owner_of(kind.kind, ns.as_deref(), obj.metadata.labels.as_ref());
+                let attempt = generations.attempt("delete", owner.as_ref());
                 let delete = async {
                     match self
                         .api(&kind.resource, ns.as_deref())
@@ -387,7 +406,7 @@ impl Applier {
                     }
                 };
                 match self
-                    .guarded(Write::new(Action::Delete, object.clone()), delete)
+                    .guarded(Write::new(Action::Delete, object.clone()), attempt, owner, delete)
                     .await
                 {
                     Attempt::Deferred => tally.summary.deferred += 1,
@@ -403,13 +422,15 @@ impl Applier {
 
     /// One pass: ensure every rendered object, then sweep what is no longer rendered.
     pub async fn converge(&self, manifests: &[Manifest]) -> (Summary, Vec<ApplyError>) {
-        let tally = self.converge_tally(manifests).await;
+        let tally = self.converge_tally(manifests, &Generations::default()).await;
         (tally.summary, tally.errors)
     }
 
-    pub(crate) async fn converge_tally(&self, manifests: &[Manifest]) -> Tally {
-        let mut tally = self.ensure_all_tally(manifests).await;
-        tally.add(self.prune_tally(manifests).await);
+    /// `generations`: of the objects' owners, so that a rejected write is tried again
+    /// once its owner changes.
+    pub(crate) async fn converge_tally(&self, manifests: &[Manifest], generations: &Generations) -> Tally {
+        let mut tally = self.ensure_all_tally(manifests, generations).await;
+        tally.add(self.prune_tally(manifests, generations).await);
         tally
     }
 }

@@ -1,5 +1,6 @@
 //! Errors of the applying layer: each names the object, and maps to a fixed category
-//! for metrics and backoff (never the error text).
+//! for metrics and for when the write is tried again (never the error text; the rule
+//! is [`super::retry::decide`]).
 
 use std::fmt;
 
@@ -8,13 +9,15 @@ use crate::object::Target;
 /// What kind of failure, from a fixed set: safe as a metric label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Category {
-    /// 409: someone else wrote first; retry with fresh state.
+    /// 409: someone else wrote first; retried on the next pass, with fresh state.
     Conflict,
-    /// 429: the API server asked us to slow down.
+    /// 429: the API server asked us to slow down; retried after its `Retry-After`.
     Throttled,
-    /// 5xx or transport failure: transient, retry with backoff.
+    /// 5xx or transport failure: transient, retried with exponential backoff.
     Server,
-    /// 4xx other than the above: the request itself is wrong; retrying will not help.
+    /// 4xx other than the above (400, 403, 404, 422, an admission denial): the request
+    /// itself is refused; not retried until what it writes or its owner changes, and
+    /// shown on the owner's `Applied` condition.
     Rejected,
 }
 
@@ -33,6 +36,14 @@ impl Category {
             kube::Error::Api(status) if status.code == 409 => Category::Conflict,
             kube::Error::Api(status) if status.code == 429 => Category::Throttled,
             kube::Error::Api(status) if status.code >= 500 => Category::Server,
+            // The object's namespace is missing: made by the same pass (objects are
+            // applied concurrently) or the next, so this goes away without any change
+            // to the object.
+            kube::Error::Api(status)
+                if status.code == 404 && status.details.as_ref().is_some_and(|d| d.kind == "namespaces") =>
+            {
+                Category::Server
+            }
             kube::Error::Api(_) => Category::Rejected,
             _ => Category::Server,
         }
@@ -65,5 +76,41 @@ impl ApplyError {
             verb,
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: u16, details_kind: &str) -> kube::Error {
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "code": code, "reason": "x", "message": "m", "details": {"kind": details_kind},
+        }))
+        .unwrap();
+        kube::Error::Api(status.boxed())
+    }
+
+    #[test]
+    fn categories_follow_the_status_code() {
+        let of = |code| Category::of(&api(code, "deployments"));
+        assert_eq!(
+            [409, 429, 500, 503, 400, 403, 404, 422].map(of),
+            [
+                Category::Conflict,
+                Category::Throttled,
+                Category::Server,
+                Category::Server,
+                Category::Rejected,
+                Category::Rejected,
+                Category::Rejected,
+                Category::Rejected,
+            ]
+        );
+        assert_eq!(
+            Category::of(&api(404, "namespaces")),
+            Category::Server,
+            "a namespace not made yet is transient"
+        );
     }
 }

@@ -14,7 +14,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType as KubeEventType, Recorder};
 use kube::{Client, Resource, ResourceExt};
@@ -27,8 +27,9 @@ use super::apply::{Applier, Attempt, Summary};
 use super::backoff::{Action, ObjectBackoff, Write};
 use super::error::ApplyError;
 use super::live::Live;
+use super::rejection::{self, Generations};
 use crate::api::DepartmentService;
-use crate::object::{Kinded, ObjectId};
+use crate::object::{Kind, Kinded, ObjectId};
 use crate::plan::{Assignments, Plan, ServicePlan, Snapshot, plan};
 use crate::render::{RenderError, render};
 use crate::status::{self, EventRecord, EventType, Measured, Readiness};
@@ -151,30 +152,33 @@ impl EstateReconciler {
             planning,
             ..PassReport::default()
         };
-        let tally = self.applier.converge_tally(&manifests).await;
+        let generations = Generations::of(snapshot);
+        let tally = self.applier.converge_tally(&manifests, &generations).await;
         report.summary = tally.summary;
         report.skipped = tally.skipped;
         report.errors = tally.errors;
+        // Those of earlier passes too: a parked write is not tried, and still rejected.
+        let rejected = rejection::by_owner(self.backoff.rejections());
         let readiness = self.readiness(&mut report).await;
         let usage = self
             .usage
             .as_ref()
             .and_then(|u| u.aggregate(&plan, &snapshot.settings));
-        self.write_statuses(snapshot, &plan, &readiness, usage.as_deref(), now, &mut report)
+        let observed = Observed {
+            readiness: &readiness,
+            rejected: &rejected,
+            usage: usage.as_deref(),
+        };
+        self.write_statuses(snapshot, &plan, observed, now, &mut report)
             .await;
         // Last: a released object goes away, and its status (saying why it was held,
         // and that it no longer is) is written before that.
         for action in status::finalizer_actions(snapshot, &plan) {
             let (kind, name) = action.object();
             let write = super::finalizers::carry_out(&self.client, &action);
-            match self
-                .applier
-                .guarded(
-                    Write::new(Action::Finalize, ObjectId::new(kind.kind(), None, name)),
-                    write,
-                )
-                .await
-            {
+            let key = Write::new(Action::Finalize, ObjectId::new(kind.kind(), None, name));
+            let attempt = rejection::digest(format!("{action:?}"));
+            match self.applier.guarded(key, attempt, None, write).await {
                 Attempt::Deferred => report.summary.deferred += 1,
                 Attempt::Skipped => report.skipped += 1,
                 Attempt::Made(Ok(())) => report.finalizer_writes += 1,
@@ -210,11 +214,28 @@ impl EstateReconciler {
         &self,
         snapshot: &Snapshot,
         plan: &Plan,
-        readiness: &BTreeMap<(String, String), Readiness>,
-        usage: Option<&Usage>,
+        observed: Observed<'_>,
         now: &Time,
         report: &mut PassReport,
     ) {
+        let Observed {
+            readiness,
+            rejected,
+            usage,
+        } = observed;
+        // Rejected writes show on their owner's `Applied` condition.
+        let applied = |kind: Kind, o: &kube::api::ObjectMeta, conditions: &mut Vec<Condition>| {
+            let shown = match (&o.name, rejected.is_empty()) {
+                (Some(name), false) => rejected.get(&ObjectId::new(kind, o.namespace.as_deref(), name)),
+                _ => None,
+            };
+            status::show_rejections(
+                conditions,
+                shown.map_or(&[][..], Vec::as_slice),
+                o.generation,
+                now,
+            );
+        };
         let services: HashMap<(&str, &str), &ServicePlan> = plan
             .services
             .iter()
@@ -236,13 +257,15 @@ impl EstateReconciler {
             namespaced,
             |o| o.status.as_ref(),
             |o, p| {
-                status::service_status(
+                let mut s = status::service_status(
                     o,
                     p,
                     readiness.get(&status::workload_of(p, settings)).copied(),
                     Measured::service(usage, &p.namespace, &p.name),
                     now,
-                )
+                );
+                applied(Kind::DepartmentService, &o.metadata, &mut s.conditions);
+                s
             },
             status::service_events,
             report,
@@ -267,7 +290,11 @@ impl EstateReconciler {
             |o| lookup(&departments, o),
             |_| Api::all(self.client.clone()),
             |o| o.status.as_ref(),
-            |o, p| status::department_status(o, p, Measured::department(usage, &p.name), now),
+            |o, p| {
+                let mut s = status::department_status(o, p, Measured::department(usage, &p.name), now);
+                applied(Kind::Department, &o.metadata, &mut s.conditions);
+                s
+            },
             status::pool_or_department_events,
             report,
         )
@@ -277,7 +304,11 @@ impl EstateReconciler {
             |o| lookup(&offerings, o),
             |_| Api::all(self.client.clone()),
             |o| o.status.as_ref(),
-            |o, p| status::offering_status(o, p, now),
+            |o, p| {
+                let mut s = status::offering_status(o, p, now);
+                applied(Kind::ServiceOffering, &o.metadata, &mut s.conditions);
+                s
+            },
             status::offering_events,
             report,
         )
@@ -348,6 +379,7 @@ impl EstateReconciler {
         let current = current.map(|c| serde_json::to_value(c).expect("a status serialises"));
         let desired = serde_json::to_value(desired).expect("a status serialises");
         let patch = status_patch(current.as_ref(), &desired);
+        let attempt = rejection::digest((patch.to_string(), obj.meta().generation));
         let published = std::cell::Cell::new(0);
         let announce_then_write = async {
             if let Some(recorder) = &self.recorder {
@@ -366,7 +398,12 @@ impl EstateReconciler {
         };
         let outcome = self
             .applier
-            .guarded(Write::new(Action::Status, object.clone()), announce_then_write)
+            .guarded(
+                Write::new(Action::Status, object.clone()),
+                attempt,
+                None,
+                announce_then_write,
+            )
             .await;
         report.events += published.get();
         match outcome {
@@ -389,6 +426,15 @@ fn kube_event(e: EventRecord) -> Event {
         action: e.action.to_string(),
         secondary: None,
     }
+}
+
+/// What the pass observed beside the plan, for the statuses.
+#[derive(Clone, Copy)]
+struct Observed<'a> {
+    readiness: &'a BTreeMap<(String, String), Readiness>,
+    /// Descriptions of the rejected writes, by the custom resource owning the object.
+    rejected: &'a HashMap<ObjectId, Vec<String>>,
+    usage: Option<&'a Usage>,
 }
 
 /// Plan entries by object name.

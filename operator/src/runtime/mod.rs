@@ -35,7 +35,7 @@ pub use http::{HttpState, Readiness, router};
 pub use leader::Loss;
 
 use crate::config::OperatorConfig;
-use crate::controller::{Backoff, EstateReconciler, Live, ObjectBackoff, PassReport};
+use crate::controller::{Backoff, Category, EstateReconciler, Live, ObjectBackoff, PassReport};
 use crate::metrics::Metrics;
 use crate::usage::{Collector, UsageError, UsageState};
 
@@ -274,7 +274,13 @@ async fn plan_loop(
 
 fn log_errors(report: &PassReport) {
     for e in &report.errors {
-        tracing::warn!(object = %e.object, category = %e.category, error = %e, "write failed; retried after its backoff");
+        let next = match e.category {
+            Category::Rejected => "rejected; not retried until the object or its owner changes",
+            Category::Throttled => "throttled; retried after the server's Retry-After",
+            Category::Conflict => "conflict; retried on the next pass",
+            Category::Server => "write failed; retried after its backoff",
+        };
+        tracing::warn!(object = %e.object, category = %e.category, error = %e, "{next}");
     }
 }
 

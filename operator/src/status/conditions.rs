@@ -14,6 +14,7 @@ pub mod types {
     pub const VALID: &str = "Valid";
     pub const SCHEDULABLE: &str = "Schedulable";
     pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+    pub const APPLIED: &str = "Applied";
 }
 
 /// Condition reasons besides the refusal vocabulary (`ReasonCode::as_str`).
@@ -33,9 +34,11 @@ pub mod reasons {
     pub const DELETING: &str = "Deleting";
     pub const SERVICES_REMAIN: &str = "ServicesRemain";
     pub const RELEASED: &str = "Released";
+    pub const APPLIED: &str = "Applied";
+    pub const REJECTED: &str = "Rejected";
 
     /// Every reason above, for mapping a stored reason back to a `'static` label.
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 17] = [
         COMPLIANT,
         NOT_COMPLIANT,
         ADMITTED,
@@ -51,6 +54,8 @@ pub mod reasons {
         DELETING,
         SERVICES_REMAIN,
         RELEASED,
+        APPLIED,
+        REJECTED,
     ];
 }
 

@@ -3,6 +3,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
+use super::applied::{APPLY_REJECTED, applied_events};
 use super::conditions::{reasons, types};
 use crate::api::{
     DepartmentServiceStatus, DepartmentStatus, PlatformPolicyStatus, ResourcePoolStatus,
@@ -47,7 +48,7 @@ const INSTANCE_RETIRED: &str = "InstanceRetired";
 
 /// Every event reason this module emits: fixed, so that they can label metrics. The
 /// refusal codes are spelled out (a test checks them against `ReasonCode::as_str`).
-pub const EVENT_REASONS: [&str; 21] = [
+pub const EVENT_REASONS: [&str; 23] = [
     ADMITTED,
     PLACED,
     MOVED,
@@ -69,6 +70,8 @@ pub const EVENT_REASONS: [&str; 21] = [
     "LevelAboveOffering",
     "PoolNotAllowed",
     "InsufficientCapacity",
+    APPLY_REJECTED,
+    reasons::APPLIED,
 ];
 
 /// Statuses with a condition list.
@@ -224,6 +227,7 @@ pub fn service_events(
             out.push(event(EventType::Warning, label(&c.reason), "Rollout", &c.message));
         }
     }
+    out.extend(applied_events(previous, desired));
     out
 }
 
@@ -279,6 +283,7 @@ fn deletion_events<S: StatusConditions>(previous: Option<&S>, desired: &S) -> Ve
 pub fn pool_or_department_events<S: StatusConditions>(previous: Option<&S>, desired: &S) -> Vec<EventRecord> {
     let mut out = validity_events(previous, desired);
     out.extend(deletion_events(previous, desired));
+    out.extend(applied_events(previous, desired));
     out
 }
 
@@ -335,5 +340,6 @@ pub fn offering_events(
         }
     }
     out.extend(validity_events(previous, desired));
+    out.extend(applied_events(previous, desired));
     out
 }

@@ -46,6 +46,10 @@
 //! just before govcloud removes its finalizer); a deleted pool is `Schedulable=False`
 //! (`Deleting`).
 //!
+//! `DepartmentService`, `Department` and `ServiceOffering` carry `Applied` once a write
+//! for them was rejected by the API server: False (`Rejected`) while it is, True
+//! (`Applied`) after (see [`show_rejections`]).
+//!
 //! Conditions of other types (written by other parts of the operator, e.g. a deletion
 //! held by a finalizer) are kept as they are, after the ones decided here: the list is a
 //! map keyed by type with several writers.
@@ -63,6 +67,7 @@
 //! department or auditor wants to see, with reasons from the fixed set [`EVENT_REASONS`]
 //! (they become metric labels, so never an object name).
 
+mod applied;
 mod conditions;
 mod department;
 mod events;
@@ -73,6 +78,7 @@ mod pool;
 mod service;
 pub mod used;
 
+pub use applied::{APPLY_REJECTED, show_rejections};
 pub use conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types};
 pub use department::department_status;
 pub use events::{
