@@ -35,7 +35,7 @@ pub(super) fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -
     let sample = args
         .usage
         .as_deref()
-        .and_then(|path| read_usage(path, &mut problems));
+        .and_then(|path| read_usage(path, args.max_file_size, &mut problems));
     let estate = if args.cluster {
         None
     } else {
@@ -125,11 +125,12 @@ fn format(output: ReportFormat) -> Format {
 }
 
 /// The usage file as a sample, or its problems (each naming the file) into `problems`.
-fn read_usage(path: &Path, problems: &mut Vec<String>) -> Option<Sample> {
-    let text = match std::fs::read_to_string(path) {
+/// Read as manifests are: a regular file of at most `--max-file-size` bytes.
+fn read_usage(path: &Path, limit: u64, problems: &mut Vec<String>) -> Option<Sample> {
+    let text = match crate::load::read_text(path, limit) {
         Ok(text) => text,
         Err(e) => {
-            problems.push(format!("{}: cannot read: {e}", path.display()));
+            problems.push(e.to_string());
             return None;
         }
     };

@@ -12,39 +12,8 @@ use std::time::{Duration, Instant};
 
 use super::error::{ApplyError, Category};
 use super::rejection::Rejection;
-use super::retry::{decide, retry_after};
+use super::retry::{Backoff, decide, retry_after};
 use crate::object::ObjectId;
-
-/// `initial` after the first failure, doubling with each further one, never beyond `max`
-/// (nor below `initial`). A zero `initial` retries at once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Backoff {
-    initial: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    pub fn new(initial: Duration, max: Duration) -> Self {
-        Self {
-            initial,
-            max: max.max(initial),
-        }
-    }
-
-    /// The delay after `failures` consecutive failures, the first being 1.
-    pub fn after(&self, failures: u32) -> Duration {
-        let doublings = failures.saturating_sub(1);
-        self.initial
-            .saturating_mul(2u32.saturating_pow(doublings))
-            .min(self.max)
-    }
-
-    /// The longest delay: also how long a rejected write waits before it is tried
-    /// again unchanged.
-    pub fn max(&self) -> Duration {
-        self.max
-    }
-}
 
 /// A write that backs off on its own: what is done to which object. The same object's
 /// apply and status write fail for different reasons, so each has its own backoff.

@@ -1,6 +1,6 @@
 //! Errors of the applying layer: each names the object, and maps to a fixed category
 //! for metrics and for when the write is tried again (never the error text; the rule
-//! is [`super::retry::decide`]).
+//! is the `retry` module's `decide`).
 
 use std::fmt;
 

@@ -14,11 +14,11 @@ mod rejection;
 mod retry;
 
 pub use apply::{Applier, ManagedKind, Outcome, Summary, managed_kinds, managed_selector};
-pub use backoff::{Action, Backoff, Failure, ObjectBackoff, Write};
+pub use backoff::{Action, Failure, ObjectBackoff, Write};
 pub use drift::covers;
 pub use error::{ApplyError, Category};
 pub use estate::{EstateReconciler, PassReport};
 pub use finalizers::carry_out as carry_out_finalizer;
 pub use live::{CachedObject, Live, ManagedCaches};
 pub use rejection::{Rejection, owner_of};
-pub use retry::{Decision, decide, retry_after};
+pub use retry::{Backoff, Decision, decide, retry_after};

@@ -1,5 +1,5 @@
 //! What a failed write's category means for its next attempt: the one rule, pure, that
-//! [`ObjectBackoff`](super::ObjectBackoff) applies.
+//! the per-object backoff applies, and how delays grow ([`Backoff`]).
 //!
 //! A conflict is someone else's write landing first: the next pass reads fresh state,
 //! so it retries soon without growing. A throttled write waits as long as the server
@@ -10,8 +10,38 @@
 
 use std::time::{Duration, Instant};
 
-use super::backoff::Backoff;
 use super::error::Category;
+
+/// `initial` after the first failure, doubling with each further one, never beyond `max`
+/// (nor below `initial`). A zero `initial` retries at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max: max.max(initial),
+        }
+    }
+
+    /// The delay after `failures` consecutive failures, the first being 1.
+    pub fn after(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1);
+        self.initial
+            .saturating_mul(2u32.saturating_pow(doublings))
+            .min(self.max)
+    }
+
+    /// The longest delay: also how long a rejected write waits before it is tried
+    /// again unchanged.
+    pub fn max(&self) -> Duration {
+        self.max
+    }
+}
 
 /// When a failed write may be tried again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -69,6 +69,12 @@ impl fmt::Display for Skipped {
 }
 
 /// Loads every manifest under `paths` within the default [`Limits`].
+/// A file other than a manifest (a usage sample), read with the loader's guards: a
+/// regular file only (never waiting on a FIFO), at most `limit` bytes, UTF-8.
+pub fn read_text(file: &std::path::Path, limit: u64) -> Result<String, Box<LoadError>> {
+    files::text(file, files::read(file, limit)?)
+}
+
 pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, LoadErrors> {
     load_paths_with(paths, &Limits::default())
 }

@@ -97,7 +97,7 @@ impl ControllerFamilies {
         };
         r.register(
             "pass_failures",
-            "Failed API calls during passes, by object kind and category; each object retries after its backoff",
+            "Failed API calls during passes, by object kind and category; the category decides the retry (conflict: next pass, throttled: Retry-After, server: backoff, rejected: parked until a change)",
             families.failures.clone(),
         );
         r.register_with_unit(

@@ -11,7 +11,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use super::conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types};
-use super::events::{EventRecord, EventType, StatusConditions};
+use super::record::{EventRecord, EventType, StatusConditions};
 
 /// Sets `Applied` in `conditions` from the descriptions of the writes now `rejected`
 /// (each naming its object, code and the API server's message), keeping the

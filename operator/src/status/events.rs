@@ -5,38 +5,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use super::applied::{APPLY_REJECTED, applied_events};
 use super::conditions::{reasons, types};
-use crate::api::{
-    DepartmentServiceStatus, DepartmentStatus, PlatformPolicyStatus, ResourcePoolStatus,
-    ServiceOfferingStatus, SharedInstanceStatus,
-};
+use super::record::{EventRecord, EventType, StatusConditions};
+use crate::api::{DepartmentServiceStatus, ServiceOfferingStatus, SharedInstanceStatus};
 use crate::plan::ReasonCode;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventType {
-    Normal,
-    Warning,
-}
-
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Normal => "Normal",
-            EventType::Warning => "Warning",
-        }
-    }
-}
-
-/// An event to record on the object whose status was compared (`events.k8s.io/v1` terms).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventRecord {
-    pub type_: EventType,
-    /// One of [`EVENT_REASONS`].
-    pub reason: &'static str,
-    /// What the operator did or tried: `Comply`, `Admit`, `Place`, `Move`, `Rollout`,
-    /// `Create`, `Retire`, `Validate`, `Delete`.
-    pub action: &'static str,
-    pub note: String,
-}
 
 const ADMITTED: &str = "Admitted";
 const PLACED: &str = "Placed";
@@ -73,29 +44,6 @@ pub const EVENT_REASONS: [&str; 23] = [
     APPLY_REJECTED,
     reasons::APPLIED,
 ];
-
-/// Statuses with a condition list.
-pub trait StatusConditions {
-    fn conditions(&self) -> &[Condition];
-}
-
-macro_rules! status_conditions {
-    ($($t:ty),*) => {$(
-        impl StatusConditions for $t {
-            fn conditions(&self) -> &[Condition] {
-                &self.conditions
-            }
-        }
-    )*};
-}
-
-status_conditions!(
-    DepartmentServiceStatus,
-    ResourcePoolStatus,
-    DepartmentStatus,
-    ServiceOfferingStatus,
-    PlatformPolicyStatus
-);
 
 fn event(
     type_: EventType,

@@ -75,6 +75,7 @@ mod finalizer;
 mod offering;
 mod policy;
 mod pool;
+mod record;
 mod service;
 pub mod used;
 
@@ -82,13 +83,13 @@ pub use applied::{APPLY_REJECTED, show_rejections};
 pub use conditions::{ConditionStatus, DesiredCondition, merge_conditions, reasons, types};
 pub use department::department_status;
 pub use events::{
-    EVENT_REASONS, EventRecord, EventType, StatusConditions, offering_events, pool_or_department_events,
-    service_events, validity_events,
+    EVENT_REASONS, offering_events, pool_or_department_events, service_events, validity_events,
 };
 pub use finalizer::{FinalizerAction, Held, finalizer_actions};
 pub use offering::offering_status;
 pub use policy::policy_status;
 pub use pool::pool_status;
+pub use record::{EventRecord, EventType, StatusConditions};
 pub use service::{Readiness, service_condition_of, service_status, workload_of};
 pub use used::{Measured, USED_RULE, UsedRule, rounded, shown_used, shown_used_by};
 

@@ -247,7 +247,13 @@ pub(crate) fn parse_answer(
                 let sum = amounts
                     .entry((namespace.to_string(), pod.to_string()))
                     .or_default();
-                *sum = sum.saturating_add(amount);
+                // Two series of one pod past i64: neither is dropped silently.
+                match sum.checked_add(amount) {
+                    Some(total) => *sum = total,
+                    None => skipped.push(skip(format!(
+                        "value {raw:?} takes the pod's total past the largest representable amount"
+                    ))),
+                }
             }
             Err(why) => skipped.push(skip(format!("value {raw:?} {why}"))),
         }

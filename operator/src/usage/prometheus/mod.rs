@@ -36,6 +36,9 @@ mod answer;
 
 use answer::{Amounts, Measure, Refusal, merge, parse_answer};
 
+/// The largest answer read: a per-pod query over 100,000 pods is about 20 MB.
+const MAX_ANSWER_BYTES: usize = 64 << 20;
+
 /// A Prometheus server and the queries to ask it.
 #[derive(Debug)]
 pub struct Prometheus {
@@ -175,7 +178,20 @@ impl Prometheus {
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(transport)?;
+        // Read in chunks up to a bound: a misconfigured URL or proxy must not make the
+        // operator buffer an endless answer.
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len().saturating_add(chunk.len()) > MAX_ANSWER_BYTES {
+                return Err(UsageError::Request {
+                    url: self.url.clone(),
+                    query: query.to_string(),
+                    reason: format!("the answer is larger than {MAX_ANSWER_BYTES} bytes"),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
         parse_answer(status, &body, measure).map_err(|refusal| {
             let (url, query) = (self.url.clone(), query.to_string());
             match refusal {

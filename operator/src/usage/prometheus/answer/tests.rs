@@ -154,3 +154,21 @@ fn cpu_and_memory_merge_by_pod() {
         ])
     );
 }
+
+#[test]
+fn series_of_one_pod_whose_sum_is_beyond_i64_are_skipped_not_capped() {
+    let body = r#"{"status":"success","data":{"resultType":"vector","result":[
+        {"metric":{"namespace":"a","pod":"big-1-2","container":"x"},"value":[1,"8e18"]},
+        {"metric":{"namespace":"a","pod":"big-1-2","container":"y"},"value":[1,"8e18"]}
+    ]}}"#;
+    let (memory, skipped) = ok(body, Measure::Memory);
+    assert_eq!(memory[&key("a", "big-1-2")], 8_000_000_000_000_000_000);
+    assert_eq!(skipped.count, 1);
+    assert!(
+        skipped
+            .first
+            .as_deref()
+            .is_some_and(|m| m.contains("past the largest representable amount")),
+        "{skipped:?}"
+    );
+}
