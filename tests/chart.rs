@@ -16,7 +16,7 @@
 //! The operator's own ClusterRole and Lease Role are compared with what the code needs in
 //! `tests/rbac.rs`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -12,7 +12,7 @@
 //! The control plane is built from Go modules on first use (minutes, once; see
 //! docs/control-plane.md), so these tests are slow but never skipped.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

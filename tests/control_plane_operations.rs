@@ -11,7 +11,7 @@
 //!   its writes in flight finish, starts no other, exits 0 in time, and a new operator
 //!   converges the rest.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

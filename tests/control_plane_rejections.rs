@@ -6,7 +6,7 @@
 //! policy's binding is deleted, creates the Deployment within the backoff's max (the
 //! safety-net retry: nothing of the operator's changed, only the policy).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -14,7 +14,7 @@
 //! - the whole estate comes down with `kubectl delete -f config/samples/`, and the
 //!   operator was never refused a request (audit log and its own log).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

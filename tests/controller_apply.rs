@@ -2,7 +2,7 @@
 //! the sample estate converges, a resync with nothing changed writes nothing, manual
 //! drift is reverted, and what is no longer rendered is swept.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

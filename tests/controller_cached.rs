@@ -4,7 +4,7 @@
 //! a manual edit seen by the cache is reverted with exactly one write; and a write that
 //! keeps failing is backed off on its own while everything else converges.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

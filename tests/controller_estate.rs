@@ -2,7 +2,7 @@
 //! (kube-fake-client): statuses and events appear, a resync with nothing changed makes
 //! no write at all, and decisions survive a restart because they live in status.
 
-mod support;
+use crate::support;
 
 use govcloud::api::{DepartmentService, Phase};
 use govcloud::controller::EstateReconciler;

@@ -28,7 +28,7 @@
 //! tried again until the service changes; a 503 backs off; a 429 waits out the
 //! server's `Retry-After`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io;

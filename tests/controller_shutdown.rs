@@ -18,7 +18,7 @@
 //! Last, the chart (rendered by real Helm, see `tests/chart.rs`): it refuses a
 //! `controller.shutdownTimeout` that the pod's grace period would cut short.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

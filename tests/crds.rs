@@ -2,9 +2,9 @@
 //! Kubernetes 1.33 schema, and carrying what `kubectl` users rely on.
 //!
 //! `crds/` is generated: after changing `operator/src/api`, regenerate it with
-//! `GOVCLOUD_BLESS=1 cargo test --test crds` and commit the result.
+//! `GOVCLOUD_BLESS=1 cargo test --test integration crds::` and commit the result.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -17,7 +17,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use support::{CHECK_JSONSCHEMA, KUBERNETES_VALIDATE};
 
-const REGENERATE: &str = "GOVCLOUD_BLESS=1 cargo test --test crds";
+const REGENERATE: &str = "GOVCLOUD_BLESS=1 cargo test --test integration crds::";
 
 fn crds_dir() -> std::path::PathBuf {
     support::repo_root().join("crds")

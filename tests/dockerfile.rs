@@ -6,7 +6,7 @@
 //! No container engine is available where these tests run, so the image itself is not
 //! built; everything decidable from the files is checked here, in seconds.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

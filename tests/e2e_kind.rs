@@ -15,13 +15,13 @@
 //! passed) unless run on purpose, one at a time (they share the sample estate):
 //!
 //! ```sh
-//! GOVCLOUD_E2E_KUBECONFIG=$HOME/.kube/config cargo test --test e2e_kind -- --ignored
+//! GOVCLOUD_E2E_KUBECONFIG=$HOME/.kube/config cargo test --test integration -- --ignored e2e_kind::
 //! ```
 //!
 //! Without a variable a test needs it fails at once, saying so: asking for it and not
 //! getting it is an error, not a pass.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -7,9 +7,8 @@
 //! Needs promtool (Debian `prometheus`) and, for the binary, the double's Python
 //! packages; either missing fails the test with the install command.
 
-#[path = "support/double.rs"]
-mod double;
-mod support;
+use crate::double;
+use crate::support;
 
 use support::promtool;
 

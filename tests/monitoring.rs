@@ -5,7 +5,7 @@
 //!
 //! Needs promtool (Debian `prometheus`); missing, the tests fail with the install command.
 
-mod support;
+use crate::support;
 
 use support::promtool;
 

@@ -16,9 +16,7 @@
 //! The double needs python3 with the packages of `tests/kmock/requirements.txt`; when
 //! they are missing the test fails with the install command rather than skipping.
 
-#[path = "support/double.rs"]
-mod double;
-mod support;
+use crate::double;
 
 use double::{Api, START_STOP, start_double, wait_until};
 

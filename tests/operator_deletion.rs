@@ -9,9 +9,7 @@
 //!   naming them; once they are deleted, the operator deletes the department's namespace
 //!   and lets the Department go.
 
-#[path = "support/double.rs"]
-mod double;
-mod support;
+use crate::double;
 
 use double::{Api, START_STOP, start_double, wait_until};
 use serde_json::Value;

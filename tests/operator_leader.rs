@@ -7,9 +7,8 @@
 //! SIGTERM with exit code 0. A leader that finds the Lease taken from it exits non-zero,
 //! so that Kubernetes restarts it as a candidate.
 
-#[path = "support/double.rs"]
-mod double;
-mod support;
+use crate::double;
+use crate::support;
 
 use double::{Api, START_STOP, start_double, wait_until};
 use support::process::Process;

@@ -9,9 +9,8 @@
 //! Needs Debian `prometheus` and the double's Python packages; either missing fails the
 //! test with the install command.
 
-#[path = "support/double.rs"]
-mod double;
-mod support;
+use crate::double;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

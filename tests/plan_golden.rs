@@ -2,9 +2,9 @@
 //! golden file `tests/golden/sample-plan.json`.
 //!
 //! A deliberate change to the planner or the samples is blessed with
-//! `GOVCLOUD_BLESS=1 cargo test --test plan_golden`; review the diff before committing.
+//! `GOVCLOUD_BLESS=1 cargo test --test integration plan_golden::`; review the diff before committing.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::process::Command;
@@ -40,7 +40,7 @@ fn sample_plan_matches_the_golden_file() {
             .unwrap_or(0);
         panic!(
             "the sample plan changed (first difference at line {}):\n  got:  {}\n  want: {}\n\
-             If the change is intended, run `GOVCLOUD_BLESS=1 cargo test --test plan_golden` and review the diff.",
+             If the change is intended, run `GOVCLOUD_BLESS=1 cargo test --test integration plan_golden::` and review the diff.",
             line + 1,
             got.lines().nth(line).unwrap_or(""),
             want.lines().nth(line).unwrap_or("")

@@ -8,7 +8,7 @@
 //! That the running operator asks for nothing outside the derived access is checked by
 //! auditing its requests to the API double (`operator_deletion`, `operator_leader`).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@
 //! A missing tool fails the test with the install command: a skipped check would let
 //! `cargo test` pass on a machine that checked nothing.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;

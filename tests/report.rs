@@ -6,12 +6,11 @@
 //! is missing the test fails with the install command rather than skipping. The cluster
 //! test needs the API double's Python packages (tests/kmock/requirements.txt), likewise.
 //!
-//! `GOVCLOUD_BLESS=1 cargo test --test report` regenerates docs/report.png, the README's
+//! `GOVCLOUD_BLESS=1 cargo test --test integration report::` regenerates docs/report.png, the README's
 //! screenshot, from the sample estate and docs/sample-usage.csv.
 
-#[path = "support/double.rs"]
-mod double;
-mod support;
+use crate::double;
+use crate::support;
 
 use std::collections::HashSet;
 use std::fs;
@@ -259,6 +258,40 @@ fn a_bad_usage_file_exits_2_with_every_problem_and_its_line() {
         &[("KUBECONFIG", "/nonexistent/kubeconfig")],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn a_usage_file_is_read_with_the_loaders_guards() {
+    // A device never ends and a FIFO never answers: both are refused before reading.
+    let out = govcloud(&["report", SAMPLES, "--usage", "/dev/zero"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/dev/zero: cannot read: a character device, not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    // Larger than --max-file-size: refused with the size, as manifests are.
+    let dir = tempfile::tempdir().unwrap();
+    let usage = dir.path().join("usage.csv");
+    let mut text = String::from("at,namespace,pod,cpu,memory\n");
+    while text.len() <= 2048 {
+        text.push_str("2025-06-30T10:00:00Z,dept-a,a-1-2,1,1Gi\n");
+    }
+    fs::write(&usage, &text).unwrap();
+    let path = usage.to_str().unwrap();
+    let out = govcloud(
+        &["report", SAMPLES, "--usage", path, "--max-file-size", "2048"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{path}: cannot read: {} bytes, more than the limit of 2048 bytes",
+            text.len()
+        )),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! the probe endpoints. (Driving it against an API double is operator_binary's and
 //! operator_leader's; a real cluster is the end-to-end suite's.)
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -4,7 +4,7 @@
 //! target utilisation, offerings shared at two levels, and exactly three deliberate
 //! refusals.
 
-mod support;
+use crate::support;
 
 #[path = "samples/documents.rs"]
 mod documents;

@@ -9,7 +9,7 @@
 //! sample read back is attributed by the estate's real plan, and an estate pass against
 //! the API double writes it into the DepartmentServices' status.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
