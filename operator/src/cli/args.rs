@@ -169,6 +169,13 @@ pub struct PlanArgs {
     #[arg(long, value_name = "SIZE", default_value = "64Mi", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    #[command(flatten)]
+    pub namespaces: Namespaces,
+}
+
+/// Where the operator's namespaces are, for the commands that plan as it does.
+#[derive(Debug, Args)]
+pub struct Namespaces {
     /// Prefix of department namespaces: department `finance` owns `<prefix>finance`
     /// (the operator config's `namespacePrefix`).
     #[arg(
@@ -241,23 +248,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "CODE", value_parser = currency, default_value = "CNY")]
     pub currency: String,
 
-    /// Prefix of department namespaces (the operator config's `namespacePrefix`).
-    #[arg(
-        long,
-        value_name = "PREFIX",
-        value_parser = namespace_prefix,
-        default_value_t = Settings::default().namespace_prefix
-    )]
-    pub namespace_prefix: String,
-
-    /// Namespace of the shared offering instances (the operator config's `sharedNamespace`).
-    #[arg(
-        long,
-        value_name = "NAMESPACE",
-        value_parser = namespace,
-        default_value_t = Settings::default().shared_namespace
-    )]
-    pub shared_namespace: String,
+    #[command(flatten)]
+    pub namespaces: Namespaces,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

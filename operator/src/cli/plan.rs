@@ -31,11 +31,11 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     snapshot
         .settings
         .namespace_prefix
-        .clone_from(&args.namespace_prefix);
+        .clone_from(&args.namespaces.namespace_prefix);
     snapshot
         .settings
         .shared_namespace
-        .clone_from(&args.shared_namespace);
+        .clone_from(&args.namespaces.shared_namespace);
 
     let plan = plan(&snapshot, &Assignments::from_status(&snapshot));
 

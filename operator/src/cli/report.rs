@@ -24,8 +24,8 @@ const PAGE: u32 = 500;
 
 pub(super) fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     let settings = Settings {
-        namespace_prefix: args.namespace_prefix.clone(),
-        shared_namespace: args.shared_namespace.clone(),
+        namespace_prefix: args.namespaces.namespace_prefix.clone(),
+        shared_namespace: args.namespaces.shared_namespace.clone(),
         ..Settings::default()
     };
 

@@ -109,7 +109,10 @@ fn savings(r: &Report, out: &mut String) {
          it uses, on its own nodes; both estates are priced on whole nodes of each pool's \
          node shape.\n\n",
     );
-    table(&sections::savings(r), out);
+    table(
+        &sections::savings(&r.savings, r.shared_instances.len(), Some(&r.currency)),
+        out,
+    );
 }
 
 fn department(d: &DepartmentReport, currency: &str, measured: bool, out: &mut String) {

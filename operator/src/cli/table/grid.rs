@@ -37,7 +37,9 @@ pub(super) fn section(title: &str, table: &Table, counted: bool, out: &mut Strin
         out.push_str("(none)\n");
         return;
     }
-    let rows: Vec<Vec<String>> = std::iter::once(table.columns.clone())
+    // Capitals, as kubectl prints them, whatever case the shared model gives.
+    let header = table.columns.iter().map(|c| c.to_uppercase()).collect();
+    let rows: Vec<Vec<String>> = std::iter::once(header)
         .chain(table.rows.iter().map(|row| row.iter().map(cell).collect()))
         .collect();
     let widths: Vec<usize> = (0..table.columns.len())

@@ -7,7 +7,7 @@ mod tests;
 use grid::section;
 
 use crate::plan::Plan;
-use crate::report::table::{Cell, Table};
+use crate::report::table::{Cell, Table, sections};
 
 /// The plan in sections: services, pools, departments, shared instances, refusals, savings.
 pub fn table(plan: &Plan) -> String {
@@ -159,40 +159,8 @@ fn refusal_rows(plan: &Plan) -> Table {
     t
 }
 
+/// The report's savings table: the plan has no currency of its own.
 fn savings(plan: &Plan) -> Table {
-    let s = &plan.savings;
-    let instances: usize = plan.offerings.iter().map(|o| o.instances.len()).sum();
-    let siloed: u64 = plan.offerings.iter().map(|o| u64::from(o.siloed_instances)).sum();
-    let mut t = Table::new(["MEASURE", "CONSOLIDATED", "SILOED", "SAVED"]);
-    t.row(vec![
-        Cell::text("offering instances"),
-        Cell::count(instances),
-        Cell::count(siloed),
-        Cell::Count(s.instances_saved),
-    ]);
-    t.row(vec![
-        Cell::text("nodes"),
-        Cell::Count(s.nodes_consolidated),
-        Cell::Count(s.nodes_siloed),
-        Cell::Count(s.nodes_saved),
-    ]);
-    t.row(vec![
-        Cell::text("cost/month"),
-        Cell::Money(s.monthly_cost_consolidated),
-        Cell::Money(s.monthly_cost_siloed),
-        Cell::Money(s.monthly_cost_saved),
-    ]);
-    t.row(vec![
-        Cell::text("cpu utilisation"),
-        Cell::Percent(s.utilisation_consolidated.cpu),
-        Cell::Percent(s.utilisation_siloed.cpu),
-        Cell::Absent,
-    ]);
-    t.row(vec![
-        Cell::text("memory utilisation"),
-        Cell::Percent(s.utilisation_consolidated.memory),
-        Cell::Percent(s.utilisation_siloed.memory),
-        Cell::Absent,
-    ]);
-    t
+    let instances = plan.offerings.iter().map(|o| o.instances.len()).sum();
+    sections::savings(&plan.savings, instances, None)
 }

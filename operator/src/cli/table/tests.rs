@@ -162,12 +162,12 @@ DepartmentService   dept-health/records   QuotaExceeded           spec.quota.cpu
 PlatformPolicy      baseline              InvalidSpec             spec.maxReplicaResources.cpu: \"lots\" is not a quantity
 
 SAVINGS
-MEASURE              CONSOLIDATED   SILOED    SAVED
-offering instances   1              1         0
-nodes                1              3         2
-cost/month           321.46         1000.00   678.54
-cpu utilisation      6%             2%        -
-memory utilisation   4%             2%        -
+MEASURE                     CONSOLIDATED   SILOED    SAVED
+shared offering instances   1              1         0
+nodes                       1              3         2
+cost per month              321.46         1000.00   678.54
+CPU utilisation             6%             2%        -
+memory utilisation          4%             2%        -
 ";
     let got = table(&sample());
     assert_eq!(got, expected, "\n{got}");

@@ -134,7 +134,7 @@ pub fn render(r: &Report) -> String {
                          every offering it uses, on its own nodes; both are priced on whole \
                          nodes of each pool's node shape."
                     }
-                    (table(&sections::savings(r)))
+                    (table(&sections::savings(&r.savings, r.shared_instances.len(), Some(&r.currency))))
                     h2 { "Departments" }
                     @for d in &r.departments { (department(d, c, measured)) }
                     @if !r.unowned_services.is_empty() {

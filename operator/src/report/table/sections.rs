@@ -1,14 +1,15 @@
 //! The report's tables, each built once from the [`Report`] for every human format.
 
 use super::{Cell, Table};
-use crate::plan::ReasonCode;
+use crate::plan::{ReasonCode, Savings};
 use crate::quantity::Res;
 use crate::report::model::*;
 
-/// Consolidated against siloed: instances, nodes, cost and utilisation.
-pub fn savings(r: &Report) -> Table {
-    let s = &r.savings;
-    let instances = i64::try_from(r.shared_instances.len()).unwrap_or(i64::MAX);
+/// Consolidated against siloed: instances, nodes, cost and utilisation. The one savings
+/// table, of the plan (`govcloud plan --output table`) and of the report alike:
+/// `instances` is the plan's shared instances, `currency` labels the cost when known.
+pub fn savings(s: &Savings, instances: usize, currency: Option<&str>) -> Table {
+    let instances = i64::try_from(instances).unwrap_or(i64::MAX);
     let mut t = Table::new(["measure", "consolidated", "siloed", "saved"]);
     t.row(vec![
         Cell::text("shared offering instances"),
@@ -23,7 +24,7 @@ pub fn savings(r: &Report) -> Table {
         Cell::Count(s.nodes_saved),
     ]);
     t.row(vec![
-        Cell::text(format!("cost per month ({})", r.currency)),
+        Cell::text(currency.map_or_else(|| "cost per month".into(), |c| format!("cost per month ({c})"))),
         Cell::Money(s.monthly_cost_consolidated),
         Cell::Money(s.monthly_cost_siloed),
         Cell::Money(s.monthly_cost_saved),
