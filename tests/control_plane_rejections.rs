@@ -19,10 +19,8 @@ use k8s_openapi::jiff::Timestamp;
 use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::{Value, json};
-use support::control_plane::{
-    self as cp, ControlPlane, describe, eventually, eventually_within, operator_config,
-};
-use support::estate::{Converged, RESYNC, apply_samples, condition};
+use support::control_plane::{self as cp, ControlPlane, describe, eventually, eventually_within};
+use support::estate::{RESYNC, condition, converge_estate_after};
 
 const DEPARTMENT: &str = "rejections";
 const NAMESPACE: &str = "dept-rejections";
@@ -152,36 +150,14 @@ fn attempts(plane: &ControlPlane, since: Option<Timestamp>) -> Vec<Value> {
 async fn a_deployment_an_admission_policy_denies_is_shown_not_hammered_and_made_once_allowed() {
     let _turn = cp::turn().await;
     let estate = estate();
-    let plane = ControlPlane::start(&cp::pool_nodes(&estate));
-    let client = plane.admin().await;
-    cp::install_chart(&client, "").await;
-    for o in policy() {
-        cp::apply_value(&client, &o, None, "platform-team").await;
-    }
-    policy_in_force(&client).await;
-    let kubeconfig = cp::service_account_kubeconfig(
-        &plane,
-        &client,
-        support::chart::NAMESPACE,
-        support::chart::RELEASE,
-    )
+    let converged = converge_estate_after(estate, |client| async move {
+        for o in policy() {
+            cp::apply_value(&client, &o, None, "platform-team").await;
+        }
+        policy_in_force(&client).await;
+    })
     .await;
-    let operator = cp::start_operator(
-        &plane,
-        "operator",
-        &kubeconfig,
-        &operator_config(&format!("{}s", RESYNC.as_secs()), ""),
-        &[],
-    );
-    apply_samples(&client, &estate).await;
-    let converged = Converged {
-        plane,
-        client: client.clone(),
-        operator,
-        kubeconfig,
-        estate,
-    };
-    converged.wait_for_statuses().await;
+    let client = converged.client.clone();
 
     // The rejection, on the service, in the API server's words.
     eventually("blocked-app's Applied condition", || async {

@@ -41,9 +41,20 @@ pub async fn converge_samples() -> Converged {
 /// [`converge_samples`] for any estate whose pools declare a `nodeShape` (their nodes
 /// are made from it).
 pub async fn converge_estate(estate: Snapshot) -> Converged {
+    converge_estate_after(estate, |_| async {}).await
+}
+
+/// [`converge_estate`] with `prepare` run on the admin client once the chart is installed
+/// and before the operator starts (an admission policy already in force, say).
+pub async fn converge_estate_after<F, Fut>(estate: Snapshot, prepare: F) -> Converged
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let plane = ControlPlane::start(&cp::pool_nodes(&estate));
     let client = plane.admin().await;
     cp::install_chart(&client, "").await;
+    prepare(client.clone()).await;
     let kubeconfig =
         cp::service_account_kubeconfig(&plane, &client, super::chart::NAMESPACE, super::chart::RELEASE).await;
     let operator = cp::start_operator(

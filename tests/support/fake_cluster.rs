@@ -269,14 +269,20 @@ pub fn settle(s: &mut Snapshot) {
     govcloud::synthetic::settle_cluster_scoped(s, &now());
 }
 
-/// A double holding the estate's DepartmentServices, counting (and failing) writes.
-pub async fn cluster(estate: &Snapshot) -> (Client, Arc<Mutex<Writes>>) {
-    let double = ClientBuilder::new()
+/// The in-memory API server holding the estate's DepartmentServices, for the doubles
+/// that wrap it with faults.
+pub async fn services_double(estate: &Snapshot) -> Client {
+    ClientBuilder::new()
         .with_resource::<DepartmentService>()
         .with_objects(estate.services.clone())
         .build()
         .await
-        .expect("fake client");
+        .expect("fake client")
+}
+
+/// A double holding the estate's DepartmentServices, counting (and failing) writes.
+pub async fn cluster(estate: &Snapshot) -> (Client, Arc<Mutex<Writes>>) {
+    let double = services_double(estate).await;
     let writes = Arc::new(Mutex::new(Writes::default()));
     (faulty(double, writes.clone()), writes)
 }

@@ -10,15 +10,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use govcloud::api::DepartmentService;
 use govcloud::plan::Snapshot;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{Request, Response, StatusCode};
 use kube::Client;
 use kube::client::Body;
-use kube_fake_client::ClientBuilder;
 
-use super::fake_cluster::is_write;
+use super::fake_cluster::{is_write, services_double};
 
 /// Writes whose path ends with `path_suffix` are answered with `code`.
 #[derive(Clone, Debug)]
@@ -74,12 +72,7 @@ fn answer(rule: &Rule) -> Response<Body> {
 
 /// A double holding the estate's DepartmentServices, refusing writes per the rules.
 pub async fn refusing_cluster(estate: &Snapshot) -> (Client, Arc<Mutex<Refusals>>) {
-    let double = ClientBuilder::new()
-        .with_resource::<DepartmentService>()
-        .with_objects(estate.services.clone())
-        .build()
-        .await
-        .expect("fake client");
+    let double = services_double(estate).await;
     let refusals = Arc::new(Mutex::new(Refusals::default()));
     let shared = refusals.clone();
     let service = tower::service_fn(move |request: Request<Body>| {
