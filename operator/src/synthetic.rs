@@ -28,7 +28,9 @@ pub fn pool(name: &str, level: u8, cpu: &str, memory: &str) -> ResourcePool {
             node_shape: None,
             cost: None,
             maintenance_windows: vec![],
+            maintenance_exclusions: vec![],
             cordoned: false,
+            disruption: None,
         },
     )
 }
@@ -49,6 +51,7 @@ pub fn department(name: &str, clearance: u8, cpu: &str, memory: &str, services: 
             },
             pools: vec![],
             maintenance_windows: vec![],
+            maintenance_exclusions: vec![],
         },
     )
 }
@@ -143,6 +146,7 @@ pub fn offering(
                 }],
             },
             maintenance_windows: vec![],
+            maintenance_exclusions: vec![],
         },
     )
 }

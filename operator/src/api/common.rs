@@ -1,4 +1,4 @@
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +89,47 @@ pub struct MaintenanceWindow {
     /// IANA time zone of the schedule, e.g. `Asia/Shanghai`; UTC when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+}
+
+/// A one-off freeze: no platform-driven disruption from `start` until `end`, whatever
+/// the windows say (elections, tax deadlines, a budget close).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MaintenanceExclusion {
+    /// First instant of the freeze, RFC 3339 (e.g. `2027-04-01T00:00:00Z`).
+    #[schemars(length(min = 1, max = 64))]
+    pub start: String,
+    /// First instant after the freeze, RFC 3339; after `start`.
+    #[schemars(length(min = 1, max = 64))]
+    pub end: String,
+    /// Why the estate is frozen, shown in conditions and Events.
+    #[schemars(length(min = 1, max = 256))]
+    pub reason: String,
+}
+
+/// A platform-driven change that waits for a maintenance window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingChange {
+    pub kind: ChangeKind,
+    /// What runs now: the pool, for a move; the pod template's fingerprint, for a template change.
+    pub from: String,
+    /// What will run once a window opens.
+    pub to: String,
+    /// When the change was first deferred; kept while it waits.
+    pub since: Time,
+    /// When the windows that gate it next open together; absent when none opens
+    /// within a year or a window is invalid (then it waits for a fix or `govcloud.io/apply-now`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_window: Option<Time>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub enum ChangeKind {
+    /// To another pool (a cordoned or deleting pool is drained).
+    Move,
+    /// A new pod template the department did not ask for (policy, pool, offering or
+    /// govcloud version).
+    Template,
 }
 
 /// A container port.

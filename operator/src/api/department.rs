@@ -3,7 +3,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Conditions, MaintenanceWindow, QUANTITY_PATTERN, ResourceAmounts};
+use super::{Conditions, MaintenanceExclusion, MaintenanceWindow, QUANTITY_PATTERN, ResourceAmounts};
 
 /// A tenant; the operator owns its namespace `<namespacePrefix><name>`.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -46,6 +46,10 @@ pub struct DepartmentSpec {
     /// When platform-driven restarts of its services are allowed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance_windows: Vec<MaintenanceWindow>,
+    /// One-off freezes: no platform-driven restart while one covers the moment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub maintenance_exclusions: Vec<MaintenanceExclusion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

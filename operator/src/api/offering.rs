@@ -2,7 +2,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Conditions, MaintenanceWindow, Port, ResourceAmounts};
+use super::{Conditions, MaintenanceExclusion, MaintenanceWindow, PendingChange, Port, ResourceAmounts};
 
 /// A common system built once by the platform team and shared by departments.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -40,6 +40,10 @@ pub struct ServiceOfferingSpec {
     pub instance: OfferingInstance,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance_windows: Vec<MaintenanceWindow>,
+    /// One-off freezes: no platform-driven restart while one covers the moment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub maintenance_exclusions: Vec<MaintenanceExclusion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -89,4 +93,7 @@ pub struct SharedInstanceStatus {
     pub pool: Option<String>,
     #[serde(default)]
     pub tenants: Vec<String>,
+    /// A platform-driven change of this instance waiting for a maintenance window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_change: Option<PendingChange>,
 }

@@ -2,7 +2,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Conditions, ResourceFactors, ResourceRequest};
+use super::{Conditions, MaintenanceExclusion, ResourceFactors, ResourceRequest};
 
 /// Unified platform standards; every policy applies (their conjunction).
 #[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -38,6 +38,11 @@ pub struct PlatformPolicySpec {
     /// Limits = requests × ratio (≥ 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_ratio: Option<ResourceFactors>,
+    /// Estate-wide freezes: while one covers the moment, no platform-driven restart
+    /// happens anywhere, whatever the windows say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub maintenance_exclusions: Vec<MaintenanceExclusion>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -5,7 +5,9 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Conditions, MaintenanceWindow, ResourceAmounts, ResourceFactors, Utilisation};
+use super::{
+    Conditions, MaintenanceExclusion, MaintenanceWindow, ResourceAmounts, ResourceFactors, Utilisation,
+};
 
 /// A slice of shared infrastructure: the Nodes matched by `nodeSelector`.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -52,9 +54,39 @@ pub struct ResourcePoolSpec {
     pub cost: Option<Cost>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance_windows: Vec<MaintenanceWindow>,
+    /// One-off freezes: no platform-driven restart while one covers the moment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub maintenance_exclusions: Vec<MaintenanceExclusion>,
     /// No new placements; existing services move away in maintenance.
     #[serde(default)]
     pub cordoned: bool,
+    /// How much platform-driven movement out of the pool may happen at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disruption: Option<Disruption>,
+}
+
+/// Limits on platform-driven moves out of a pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Disruption {
+    /// Moves out of the pool in progress at once; the next starts when the moved
+    /// Deployment is available again.
+    #[serde(default = "one_move")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub max_concurrent_moves: u32,
+}
+
+fn one_move() -> u32 {
+    1
+}
+
+impl Default for Disruption {
+    fn default() -> Self {
+        Self {
+            max_concurrent_moves: one_move(),
+        }
+    }
 }
 
 /// At least one label; each value a label value (a pod's nodeSelector repeats them). Keys

@@ -3,7 +3,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Conditions, Port, ResourceAmounts, ResourceRequest};
+use super::{Conditions, PendingChange, Port, ResourceAmounts, ResourceRequest};
 
 /// A department's request for capacity: its own workload, or a tenancy of a shared offering.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -151,4 +151,7 @@ pub struct DepartmentServiceStatus {
     pub conditions: Conditions,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// A platform-driven change waiting for a maintenance window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_change: Option<PendingChange>,
 }

@@ -211,6 +211,7 @@ mod tests {
                     ports: Vec::new(),
                 },
                 maintenance_windows: Vec::new(),
+                maintenance_exclusions: Vec::new(),
             },
         )
     }

@@ -23,6 +23,7 @@ pub fn offering_status(offering: &ServiceOffering, plan: &OfferingPlan, now: &Ti
                 security_level: i.security_level,
                 pool: i.pool.clone(),
                 tenants: i.tenants.clone(),
+                pending_change: None,
             })
             .collect(),
         conditions: merge_conditions(

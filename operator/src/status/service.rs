@@ -212,5 +212,6 @@ pub fn service_status(
         used_at,
         conditions: merge_conditions(current, desired, generation, now),
         observed_generation: generation,
+        pending_change: None,
     }
 }

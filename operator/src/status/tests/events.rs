@@ -151,6 +151,7 @@ fn offering_status_with(instances: &[(&str, Option<&str>)]) -> ServiceOfferingSt
                     security_level: i.security_level,
                     pool: i.pool,
                     tenants: i.tenants,
+                    pending_change: None,
                 }
             })
             .collect(),
