@@ -12,6 +12,7 @@ pub mod controller;
 pub mod crds;
 pub mod duration;
 pub mod load;
+pub mod maintenance;
 pub mod metrics;
 pub mod names;
 pub mod object;
