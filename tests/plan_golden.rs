@@ -11,7 +11,14 @@ use std::process::Command;
 
 fn plan_json() -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_govcloud"))
-        .args(["plan", "config/samples", "--output", "json"])
+        .args([
+            "plan",
+            "config/samples",
+            "--output",
+            "json",
+            "--at",
+            "2027-03-05T19:00:00Z",
+        ])
         .current_dir(support::repo_root())
         .output()
         .expect("running govcloud");

@@ -293,6 +293,7 @@ pub fn estate(seed: u64, shape: EstateShape) -> Snapshot {
         policies: vec![],
         nodes: vec![],
         settings: Settings::default(),
+        ..Snapshot::default()
     }
 }
 

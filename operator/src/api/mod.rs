@@ -28,6 +28,20 @@ pub const VERSION: &str = "v1alpha1";
 pub const FIELD_MANAGER: &str = "govcloud";
 /// Finalizer on objects whose children cannot carry owner references.
 pub const FINALIZER: &str = "govcloud.io/cleanup";
+/// Break-glass: on a DepartmentService, ServiceOffering or ResourcePool, its value (the
+/// reason) carries out the object's waiting platform-driven changes at once.
+pub const APPLY_NOW: &str = "govcloud.io/apply-now";
+
+/// The break-glass reason on `meta`, when the annotation is there: its value trimmed and
+/// cut to 256 characters (it is repeated in Events and status), or a placeholder when empty.
+pub fn apply_now(meta: &kube::api::ObjectMeta) -> Option<String> {
+    let value = meta.annotations.as_ref()?.get(APPLY_NOW)?.trim();
+    Some(if value.is_empty() {
+        "no reason given".to_string()
+    } else {
+        value.chars().take(256).collect()
+    })
+}
 
 /// Standard labels on everything the operator writes.
 pub mod labels {

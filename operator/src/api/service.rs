@@ -151,6 +151,9 @@ pub struct DepartmentServiceStatus {
     pub conditions: Conditions,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The pool the service is moving away from, while its Deployment rolls out there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
     /// A platform-driven change waiting for a maintenance window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_change: Option<PendingChange>,

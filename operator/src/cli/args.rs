@@ -169,6 +169,12 @@ pub struct PlanArgs {
     #[arg(long, value_name = "SIZE", default_value = "64Mi", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// The moment maintenance windows are evaluated at, RFC 3339 (e.g.
+    /// `2027-03-06T02:30:00Z`); now when left out. Decides which platform-driven moves
+    /// go ahead and which wait.
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    pub at: Option<jiff::Timestamp>,
+
     #[command(flatten)]
     pub namespaces: Namespaces,
 }
@@ -248,6 +254,12 @@ pub struct ReportArgs {
     #[arg(long, value_name = "CODE", value_parser = currency, default_value = "CNY")]
     pub currency: String,
 
+    /// The moment maintenance windows are evaluated at, RFC 3339 (e.g.
+    /// `2027-03-06T02:30:00Z`); now when left out. Decides which platform-driven moves
+    /// go ahead and which wait.
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    pub at: Option<jiff::Timestamp>,
+
     #[command(flatten)]
     pub namespaces: Namespaces,
 }
@@ -265,6 +277,11 @@ pub enum ReportFormat {
 }
 
 /// `--max-file-size`: bytes, or a whole number of `Ki`, `Mi` or `Gi`.
+fn parse_at(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse()
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time like 2027-03-06T02:30:00Z ({e})"))
+}
+
 fn parse_size(text: &str) -> Result<u64, String> {
     let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(at) => text.split_at(at),

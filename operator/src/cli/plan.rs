@@ -37,6 +37,7 @@ pub(super) fn run(args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         .shared_namespace
         .clone_from(&args.namespaces.shared_namespace);
 
+    snapshot.now = args.at.unwrap_or_else(jiff::Timestamp::now);
     let plan = plan(&snapshot, &Assignments::from_status(&snapshot));
 
     if args.emit_manifests {

@@ -76,6 +76,7 @@ pub(super) fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -
         },
     };
     snapshot.settings = settings;
+    snapshot.now = args.at.unwrap_or_else(jiff::Timestamp::now);
 
     // Previous decisions from status, as the operator plans: for the cluster that is
     // where services actually run; files without status plan afresh, like `govcloud plan`.
@@ -199,6 +200,9 @@ async fn list_estate() -> Result<(Snapshot, Vec<String>), String> {
         policies: policies.map_err(|e| cluster_error("PlatformPolicy", e))?,
         nodes,
         settings: Settings::default(),
+        // Set by the caller, with `--at`.
+        now: Default::default(),
+        rolling: Default::default(),
     };
     Ok((snapshot, warnings))
 }

@@ -36,6 +36,10 @@ pub struct CachedObject {
     /// `spec.replicas` and `status.readyReplicas` of an object that reports a status
     /// with replicas (a Deployment): its readiness.
     pub replicas: Option<(i32, i32)>,
+    /// For an object that reports a status: whether its latest spec is rolled out, as
+    /// `kubectl rollout status` judges a Deployment (observed, every replica updated
+    /// and available, no old one left). A move is in progress until it is.
+    pub rolled_out: Option<bool>,
 }
 
 impl CachedObject {
@@ -56,12 +60,25 @@ impl CachedObject {
                 number(st.get("readyReplicas")).unwrap_or(0),
             )
         });
+        let rolled_out = status.as_ref().map(|st| {
+            let desired = number(rest.get("spec").and_then(|s| s.get("replicas"))).unwrap_or(1);
+            let field = |name: &str| number(st.get(name)).unwrap_or(0);
+            let observed = st
+                .get("observedGeneration")
+                .and_then(Value::as_i64)
+                .is_some_and(|g| Some(g) >= o.metadata.generation);
+            observed
+                && field("updatedReplicas") >= desired
+                && field("availableReplicas") >= desired
+                && field("replicas") <= field("updatedReplicas")
+        });
         rest.remove("apiVersion");
         rest.remove("kind");
         Self {
             metadata: o.metadata,
             body: Value::Object(rest).to_string().into_boxed_str(),
             replicas,
+            rolled_out,
         }
     }
 
@@ -184,6 +201,19 @@ impl ManagedCaches {
         self.store(kind).1.state()
     }
 
+    /// `namespace/name` of every managed Deployment still rolling out: what the planner
+    /// counts as moves in progress (`Snapshot::rolling`).
+    pub fn rolling(&self) -> std::collections::BTreeSet<crate::plan::ServiceKey> {
+        self.list(crate::object::Kind::Deployment.as_str())
+            .iter()
+            .filter(|d| d.rolled_out == Some(false))
+            .map(|d| crate::plan::ServiceKey {
+                namespace: d.metadata.namespace.clone().unwrap_or_default(),
+                name: d.metadata.name.clone().unwrap_or_default(),
+            })
+            .collect()
+    }
+
     /// Resolves once every cache has completed its first list.
     pub async fn ready(&self) -> Result<(), kube::runtime::reflector::store::WriterDropped> {
         for (_, store) in self.stores.values() {
@@ -201,4 +231,34 @@ pub enum Live {
     Fetch,
     /// The watch caches.
     Cached(ManagedCaches),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(generation: i64, status: Value) -> CachedObject {
+        let o: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "a", "namespace": "dept-fin", "generation": generation},
+            "spec": {"replicas": 2},
+            "status": status,
+        }))
+        .expect("a Deployment");
+        CachedObject::from_dynamic(o)
+    }
+
+    #[test]
+    fn a_deployment_is_rolled_out_only_when_every_replica_is_new_and_available() {
+        let done = serde_json::json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2, "readyReplicas": 2});
+        assert_eq!(deployment(3, done.clone()).rolled_out, Some(true));
+        // The controller has not seen the new template yet.
+        assert_eq!(deployment(4, done).rolled_out, Some(false));
+        // A surge pod on the new pool, the old one still serving.
+        let surging = serde_json::json!({"observedGeneration": 3, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2});
+        assert_eq!(deployment(3, surging).rolled_out, Some(false));
+        let unavailable = serde_json::json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1});
+        assert_eq!(deployment(3, unavailable).rolled_out, Some(false));
+    }
 }

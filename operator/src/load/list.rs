@@ -108,6 +108,8 @@ pub(super) fn merge(estate: &mut Snapshot, staged: Snapshot, keep: &Keep) {
         policies,
         nodes,
         settings: _,
+        now: _,
+        rolling: _,
     } = staged;
     append(&mut estate.pools, pools, keep.of(Kind::Pool));
     append(&mut estate.departments, departments, keep.of(Kind::Department));

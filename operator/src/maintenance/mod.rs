@@ -282,3 +282,5 @@ mod tests_dst;
 mod tests_invalid;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_syntax;

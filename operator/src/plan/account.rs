@@ -2,10 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::model::Maintenance;
 use super::model::{Demand, PoolModel};
 use super::output::*;
+use super::place::InstancePlacement;
 use super::share::Instance;
-use super::{Assignments, Decision, Estate};
+use super::{Decision, Estate};
 use crate::api::Phase;
 use crate::quantity::{Res, Total};
 
@@ -92,24 +94,8 @@ fn node_count(n: i128) -> i64 {
 }
 
 /// The output for service `i`.
-pub(crate) fn service_plan(
-    estate: &Estate,
-    previous: &Assignments,
-    d: &Decision,
-    instances: &[Instance],
-    i: usize,
-) -> ServicePlan {
+pub(crate) fn service_plan(estate: &Estate, d: &Decision, instances: &[Instance], i: usize) -> ServicePlan {
     let svc = &estate.services[i];
-    let was = previous.services.get(&svc.key);
-    // A tenant that kept its instance went wherever the instance went, from where the
-    // instance was: its own record can disagree with its co-tenants' (a status write that
-    // failed), and the instance was placed from theirs (`share::seat`).
-    let before = match d.instance.map(|j| &instances[j]) {
-        Some(inst) if was.and_then(|a| a.shared_instance.as_deref()) == Some(inst.name.as_str()) => {
-            inst.pool.clone()
-        }
-        _ => was.and_then(|a| a.pool.clone()),
-    };
     ServicePlan {
         namespace: svc.key.namespace.clone(),
         name: svc.key.name.clone(),
@@ -143,16 +129,17 @@ pub(crate) fn service_plan(
             }),
             _ => None,
         },
-        moved_from: before.filter(|b| d.pool.as_ref() != Some(b)),
+        moved_from: d.moves.moved_from.clone(),
+        pending_change: d.moves.pending.clone(),
+        applied_now: d.moves.applied_now.clone(),
     }
 }
 
 pub(crate) fn account(
     estate: &Estate,
-    previous: &Assignments,
     decisions: &[Decision],
     instances: &[Instance],
-    instance_pools: &[Option<String>],
+    placements: &[InstancePlacement],
     violations: &[u32],
 ) -> Plan {
     let pool_index: HashMap<&str, usize> = estate
@@ -168,7 +155,7 @@ pub(crate) fn account(
     };
 
     let mut services: Vec<ServicePlan> = (0..estate.services.len())
-        .map(|i| service_plan(estate, previous, &decisions[i], instances, i))
+        .map(|i| service_plan(estate, &decisions[i], instances, i))
         .collect();
     // Services added to an open Planner come after the sorted ones.
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -188,15 +175,24 @@ pub(crate) fn account(
         }
         if d.instance.is_none() {
             pool_alloc[pi] = within_pool(pool_alloc[pi], d.charge);
+            // A move in progress or waiting holds the other pool too.
+            if let Some(&hi) = d.moves.also_holds.as_deref().and_then(|p| pool_index.get(p)) {
+                pool_alloc[hi] = within_pool(pool_alloc[hi], d.charge);
+            }
         }
     }
-    for (inst, pool) in instances.iter().zip(instance_pools) {
-        let Some(&pi) = pool.as_deref().and_then(|p| pool_index.get(p)) else {
+    for (inst, placed) in instances.iter().zip(placements) {
+        let Some(&pi) = placed.pool.as_deref().and_then(|p| pool_index.get(p)) else {
             continue;
         };
-        pool_alloc[pi] = within_pool(pool_alloc[pi], estate.offerings[&inst.offering].instance_demand());
+        let demand = estate.offerings[&inst.offering].instance_demand();
+        pool_alloc[pi] = within_pool(pool_alloc[pi], demand);
+        if let Some(&hi) = placed.moves.also_holds.as_deref().and_then(|p| pool_index.get(p)) {
+            pool_alloc[hi] = within_pool(pool_alloc[hi], demand);
+        }
         pool_instances[pi] += 1;
     }
+    let maintenance = |m: &Maintenance| maintenance_plan(estate, m);
     let pools: Vec<PoolPlan> = estate
         .pools
         .iter()
@@ -216,6 +212,7 @@ pub(crate) fn account(
             monthly_cost: round2(monthly(pool_alloc[i], p.rates)),
             reasons: p.reasons.clone(),
             deletion: None,
+            maintenance: maintenance(&p.maintenance),
         })
         .collect();
 
@@ -239,6 +236,7 @@ pub(crate) fn account(
             monthly_cost: 0.0,
             reasons: dept.reasons.clone(),
             deletion: None,
+            maintenance: maintenance(&dept.maintenance),
         })
         .collect();
     let mut costs = vec![0.0; departments.len()];
@@ -306,7 +304,7 @@ pub(crate) fn account(
                     InstancePlan {
                         name: inst.name.clone(),
                         security_level: inst.level,
-                        pool: instance_pools[*j].clone(),
+                        pool: placements[*j].pool.clone(),
                         tenants,
                         replicas: o.replicas,
                         requests: o.requests,
@@ -314,12 +312,16 @@ pub(crate) fn account(
                             .requests
                             .checked_scale_up(ratio_cpu, ratio_mem)
                             .expect("admission refuses tenants of an offering whose limits are beyond i64"),
+                        moved_from: placements[*j].moves.moved_from.clone(),
+                        pending_change: placements[*j].moves.pending.clone(),
+                        applied_now: placements[*j].moves.applied_now.clone(),
                     }
                 })
                 .collect(),
             siloed_instances: siloed,
             instances_saved: saved,
             reasons: o.reasons.clone(),
+            maintenance: maintenance(&o.maintenance),
         });
     }
 
@@ -338,7 +340,7 @@ pub(crate) fn account(
         estate,
         decisions,
         instances,
-        instance_pools,
+        placements,
         &pool_alloc,
         &pool_index,
         instances_saved,
@@ -352,6 +354,20 @@ pub(crate) fn account(
         offerings,
         policies,
         savings,
+    }
+}
+
+/// An object's own calendar with the estate's freezes, at the plan's moment.
+fn maintenance_plan(estate: &Estate, m: &Maintenance) -> MaintenancePlan {
+    let mut calendars = vec![&m.calendar];
+    calendars.extend(estate.freeze.iter());
+    let o = crate::maintenance::joint(&calendars, estate.now);
+    MaintenancePlan {
+        open: o.open,
+        next_open: o.next_open,
+        closes_at: o.closes_at,
+        frozen: o.frozen,
+        problems: m.problems.clone(),
     }
 }
 
@@ -370,7 +386,7 @@ fn savings(
     estate: &Estate,
     decisions: &[Decision],
     instances: &[Instance],
-    instance_pools: &[Option<String>],
+    placements: &[InstancePlacement],
     pool_alloc: &[Res],
     pool_index: &HashMap<&str, usize>,
     instances_saved: i64,
@@ -392,7 +408,8 @@ fn savings(
             None => silo.entry((dept, pi)).or_default().add(d.charge),
             Some(j) => {
                 let inst = &instances[j];
-                let pool = instance_pools[j]
+                let pool = placements[j]
+                    .pool
                     .as_deref()
                     .and_then(|p| pool_index.get(p))
                     .copied()

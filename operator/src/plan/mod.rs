@@ -10,6 +10,7 @@ mod account;
 mod admit;
 mod comply;
 mod deletion;
+mod gate;
 pub mod invariants;
 mod model;
 mod name_checks;
@@ -20,12 +21,14 @@ mod refusals;
 mod share;
 mod snapshot;
 mod validate;
-mod window;
+
+pub use output::{MaintenancePlan, PendingPlan, PendingReason};
 
 use std::collections::{BTreeMap, HashMap};
 
 pub use model::{
-    Demand, DepartmentModel, EffectivePolicy, OfferingModel, PolicyModel, PoolModel, ServiceModel,
+    Demand, DepartmentModel, EffectivePolicy, Maintenance, OfferingModel, PolicyModel, PoolModel,
+    ServiceModel,
 };
 pub use name_checks::OFFERING_NAME_MAX;
 pub use output::*;
@@ -46,6 +49,7 @@ pub(crate) struct Decision {
     /// Index into the instance list, for a seated tenant.
     pub instance: Option<usize>,
     pub pool: Option<String>,
+    pub moves: gate::MoveState,
     pub reasons: Vec<Reason>,
 }
 
@@ -59,6 +63,14 @@ pub(crate) struct Estate {
     pub effective: model::EffectivePolicy,
     /// Department index by namespace.
     pub by_namespace: HashMap<String, usize>,
+    /// The moment windows are evaluated at.
+    pub now: jiff::Timestamp,
+    /// The estate-wide freezes of the PlatformPolicies that declare any.
+    pub freeze: Vec<crate::maintenance::Calendar>,
+    pub rolling: std::collections::BTreeSet<ServiceKey>,
+    pub shared_namespace: String,
+    /// The calendar of a service without a department: always open (it has no windows).
+    pub no_windows: crate::maintenance::Calendar,
 }
 
 impl Estate {
@@ -84,6 +96,11 @@ impl Estate {
         let mut policies: Vec<_> = snapshot.policies.iter().map(validate::policy).collect();
         policies.sort_by(|a, b| a.name.cmp(&b.name));
         let effective = validate::effective_policy(&policies);
+        let freeze = policies
+            .iter()
+            .map(|p| p.freeze.calendar.clone())
+            .filter(|c| !c.is_always_open())
+            .collect();
         let by_namespace: HashMap<String, usize> = departments
             .iter()
             .enumerate()
@@ -97,6 +114,11 @@ impl Estate {
             services: Vec::new(),
             effective,
             by_namespace,
+            now: snapshot.now,
+            freeze,
+            rolling: snapshot.rolling.clone(),
+            shared_namespace: snapshot.settings.shared_namespace.clone(),
+            no_windows: crate::maintenance::Calendar::always_open(),
         };
         estate.services = snapshot
             .services
@@ -151,10 +173,9 @@ pub fn plan(snapshot: &Snapshot, previous: &Assignments) -> Plan {
 /// full re-plan would place a service that arrived last.
 pub struct Planner {
     estate: Estate,
-    previous: Assignments,
     decisions: Vec<Decision>,
     instances: Vec<share::Instance>,
-    instance_pools: Vec<Option<String>>,
+    instances_placed: Vec<place::InstancePlacement>,
     placer: Placer,
     /// Quota reserved per department (resources, services).
     reserved: Vec<(Res, u32)>,
@@ -190,14 +211,13 @@ impl Planner {
             admit::admit_one(&estate, &estate.services[i], &mut decisions[i], &mut reserved);
         }
         let instances = share::seat_tenants(&estate, &order, previous, &mut decisions);
-        let (instance_pools, placer) =
+        let (instances_placed, placer) =
             place::place_all(&estate, &order, previous, &instances, &mut decisions);
         Self {
             estate,
-            previous: previous.clone(),
             decisions,
             instances,
-            instance_pools,
+            instances_placed,
             placer,
             reserved,
             violations,
@@ -208,10 +228,9 @@ impl Planner {
     pub fn plan(&self) -> Plan {
         account::account(
             &self.estate,
-            &self.previous,
             &self.decisions,
             &self.instances,
-            &self.instance_pools,
+            &self.instances_placed,
             &self.violations,
         )
     }
@@ -234,21 +253,17 @@ impl Planner {
                 i,
                 &mut self.decisions,
                 &mut self.instances,
-                &mut self.instance_pools,
+                &mut self.instances_placed,
                 &mut self.placer,
             );
         }
-        account::service_plan(
-            &self.estate,
-            &self.previous,
-            &self.decisions[i],
-            &self.instances,
-            i,
-        )
+        account::service_plan(&self.estate, &self.decisions[i], &self.instances, i)
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_maintenance;
 #[cfg(test)]
 mod tests_names;

@@ -8,6 +8,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::{Reason, ServiceKey};
 use crate::api::Availability;
+use crate::maintenance::Calendar;
 use crate::quantity::Res;
 
 #[derive(Clone, Debug)]
@@ -26,6 +27,11 @@ pub struct PoolModel {
     /// (per core-hour, per GiB-hour).
     pub rates: Option<(f64, f64)>,
     pub node_shape: Option<Res>,
+    /// Moves out of the pool that may be in progress at once.
+    pub max_moves: u32,
+    pub maintenance: Maintenance,
+    /// `govcloud.io/apply-now`: moves out of the pool go at once, for this reason.
+    pub apply_now: Option<String>,
     pub reasons: Vec<Reason>,
 }
 
@@ -46,7 +52,27 @@ pub struct DepartmentModel {
     pub pools: Option<BTreeSet<String>>,
     /// Marked for deletion: held by govcloud's finalizer while services remain.
     pub deleting: bool,
+    pub maintenance: Maintenance,
     pub reasons: Vec<Reason>,
+}
+
+/// When an object's platform-driven changes may happen: its windows and exclusions,
+/// compiled. A problem with them shuts the calendar (fail closed) but takes nothing
+/// else away: the object keeps its capacity, its services and their placements.
+#[derive(Clone, Debug)]
+pub struct Maintenance {
+    pub calendar: Calendar,
+    /// `InvalidSpec` problems naming the field, e.g. `spec.maintenanceWindows[0].timeZone`.
+    pub problems: Vec<Reason>,
+}
+
+impl Default for Maintenance {
+    fn default() -> Self {
+        Self {
+            calendar: Calendar::always_open(),
+            problems: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -62,6 +88,9 @@ pub struct OfferingModel {
     /// an offering where either is beyond i64 (then both are zero).
     pub instance: Res,
     pub share: Res,
+    pub maintenance: Maintenance,
+    /// `govcloud.io/apply-now`: its instances' moves go at once, for this reason.
+    pub apply_now: Option<String>,
     pub reasons: Vec<Reason>,
 }
 
@@ -101,6 +130,8 @@ pub struct PolicyModel {
     pub default_cpu: Option<i64>,
     pub default_memory: Option<i64>,
     pub limit_ratio: Option<(f64, f64)>,
+    /// Estate-wide freezes (`spec.maintenanceExclusions`).
+    pub freeze: Maintenance,
     pub reasons: Vec<Reason>,
 }
 
@@ -130,5 +161,7 @@ pub struct ServiceModel {
     pub availability: Availability,
     /// `None` when the spec is invalid (then `reasons` says why).
     pub demand: Option<Demand>,
+    /// `govcloud.io/apply-now`: its moves go at once, for this reason.
+    pub apply_now: Option<String>,
     pub reasons: Vec<Reason>,
 }

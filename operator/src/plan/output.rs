@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::api::Phase;
+use crate::api::{PendingChange, Phase};
 use crate::quantity::Res;
 
 /// The fixed vocabulary of refusal reasons (condition `reason`, `reasons[].code`).
@@ -154,8 +154,82 @@ pub struct ServicePlan {
     /// Effective replicas, per-replica requests and limits of an own workload
     /// (policy defaults and limit ratios applied).
     pub workload: Option<WorkloadShape>,
-    /// The pool the service was on before this plan, when it changed.
+    /// The pool the service is moving away from: set from the plan that moves it until
+    /// its Deployment is available on the new pool (capacity is held on both meanwhile).
     pub moved_from: Option<String>,
+    /// A platform-driven move that waits (for a window, a freeze to end, or a move slot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_change: Option<PendingPlan>,
+    /// The `govcloud.io/apply-now` reason a move went ahead for outside its windows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_now: Option<String>,
+}
+
+/// A change the plan defers, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingPlan {
+    #[serde(flatten)]
+    pub change: PendingChange,
+    pub reason: PendingReason,
+    /// What waits for what, naming the objects whose windows gate it.
+    pub message: String,
+}
+
+/// Why a change waits: the `MaintenancePending` condition's reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PendingReason {
+    /// The windows that gate it are not open together now (or one is invalid).
+    AwaitingWindow,
+    /// A `maintenanceExclusion` covers now.
+    Frozen,
+    /// The source pool already has `spec.disruption.maxConcurrentMoves` moves in progress.
+    MoveLimit,
+}
+
+impl PendingReason {
+    pub const ALL: [PendingReason; 3] = [
+        PendingReason::AwaitingWindow,
+        PendingReason::Frozen,
+        PendingReason::MoveLimit,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PendingReason::AwaitingWindow => "AwaitingWindow",
+            PendingReason::Frozen => "Frozen",
+            PendingReason::MoveLimit => "MoveLimit",
+        }
+    }
+}
+
+/// An object's own maintenance calendar (with the estate's freezes) at the plan's moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenancePlan {
+    pub open: bool,
+    /// When shut: when it next opens (absent when not within the search horizon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_open: Option<jiff::Timestamp>,
+    /// When open: when it closes (absent when it never does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<jiff::Timestamp>,
+    /// The reason of the exclusion that freezes it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<String>,
+    /// Problems with its windows or exclusions, which keep it shut until fixed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Reason>,
+}
+
+impl MaintenancePlan {
+    /// No windows, no freeze: always open, as an object without `maintenanceWindows` is.
+    pub fn always_open() -> Self {
+        Self {
+            open: true,
+            ..Self::default()
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -189,6 +263,7 @@ pub struct PoolPlan {
     /// Present while the pool is being deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion: Option<Deletion>,
+    pub maintenance: MaintenancePlan,
 }
 
 /// An object being deleted, which govcloud's finalizer holds while anything still
@@ -237,6 +312,7 @@ pub struct DepartmentPlan {
     /// Present while the department is being deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion: Option<Deletion>,
+    pub maintenance: MaintenancePlan,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -249,6 +325,7 @@ pub struct OfferingPlan {
     pub siloed_instances: u32,
     pub instances_saved: i64,
     pub reasons: Vec<Reason>,
+    pub maintenance: MaintenancePlan,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -262,6 +339,13 @@ pub struct InstancePlan {
     pub replicas: i32,
     pub requests: Res,
     pub limits: Res,
+    /// The pool the instance is moving away from, while its Deployment rolls out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_change: Option<PendingPlan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_now: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Rule 4, place: stability first, then new placements largest first onto the lowest
 //! accredited level, filling the fullest pools up to their target.
 
+use super::gate::{Gate, Move, MoveState, Owner};
 use super::model::Demand;
 use super::placer::{Placer, Request};
 use super::share::{self, Instance, Tenant};
@@ -16,17 +17,29 @@ struct Item<'a> {
     /// Position of its (first) service in arrival order.
     arrival: usize,
     department: &'a str,
+    /// Whose windows gate its moves besides the pools'.
+    owner: Owner<'a>,
+    /// A move out of this pool is still rolling out.
+    in_progress_from: Option<&'a str>,
+    /// Since when its move has been waiting, by the previous plan.
+    waiting_since: Option<jiff::Timestamp>,
 }
 
-/// Places admitted workloads and seated instances; returns each instance's pool and
-/// records each service's pool (a tenant's is its instance's) in its decision.
+/// Where each shared instance is placed, and its moves.
+pub(crate) struct InstancePlacement {
+    pub pool: Option<String>,
+    pub moves: MoveState,
+}
+
+/// Places admitted workloads and seated instances; returns each instance's placement
+/// and records each service's pool (a tenant's is its instance's) in its decision.
 pub(crate) fn place_all(
     estate: &Estate,
     order: &[usize],
     previous: &Assignments,
     instances: &[Instance],
     decisions: &mut [Decision],
-) -> (Vec<Option<String>>, Placer) {
+) -> (Vec<InstancePlacement>, Placer) {
     let mut arrival = vec![usize::MAX; estate.services.len()];
     for (pos, &i) in order.iter().enumerate() {
         arrival[i] = pos;
@@ -37,7 +50,25 @@ pub(crate) fn place_all(
             continue;
         };
         let dept = estate.department_of(svc);
+        let was = previous.services.get(&svc.key);
+        let owner = match dept {
+            Some(d) => Owner {
+                kind: "Department",
+                name: &d.name,
+                calendar: &d.maintenance.calendar,
+            },
+            None => Owner {
+                kind: "Department",
+                name: "",
+                calendar: &estate.no_windows,
+            },
+        };
         items.push(Item {
+            owner,
+            in_progress_from: was
+                .and_then(|a| a.moved_from.as_deref())
+                .filter(|_| estate.rolling.contains(&svc.key)),
+            waiting_since: was.and_then(|a| a.move_pending_since),
             service: Some(i),
             instance: None,
             request: Request {
@@ -57,7 +88,28 @@ pub(crate) fn place_all(
             .copied()
             .min_by_key(|&t| arrival[t])
             .expect("instances have tenants");
+        let offering = &estate.offerings[&inst.offering];
+        // The instance's record lives in its tenants' statuses (one that kept it).
+        let kept = || {
+            inst.tenants.iter().filter_map(|&t| {
+                previous
+                    .services
+                    .get(&estate.services[t].key)
+                    .filter(|a| a.shared_instance.as_deref() == Some(inst.name.as_str()))
+            })
+        };
+        let rolling = estate.rolling.contains(&super::ServiceKey {
+            namespace: estate.shared_namespace.clone(),
+            name: inst.name.clone(),
+        });
         items.push(Item {
+            owner: Owner {
+                kind: "ServiceOffering",
+                name: &offering.name,
+                calendar: &offering.maintenance.calendar,
+            },
+            in_progress_from: kept().find_map(|a| a.moved_from.as_deref()).filter(|_| rolling),
+            waiting_since: kept().find_map(|a| a.move_pending_since),
             service: None,
             instance: Some(k),
             request: Request {
@@ -73,9 +125,20 @@ pub(crate) fn place_all(
 
     let mut placer = Placer::new(&estate.pools);
     let mut placed: Vec<Option<String>> = vec![None; items.len()];
-    // Stability first: in arrival order, everything keeps a pool that is still feasible.
+    let mut moves: Vec<MoveState> = vec![MoveState::default(); items.len()];
+    let mut gate = Gate::new(estate);
     let mut by_arrival: Vec<usize> = (0..items.len()).collect();
     by_arrival.sort_by_key(|&k| (items[k].arrival, items[k].instance));
+    // Moves still rolling out hold their source pools and move slots first.
+    for &k in &by_arrival {
+        let item = &items[k];
+        if let Some(from) = item.in_progress_from
+            && item.previous != Some(from)
+        {
+            moves[k] = gate.in_progress(&mut placer, from, &item.request);
+        }
+    }
+    // Stability first: in arrival order, everything keeps a pool that is still feasible.
     for &k in &by_arrival {
         let item = &items[k];
         if let Some(p) = item.previous.and_then(|p| placer.index_of(p))
@@ -107,7 +170,7 @@ pub(crate) fn place_all(
     });
     fill_levels(&mut placer, &items, &rest, &shares, &mut placed);
     let mut refused = Vec::new();
-    for k in rest {
+    for &k in &rest {
         if placed[k].is_some() {
             continue;
         }
@@ -123,6 +186,33 @@ pub(crate) fn place_all(
             refused.push(k);
         }
     }
+    // A platform-driven move goes now only inside its windows and move slots; else it
+    // waits on its source pool.
+    for &k in &rest {
+        let item = &items[k];
+        let (Some(from), Some(to)) = (item.previous, placed[k].as_deref()) else {
+            continue;
+        };
+        if from == to || placer.index_of(from).is_none() {
+            continue;
+        }
+        let to = to.to_string();
+        let mv = Move {
+            owner: item.owner,
+            from,
+            to,
+            request: item.request,
+            waiting_since: item.waiting_since,
+            apply_now: match (item.service, item.instance) {
+                (Some(i), _) => estate.services[i].apply_now.as_deref(),
+                (None, Some(j)) => estate.offerings[&instances[j].offering].apply_now.as_deref(),
+                (None, None) => None,
+            },
+        };
+        let (pool, state) = gate.decide(&mut placer, mv);
+        placed[k] = Some(pool);
+        moves[k] = state;
+    }
     // Explained only once everything is placed: the room seen when an item was passed
     // over is not the plan's (smaller items still went in after it), and a re-plan from
     // this plan's own decisions, which places those first, must say the same thing.
@@ -131,10 +221,17 @@ pub(crate) fn place_all(
         refusals[k] = Some(placer.explain_refusal(&items[k].request, items[k].department));
     }
 
-    let mut instance_pools = vec![None; instances.len()];
+    let mut placements: Vec<InstancePlacement> = instances
+        .iter()
+        .map(|_| InstancePlacement {
+            pool: None,
+            moves: MoveState::default(),
+        })
+        .collect();
     for (k, item) in items.iter().enumerate() {
         if let Some(i) = item.service {
             decisions[i].pool = placed[k].clone();
+            decisions[i].moves = moves[k].clone();
             if let Some(why) = &refusals[k] {
                 decisions[i]
                     .reasons
@@ -142,9 +239,15 @@ pub(crate) fn place_all(
             }
         }
         if let Some(j) = item.instance {
-            instance_pools[j] = placed[k].clone();
+            placements[j] = InstancePlacement {
+                pool: placed[k].clone(),
+                moves: moves[k].clone(),
+            };
             for &t in &instances[j].tenants {
                 decisions[t].pool = placed[k].clone();
+                // Tenants carry the instance's move record (their statuses keep it);
+                // the capacity is the instance's, held once.
+                decisions[t].moves.moved_from = moves[k].moved_from.clone();
                 if let Some(why) = &refusals[k] {
                     decisions[t].reasons.push(Reason::new(
                         ReasonCode::InsufficientCapacity,
@@ -157,7 +260,7 @@ pub(crate) fn place_all(
             }
         }
     }
-    (instance_pools, placer)
+    (placements, placer)
 }
 
 /// Fills each level's pools, fullest first, up to their target with that level's new
@@ -223,7 +326,7 @@ pub(crate) fn place_newcomer(
     i: usize,
     decisions: &mut [Decision],
     instances: &mut Vec<Instance>,
-    instance_pools: &mut Vec<Option<String>>,
+    placements: &mut Vec<InstancePlacement>,
     placer: &mut Placer,
 ) {
     let svc = &estate.services[i];
@@ -265,7 +368,10 @@ pub(crate) fn place_newcomer(
                         .map(|x| x.index);
                     let inst = share::open(&tenant, share::lowest_free_index(used));
                     instances.push(inst);
-                    instance_pools.push(None);
+                    placements.push(InstancePlacement {
+                        pool: None,
+                        moves: MoveState::default(),
+                    });
                     instances.len() - 1
                 }
             };
@@ -277,10 +383,10 @@ pub(crate) fn place_newcomer(
                     demand: o.instance_demand(),
                     allowed: instances[j].allowed.as_ref(),
                 };
-                instance_pools[j] = placer.place(&request).map(str::to_string);
-                instances[j].pool = instance_pools[j].clone();
+                placements[j].pool = placer.place(&request).map(str::to_string);
+                instances[j].pool = placements[j].pool.clone();
             }
-            decisions[i].pool = instance_pools[j].clone();
+            decisions[i].pool = placements[j].pool.clone();
             if decisions[i].pool.is_none() {
                 let request = Request {
                     level: svc.level,

@@ -234,6 +234,8 @@ mod tests {
 
     fn offering(tpi: u32) -> OfferingModel {
         OfferingModel {
+            apply_now: None,
+            maintenance: crate::plan::Maintenance::default(),
             name: "pg".into(),
             level: 3,
             tenants_per_instance: tpi,
@@ -247,6 +249,9 @@ mod tests {
 
     fn pool(name: &str, level: u8) -> PoolModel {
         PoolModel {
+            apply_now: None,
+            maintenance: crate::plan::Maintenance::default(),
+            max_moves: 1,
             name: name.into(),
             level,
             cordoned: false,

@@ -1,11 +1,11 @@
 //! The planner's input: everything it decides from, whether read from files or watch caches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Node;
 use kube::ResourceExt;
 
-use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
+use crate::api::{ChangeKind, Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 
 /// Installation-wide settings that shape names (operator config `namespacePrefix`, `sharedNamespace`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +42,14 @@ pub struct Snapshot {
     /// Nodes, for pools that leave `spec.capacity` out.
     pub nodes: Vec<Node>,
     pub settings: Settings,
+    /// The moment maintenance windows are evaluated at: the operator's clock, or
+    /// `govcloud plan --at`.
+    pub now: jiff::Timestamp,
+    /// Deployments still rolling out (not yet available with their latest pod template),
+    /// keyed like services; a shared instance's by the shared namespace and its name.
+    /// A move out of a pool stays in progress, and counts against the pool's
+    /// `maxConcurrentMoves`, until its Deployment is off this list. Empty offline.
+    pub rolling: BTreeSet<ServiceKey>,
 }
 
 /// `namespace/name` of a DepartmentService: how services are keyed everywhere.
@@ -71,6 +79,10 @@ impl std::fmt::Display for ServiceKey {
 pub struct Assignment {
     pub pool: Option<String>,
     pub shared_instance: Option<String>,
+    /// The pool a move started from, while its Deployment rolls out (`status.movedFrom`).
+    pub moved_from: Option<String>,
+    /// Since when a move has been waiting, to keep `pendingChange.since` while it waits.
+    pub move_pending_since: Option<jiff::Timestamp>,
 }
 
 /// The previous plan's decisions, keyed by service.
@@ -91,6 +103,12 @@ impl Assignments {
                 let a = Assignment {
                     pool: status.pool.clone(),
                     shared_instance: status.shared_instance.clone(),
+                    moved_from: status.moved_from.clone(),
+                    move_pending_since: status
+                        .pending_change
+                        .as_ref()
+                        .filter(|c| c.kind == ChangeKind::Move)
+                        .map(|c| c.since.0),
                 };
                 (a.pool.is_some() || a.shared_instance.is_some()).then(|| (ServiceKey::of(svc), a))
             })
@@ -113,6 +131,12 @@ impl Assignments {
                     Assignment {
                         pool: s.pool.clone(),
                         shared_instance: s.shared_instance.clone(),
+                        moved_from: s.moved_from.clone(),
+                        move_pending_since: s
+                            .pending_change
+                            .as_ref()
+                            .filter(|c| c.change.kind == ChangeKind::Move)
+                            .map(|c| c.change.since.0),
                     },
                 )
             })

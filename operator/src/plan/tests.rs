@@ -471,10 +471,28 @@ fn a_pool_being_deleted_sheds_its_services_and_is_held_until_it_is_empty() {
     assert_eq!(deleting.deletion.as_ref().unwrap().waiting_for, ["dept-fin/b"]);
     assert!(p.pools.iter().all(|x| x.name == "l3-a" || x.deletion.is_none()));
 
-    // Room appears: b moves too, and the deletion may go ahead.
+    // Room appears, but one move at a time leaves a pool (maxConcurrentMoves 1): while
+    // a's move is unrecorded, b's waits for a slot, holding room on both pools.
     s.pools[2].spec.capacity.as_mut().unwrap().cpu = "10".into();
     let p = plan(&s, &Assignments::from_status(&s));
+    let b = svc(&p, "dept-fin", "b");
+    assert_eq!(b.pool.as_deref(), Some("l3-a"));
+    let pending = b.pending_change.as_ref().expect("b's move waits");
+    assert_eq!(pending.reason, crate::plan::PendingReason::MoveLimit);
+    assert_eq!(
+        (pending.change.from.as_str(), pending.change.to.as_str()),
+        ("l3-a", "l3-b")
+    );
+    let l3b = p.pools.iter().find(|x| x.name == "l3-b").unwrap();
+    assert_eq!(l3b.allocated.cpu_millis, 8_000, "a's 4 cores and b's reserved 4");
+
+    // a's move is recorded and its Deployment has rolled out: b moves, and the deletion
+    // may go ahead.
+    s.services[0].status.as_mut().unwrap().pool = Some("l3-b".into());
+    s.services[0].status.as_mut().unwrap().moved_from = Some("l3-a".into());
+    let p = plan(&s, &Assignments::from_status(&s));
     assert_eq!(svc(&p, "dept-fin", "b").moved_from.as_deref(), Some("l3-a"));
+    assert_eq!(svc(&p, "dept-fin", "b").pending_change, None);
     let deleting = p.pools.iter().find(|x| x.name == "l3-a").unwrap();
     assert_eq!(deleting.deletion, Some(Deletion::default()));
 

@@ -7,12 +7,23 @@ use kube::ResourceExt;
 
 use super::model::*;
 use super::name_checks;
-use super::{Reason, ReasonCode, ServiceKey, Settings, window};
+use super::{Reason, ReasonCode, ServiceKey, Settings};
 use crate::api::{
-    Availability, Department, DepartmentService, MaintenanceWindow, OwnerKind, PlatformPolicy, Port,
-    ResourcePool, ServiceOffering,
+    Availability, Department, DepartmentService, MaintenanceExclusion, MaintenanceWindow, OwnerKind,
+    PlatformPolicy, Port, ResourcePool, ServiceOffering,
 };
+use crate::maintenance::Calendar;
 use crate::quantity::{QuantityError, Res, format_cpu, format_memory, parse_cpu, parse_memory};
+
+/// Compiles an object's windows and exclusions; their problems are kept apart from the
+/// object's own, as a bad window only shuts maintenance.
+fn maintenance(windows: &[MaintenanceWindow], exclusions: &[MaintenanceExclusion]) -> Maintenance {
+    let (calendar, problems) = Calendar::new(windows, exclusions);
+    Maintenance {
+        calendar,
+        problems: problems.into_iter().map(invalid).collect(),
+    }
+}
 
 const WORKLOAD_HINT: &str = " (leave it out to take the PlatformPolicy default)";
 
@@ -108,14 +119,6 @@ impl Problems {
     fn level(&mut self, path: &str, level: u8) {
         if !(1..=4).contains(&level) {
             self.push(format!("{path}: {level} is not a security level (1–4)"));
-        }
-    }
-
-    fn windows(&mut self, windows: &[MaintenanceWindow]) {
-        for (i, w) in windows.iter().enumerate() {
-            for p in window::check(&format!("spec.maintenanceWindows[{i}]"), w) {
-                self.push(p);
-            }
         }
     }
 
@@ -223,7 +226,7 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
             .is_empty()
             .then_some((c.cpu_core_hour, c.memory_gib_hour))
     });
-    p.windows(&spec.maintenance_windows);
+    let maintenance = maintenance(&spec.maintenance_windows, &spec.maintenance_exclusions);
     let effective = capacity.checked_scale_down(oc.cpu, oc.memory).unwrap_or_else(|| {
         p.push(format!(
             "spec.overcommit: capacity ({capacity}) × overcommit ({}, {}) is beyond the largest representable amount",
@@ -242,6 +245,14 @@ pub fn pool(pool: &ResourcePool, nodes: &[Node]) -> PoolModel {
         target,
         rates,
         node_shape,
+        apply_now: crate::api::apply_now(&pool.metadata),
+        max_moves: spec
+            .disruption
+            .clone()
+            .unwrap_or_default()
+            .max_concurrent_moves
+            .max(1),
+        maintenance,
         reasons: p.0,
     }
 }
@@ -267,8 +278,8 @@ pub fn department(dept: &Department, settings: &Settings) -> DepartmentModel {
             ));
         }
     }
-    p.windows(&spec.maintenance_windows);
     DepartmentModel {
+        maintenance: maintenance(&spec.maintenance_windows, &spec.maintenance_exclusions),
         name,
         namespace,
         clearance: spec.security_clearance,
@@ -304,8 +315,9 @@ pub fn offering(offering: &ServiceOffering) -> OfferingModel {
     let instance = p.product("spec.instance.resources", requests, replicas.into(), "replicas");
     let share = instance.checked_div_ceil(tenants.into()).unwrap_or(Res::ZERO);
     p.ports("spec.instance.ports", &spec.instance.ports);
-    p.windows(&spec.maintenance_windows);
     OfferingModel {
+        apply_now: crate::api::apply_now(&offering.metadata),
+        maintenance: maintenance(&spec.maintenance_windows, &spec.maintenance_exclusions),
         name: offering.name_any(),
         level: spec.security_level,
         tenants_per_instance: tenants,
@@ -366,6 +378,7 @@ pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
         default_cpu,
         default_memory,
         limit_ratio,
+        freeze: maintenance(&[], &spec.maintenance_exclusions),
         reasons: p.0,
     }
 }
@@ -505,6 +518,7 @@ pub fn service(
         created: svc.metadata.creation_timestamp.as_ref().map(|t| t.0),
         availability: spec.availability,
         demand: if reasons.is_empty() { demand } else { None },
+        apply_now: crate::api::apply_now(&svc.metadata),
         reasons,
     }
 }

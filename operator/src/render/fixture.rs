@@ -161,6 +161,8 @@ fn docs<T: serde::de::DeserializeOwned>(yaml: &str) -> Vec<T> {
 
 pub(super) fn snapshot() -> Snapshot {
     Snapshot {
+        now: Default::default(),
+        rolling: Default::default(),
         pools: docs(POOLS),
         departments: docs(DEPARTMENTS),
         services: docs(SERVICES),
@@ -173,6 +175,8 @@ pub(super) fn snapshot() -> Snapshot {
 
 fn service(ns: &str, name: &str, level: u8, phase: Phase, pool: Option<&str>) -> ServicePlan {
     ServicePlan {
+        applied_now: None,
+        pending_change: None,
         namespace: ns.into(),
         name: name.into(),
         department: ns.strip_prefix("dept-").map(Into::into),
@@ -207,6 +211,7 @@ fn tenant(mut s: ServicePlan, instance: Option<&str>) -> ServicePlan {
 
 fn department(name: &str, cpu: f64, memory: i64, services: u32) -> DepartmentPlan {
     DepartmentPlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         name: name.into(),
         namespace: format!("dept-{name}"),
         security_clearance: 3,
@@ -227,6 +232,9 @@ fn department(name: &str, cpu: f64, memory: i64, services: u32) -> DepartmentPla
 
 fn instance(name: &str, level: u8, pool: Option<&str>, tenants: &[&str]) -> InstancePlan {
     InstancePlan {
+        applied_now: None,
+        moved_from: None,
+        pending_change: None,
         name: name.into(),
         security_level: level,
         pool: pool.map(Into::into),
@@ -286,6 +294,7 @@ pub(super) fn plan() -> Plan {
             department("health", 8.5, 16 * GI, 4),
         ],
         offerings: vec![OfferingPlan {
+            maintenance: crate::plan::MaintenancePlan::always_open(),
             name: "postgres".into(),
             tenants: 3,
             instances: vec![

@@ -171,6 +171,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan, measured: Option<&MeasuredUsage>)
         pools: plan.pools.iter().map(|p| pool(p, &pools, usage)).collect(),
         shared_instances,
         refusals: refusals(plan),
+        pending_changes: PendingChangeReport::all(plan),
         policies: plan.policies.clone(),
         savings: plan.savings.clone(),
     }

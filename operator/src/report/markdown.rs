@@ -176,6 +176,8 @@ fn instances(r: &Report, out: &mut String) {
 fn refusals(r: &Report, out: &mut String) {
     out.push_str("## Refusals\n\n");
     table(&sections::refusals(r), out);
+    out.push_str("## Pending changes\n\n");
+    table(&sections::pending_changes(&r.pending_changes), out);
 }
 
 fn policies(r: &Report, out: &mut String) {

@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use crate::api::Phase;
-use crate::plan::{PolicyPlan, QuotaPlan, Ratio, Reason, ReasonCode, Savings};
+use crate::plan::{PendingReason, PolicyPlan, QuotaPlan, Ratio, Reason, ReasonCode, Savings};
 use crate::quantity::Res;
 
 /// Identifies this schema; bumped on any incompatible change.
@@ -67,6 +67,9 @@ pub struct Report {
     pub shared_instances: Vec<InstanceReport>,
     /// Every refusal in the plan, of any kind of object.
     pub refusals: Vec<Refusal>,
+    /// Platform-driven changes waiting for a maintenance window, a freeze's end or a
+    /// move slot: what an auditor checks disruption against.
+    pub pending_changes: Vec<PendingChangeReport>,
     /// Each policy with the services it refused: the plan's, unchanged.
     pub policies: Vec<PolicyPlan>,
     /// The plan's `savings`, unchanged.
@@ -305,4 +308,50 @@ pub struct Refusal {
     pub department: Option<String>,
     pub code: ReasonCode,
     pub message: String,
+}
+
+/// One waiting change: a DepartmentService's or a shared instance's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingChangeReport {
+    /// `DepartmentService` or `SharedInstance`.
+    pub kind: &'static str,
+    /// `namespace/name` of a service, the name of a shared instance.
+    pub name: String,
+    pub change: crate::api::ChangeKind,
+    pub from: String,
+    pub to: String,
+    pub reason: PendingReason,
+    /// RFC 3339.
+    pub since: String,
+    /// RFC 3339; null when no window opens within the search horizon.
+    pub next_window: Option<String>,
+    pub message: String,
+}
+
+impl PendingChangeReport {
+    /// Every waiting change of `plan`: services by namespace/name, then shared instances.
+    pub fn all(plan: &crate::plan::Plan) -> Vec<Self> {
+        let row = |kind, name: String, p: &crate::plan::PendingPlan| Self {
+            kind,
+            name,
+            change: p.change.kind,
+            from: p.change.from.clone(),
+            to: p.change.to.clone(),
+            reason: p.reason,
+            since: p.change.since.0.to_string(),
+            next_window: p.change.next_window.as_ref().map(|t| t.0.to_string()),
+            message: p.message.clone(),
+        };
+        let services = plan.services.iter().filter_map(|s| {
+            let p = s.pending_change.as_ref()?;
+            Some(row("DepartmentService", format!("{}/{}", s.namespace, s.name), p))
+        });
+        let instances = plan
+            .offerings
+            .iter()
+            .flat_map(|o| &o.instances)
+            .filter_map(|i| Some(row("SharedInstance", i.name.clone(), i.pending_change.as_ref()?)));
+        services.chain(instances).collect()
+    }
 }

@@ -758,6 +758,7 @@ fn json_has_the_documented_keys() {
             "pools",
             "sharedInstances",
             "refusals",
+            "pendingChanges",
             "policies",
             "savings",
         ])

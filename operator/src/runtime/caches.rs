@@ -187,7 +187,8 @@ impl Caches {
     }
 
     /// The estate as the caches hold it now.
-    pub fn snapshot(&self, settings: Settings) -> Snapshot {
+    /// The estate at `now` (the moment its maintenance windows are evaluated at).
+    pub fn snapshot(&self, settings: Settings, now: jiff::Timestamp) -> Snapshot {
         fn all<K: Resource + Clone>(store: &Store<K>) -> Vec<K>
         where
             K::DynamicType: Eq + Hash + Clone,
@@ -202,6 +203,8 @@ impl Caches {
             policies: all(&self.policies),
             nodes: all(&self.nodes),
             settings,
+            now,
+            rolling: self.managed.rolling(),
         }
     }
 }

@@ -197,8 +197,8 @@ async fn plan_loop(
     let render_backoff = Backoff::new(backoff_config.initial, backoff_config.max);
     let mut render_failures = 0u32;
     loop {
-        let snapshot = caches.snapshot(settings.clone());
         let now = Time(Timestamp::now());
+        let snapshot = caches.snapshot(settings.clone(), now.0);
         let started = Instant::now();
         let pass = reconciler.pass(&snapshot, &now);
         let in_flight = || reconciler.writes_in_flight();

@@ -15,6 +15,7 @@ pub mod types {
     pub const SCHEDULABLE: &str = "Schedulable";
     pub const DELETION_BLOCKED: &str = "DeletionBlocked";
     pub const APPLIED: &str = "Applied";
+    pub const MAINTENANCE_PENDING: &str = "MaintenancePending";
 }
 
 /// Condition reasons besides the refusal vocabulary (`ReasonCode::as_str`).
@@ -36,9 +37,14 @@ pub mod reasons {
     pub const RELEASED: &str = "Released";
     pub const APPLIED: &str = "Applied";
     pub const REJECTED: &str = "Rejected";
+    pub const AWAITING_WINDOW: &str = "AwaitingWindow";
+    pub const FROZEN: &str = "Frozen";
+    pub const MOVE_LIMIT: &str = "MoveLimit";
+    pub const NOTHING_PENDING: &str = "NothingPending";
+    pub const APPLIED_NOW: &str = "AppliedNow";
 
     /// Every reason above, for mapping a stored reason back to a `'static` label.
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 22] = [
         COMPLIANT,
         NOT_COMPLIANT,
         ADMITTED,
@@ -56,6 +62,11 @@ pub mod reasons {
         RELEASED,
         APPLIED,
         REJECTED,
+        AWAITING_WINDOW,
+        FROZEN,
+        MOVE_LIMIT,
+        NOTHING_PENDING,
+        APPLIED_NOW,
     ];
 }
 

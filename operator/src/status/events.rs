@@ -5,6 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use super::applied::{APPLY_REJECTED, applied_events};
 use super::conditions::{reasons, types};
+use super::maintenance::{CHANGE_CARRIED_OUT, CHANGE_DEFERRED, maintenance_events};
 use super::record::{EventRecord, EventType, StatusConditions};
 use crate::api::{DepartmentServiceStatus, ServiceOfferingStatus, SharedInstanceStatus};
 use crate::plan::ReasonCode;
@@ -19,7 +20,7 @@ const INSTANCE_RETIRED: &str = "InstanceRetired";
 
 /// Every event reason this module emits: fixed, so that they can label metrics. The
 /// refusal codes are spelled out (a test checks them against `ReasonCode::as_str`).
-pub const EVENT_REASONS: [&str; 23] = [
+pub const EVENT_REASONS: [&str; 26] = [
     ADMITTED,
     PLACED,
     MOVED,
@@ -43,6 +44,9 @@ pub const EVENT_REASONS: [&str; 23] = [
     "InsufficientCapacity",
     APPLY_REJECTED,
     reasons::APPLIED,
+    CHANGE_DEFERRED,
+    CHANGE_CARRIED_OUT,
+    reasons::APPLIED_NOW,
 ];
 
 fn event(
@@ -175,6 +179,7 @@ pub fn service_events(
             out.push(event(EventType::Warning, label(&c.reason), "Rollout", &c.message));
         }
     }
+    out.extend(maintenance_events(previous, desired));
     out.extend(applied_events(previous, desired));
     out
 }
@@ -288,6 +293,7 @@ pub fn offering_events(
         }
     }
     out.extend(validity_events(previous, desired));
+    out.extend(maintenance_events(previous, desired));
     out.extend(applied_events(previous, desired));
     out
 }

@@ -72,6 +72,7 @@ mod conditions;
 mod department;
 mod events;
 mod finalizer;
+mod maintenance;
 mod offering;
 mod policy;
 mod pool;

@@ -9,7 +9,10 @@ use crate::plan::OfferingPlan;
 /// The status `offering` should have under `plan`, listing every shared instance.
 pub fn offering_status(offering: &ServiceOffering, plan: &OfferingPlan, now: &Time) -> ServiceOfferingStatus {
     let generation = offering.metadata.generation;
-    let desired = vec![valid(&plan.reasons, "spec is valid")];
+    let desired = vec![
+        valid(&plan.reasons, "spec is valid"),
+        super::maintenance::offering_condition(&plan.instances),
+    ];
     ServiceOfferingStatus {
         tenants: plan.tenants,
         instances: u32::try_from(plan.instances.len()).unwrap_or(u32::MAX),
@@ -23,7 +26,7 @@ pub fn offering_status(offering: &ServiceOffering, plan: &OfferingPlan, now: &Ti
                 security_level: i.security_level,
                 pool: i.pool.clone(),
                 tenants: i.tenants.clone(),
-                pending_change: None,
+                pending_change: i.pending_change.as_ref().map(|p| p.change.clone()),
             })
             .collect(),
         conditions: merge_conditions(

@@ -194,6 +194,7 @@ pub fn service_status(
         admitted(plan, &admission),
         placed(plan),
         ready,
+        super::maintenance::service_condition(plan),
     ];
     let status = svc.status.as_ref();
     let current = status.map_or(&[][..], |s| &s.conditions[..]);
@@ -212,6 +213,7 @@ pub fn service_status(
         used_at,
         conditions: merge_conditions(current, desired, generation, now),
         observed_generation: generation,
-        pending_change: None,
+        moved_from: plan.moved_from.clone(),
+        pending_change: plan.pending_change.as_ref().map(|p| p.change.clone()),
     }
 }

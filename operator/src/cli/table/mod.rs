@@ -18,6 +18,11 @@ pub fn table(plan: &Plan) -> String {
         ("DEPARTMENTS", departments(plan), true),
         ("SHARED INSTANCES", shared_instances(plan), true),
         ("REFUSALS", refusal_rows(plan), true),
+        (
+            "PENDING CHANGES",
+            sections::pending_changes(&crate::report::PendingChangeReport::all(plan)),
+            true,
+        ),
         ("SAVINGS", savings(plan), false),
     ];
     for (i, (title, table, counted)) in sections.iter().enumerate() {

@@ -11,6 +11,8 @@ const MI: i64 = 1 << 20;
 
 fn service(namespace: &str, name: &str, phase: Phase) -> ServicePlan {
     ServicePlan {
+        applied_now: None,
+        pending_change: None,
         namespace: namespace.into(),
         name: name.into(),
         department: Some(namespace.trim_start_matches("dept-").into()),
@@ -55,6 +57,7 @@ fn sample() -> Plan {
     Plan {
         services: vec![placed, tenant, refused],
         pools: vec![PoolPlan {
+            maintenance: crate::plan::MaintenancePlan::always_open(),
             name: "gold".into(),
             security_level: 3,
             cordoned: false,
@@ -74,6 +77,7 @@ fn sample() -> Plan {
             deletion: None,
         }],
         departments: vec![DepartmentPlan {
+            maintenance: crate::plan::MaintenancePlan::always_open(),
             name: "finance".into(),
             namespace: "dept-finance".into(),
             security_clearance: 3,
@@ -91,9 +95,13 @@ fn sample() -> Plan {
             deletion: None,
         }],
         offerings: vec![OfferingPlan {
+            maintenance: crate::plan::MaintenancePlan::always_open(),
             name: "postgres".into(),
             tenants: 1,
             instances: vec![InstancePlan {
+                applied_now: None,
+                moved_from: None,
+                pending_change: None,
                 name: "postgres-l2-1".into(),
                 security_level: 2,
                 pool: Some("gold".into()),
@@ -160,6 +168,9 @@ KIND                NAME                  CODE                    MESSAGE
 DepartmentService   dept-health/records   ClearanceInsufficient   spec.securityLevel 4 is above the department's clearance 3
 DepartmentService   dept-health/records   QuotaExceeded           spec.quota.cpu: 16 cores would be exceeded: 18 requested
 PlatformPolicy      baseline              InvalidSpec             spec.maxReplicaResources.cpu: \"lots\" is not a quantity
+
+PENDING CHANGES (0)
+(none)
 
 SAVINGS
 MEASURE                     CONSOLIDATED   SILOED    SAVED

@@ -148,6 +148,8 @@ pub fn render(r: &Report) -> String {
                     @if let Some(t) = sections::tenants(r) { (table(&t)) }
                     h2 { "Refusals" }
                     (table(&sections::refusals(r)))
+                    h2 { "Pending changes" }
+                    (table(&sections::pending_changes(&r.pending_changes)))
                     h2 { "Policy violations" }
                     (table(&sections::policies(r)))
                     @if let Some(t) = sections::violations(r) { (table(&t)) }

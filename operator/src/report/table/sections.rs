@@ -310,3 +310,30 @@ pub fn violations(r: &Report) -> Option<Table> {
     }
     (!t.rows.is_empty()).then_some(t)
 }
+
+/// Platform-driven changes that wait, with why and until when. The one table of the
+/// plan (`PENDING CHANGES`) and of the report.
+pub fn pending_changes(list: &[PendingChangeReport]) -> Table {
+    let mut t = Table::new([
+        "object",
+        "change",
+        "from",
+        "to",
+        "waiting for",
+        "since",
+        "next window",
+    ]);
+    for p in list {
+        t.row(vec![
+            Cell::text(format!("{} {}", p.kind, p.name)),
+            Cell::text(format!("{:?}", p.change)),
+            Cell::text(&p.from),
+            Cell::text(&p.to),
+            Cell::text(p.reason.as_str()),
+            Cell::text(&p.since),
+            Cell::name(p.next_window.as_deref()),
+        ]);
+    }
+    t.or_else("No platform-driven change is waiting.")
+        .note("A move waits on its current pool with capacity held on both; it goes ahead when the windows of its department (or offering) and both pools are open together, no exclusion covers the moment and the source pool has a free move slot. `govcloud.io/apply-now` carries it out at once.")
+}

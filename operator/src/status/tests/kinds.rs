@@ -25,6 +25,7 @@ fn pool(generation: i64) -> ResourcePool {
 
 fn pool_plan(cordoned: bool, reasons: Vec<Reason>) -> PoolPlan {
     PoolPlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         name: "general-l2".into(),
         security_level: 2,
         cordoned,
@@ -135,6 +136,7 @@ fn department_status_from_its_plan() {
         "spec": {"securityClearance": 3, "quota": {"cpu": "20", "memory": "64Gi", "services": 10}},
     }));
     let plan = DepartmentPlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         name: "finance".into(),
         namespace: "dept-finance".into(),
         security_clearance: 3,
@@ -181,6 +183,7 @@ fn offering_status_lists_its_instances() {
                  "instance": {"replicas": 2, "resources": {"cpu": "2", "memory": "8Gi"}}},
     }));
     let plan = OfferingPlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         name: "postgres".into(),
         tenants: 5,
         instances: vec![
@@ -217,6 +220,9 @@ fn offering_status_lists_its_instances() {
 
 pub(super) fn instance(name: &str, level: u8, pool: Option<&str>, tenants: &[&str]) -> InstancePlan {
     InstancePlan {
+        applied_now: None,
+        moved_from: None,
+        pending_change: None,
         name: name.into(),
         security_level: level,
         pool: pool.map(Into::into),
@@ -330,6 +336,7 @@ fn a_department_being_deleted_names_its_namespace_and_remaining_services() {
         "spec": {"securityClearance": 3, "quota": {"cpu": "20", "memory": "64Gi", "services": 10}},
     }));
     let plan = DepartmentPlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         name: "finance".into(),
         namespace: "dept-finance".into(),
         security_clearance: 3,

@@ -2,6 +2,7 @@
 
 mod events;
 mod kinds;
+mod maintenance;
 mod samples;
 mod service;
 mod used;
@@ -58,6 +59,8 @@ pub(super) fn service(generation: i64, status: Option<DepartmentServiceStatus>) 
 
 pub(super) fn placed_plan(pool: &str) -> ServicePlan {
     ServicePlan {
+        applied_now: None,
+        pending_change: None,
         namespace: "dept-finance".into(),
         name: "ledger".into(),
         department: Some("finance".into()),

@@ -1,0 +1,218 @@
+//! Moves through maintenance windows: which platform-driven moves go ahead now, which
+//! wait, and how many leave one pool at once.
+//!
+//! A move waits on its source pool, with capacity held on its destination too, so that
+//! the destination is still there when the windows open. A move in progress holds both
+//! pools until its Deployment is available again, and counts against the source pool's
+//! `spec.disruption.maxConcurrentMoves` until then.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::output::{PendingPlan, PendingReason};
+use super::placer::{Placer, Request};
+use super::{Estate, PoolModel};
+use crate::api::{ChangeKind, PendingChange};
+use crate::maintenance::{self, Calendar};
+
+/// What the plan decided about a service's or shared instance's moves.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct MoveState {
+    /// The pool a move in progress (or starting now) leaves.
+    pub moved_from: Option<String>,
+    /// The other pool capacity is held on: the source of a move in progress, or the
+    /// destination of a waiting one.
+    pub also_holds: Option<String>,
+    pub pending: Option<PendingPlan>,
+    /// The break-glass reason a move went ahead for, outside its windows or move slots.
+    pub applied_now: Option<String>,
+}
+
+/// Whose windows a move needs besides the two pools': the department's for its own
+/// workload, the offering's for a shared instance.
+#[derive(Clone, Copy)]
+pub(crate) struct Owner<'a> {
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub calendar: &'a Calendar,
+}
+
+/// One platform-driven move the placement made: from the pool something is on to the
+/// pool the plan chose.
+pub(crate) struct Move<'a> {
+    pub owner: Owner<'a>,
+    pub from: &'a str,
+    pub to: String,
+    pub request: Request<'a>,
+    /// Since when this move has been waiting, by the previous plan's record.
+    pub waiting_since: Option<Timestamp>,
+    /// The break-glass reason of the service or offering, when it has one.
+    pub apply_now: Option<&'a str>,
+}
+
+/// Moves out of each pool, in progress or started by this plan.
+pub(crate) struct Gate<'a> {
+    estate: &'a Estate,
+    moving: BTreeMap<&'a str, u32>,
+}
+
+impl<'a> Gate<'a> {
+    pub fn new(estate: &'a Estate) -> Self {
+        Self {
+            estate,
+            moving: BTreeMap::new(),
+        }
+    }
+
+    fn pool(&self, name: &str) -> Option<&'a PoolModel> {
+        let pools = &self.estate.pools;
+        pools
+            .binary_search_by(|p| p.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &pools[i])
+    }
+
+    /// A move still rolling out: it holds its source pool, if the pool still has room
+    /// for it, and takes one of the source's move slots.
+    pub fn in_progress(&mut self, placer: &mut Placer, from: &'a str, request: &Request) -> MoveState {
+        *self.moving.entry(from).or_default() += 1;
+        let held = placer
+            .index_of(from)
+            .filter(|&p| placer.has_room(p, request.demand))
+            .inspect(|&p| placer.commit(p, request.demand));
+        MoveState {
+            moved_from: Some(from.to_string()),
+            also_holds: held.map(|_| from.to_string()),
+            ..MoveState::default()
+        }
+    }
+
+    /// Decides one move: go now, or wait on the source pool. Returns the pool the thing
+    /// is on after this plan, and the state to record.
+    pub fn decide(&mut self, placer: &mut Placer, mv: Move<'a>) -> (String, MoveState) {
+        let go = |mv: &Move| {
+            (
+                mv.to.clone(),
+                MoveState {
+                    moved_from: Some(mv.from.to_string()),
+                    ..MoveState::default()
+                },
+            )
+        };
+        let (Some(from), Some(to)) = (self.pool(mv.from), self.pool(&mv.to)) else {
+            return go(&mv);
+        };
+        let Some(slot) = placer.index_of(mv.from) else {
+            return go(&mv);
+        };
+        // Staying would break a rule the service's own spec or its department sets
+        // (level, allow-list), or the source no longer holds it: the move is not
+        // optional, so no window can hold it back.
+        if !placer.may_hold(slot, &mv.request) {
+            return go(&mv);
+        }
+        let mut calendars: Vec<&Calendar> = vec![
+            mv.owner.calendar,
+            &from.maintenance.calendar,
+            &to.maintenance.calendar,
+        ];
+        calendars.extend(self.estate.freeze.iter());
+        let now = self.estate.now;
+        let openness = maintenance::joint(&calendars, now);
+        let moving = self.moving.get(mv.from).copied().unwrap_or(0);
+        let apply_now = mv.apply_now.or(from.apply_now.as_deref());
+        let reason = if let Some(why) = apply_now {
+            *self.moving.entry(mv.from).or_default() += 1;
+            let (pool, mut state) = go(&mv);
+            placer.commit(slot, mv.request.demand);
+            state.also_holds = Some(mv.from.to_string());
+            state.applied_now = Some(why.to_string());
+            return (pool, state);
+        } else if !openness.open {
+            if openness.frozen.is_some() {
+                PendingReason::Frozen
+            } else {
+                PendingReason::AwaitingWindow
+            }
+        } else if moving >= from.max_moves {
+            PendingReason::MoveLimit
+        } else {
+            *self.moving.entry(mv.from).or_default() += 1;
+            let (pool, mut state) = go(&mv);
+            // The Deployment rolls with a surge pod: the source keeps its share meanwhile.
+            placer.commit(slot, mv.request.demand);
+            state.also_holds = Some(mv.from.to_string());
+            return (pool, state);
+        };
+        placer.commit(slot, mv.request.demand);
+        let message = self.explain(&mv, from, reason, &openness, moving);
+        let pending = PendingPlan {
+            change: PendingChange {
+                kind: ChangeKind::Move,
+                from: mv.from.to_string(),
+                to: mv.to.clone(),
+                since: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(mv.waiting_since.unwrap_or(now)),
+                next_window: match reason {
+                    PendingReason::MoveLimit => None,
+                    _ => openness
+                        .next_open
+                        .map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time),
+                },
+            },
+            reason,
+            message,
+        };
+        (
+            mv.from.to_string(),
+            MoveState {
+                also_holds: Some(mv.to.clone()),
+                pending: Some(pending),
+                ..MoveState::default()
+            },
+        )
+    }
+
+    fn explain(
+        &self,
+        mv: &Move,
+        from: &PoolModel,
+        reason: PendingReason,
+        openness: &maintenance::Openness,
+        moving: u32,
+    ) -> String {
+        let why = if from.deleting {
+            "is being deleted"
+        } else if from.cordoned {
+            "is cordoned"
+        } else if !from.usable() {
+            "has an invalid spec"
+        } else {
+            "has no room for it"
+        };
+        let head = format!("move from ResourcePool {:?} ({why}) to {:?}", mv.from, mv.to);
+        match reason {
+            PendingReason::MoveLimit => format!(
+                "{head} waits: {moving} move(s) out of {:?} are in progress, its spec.disruption.maxConcurrentMoves is {}",
+                mv.from, from.max_moves
+            ),
+            PendingReason::Frozen => format!(
+                "{head} waits: maintenance is frozen ({})",
+                openness.frozen.as_deref().unwrap_or_default()
+            ),
+            PendingReason::AwaitingWindow => {
+                let when = match openness.next_open {
+                    Some(t) => format!("next open together at {t}"),
+                    None => format!(
+                        "not open together within {} days (or one is invalid)",
+                        maintenance::HORIZON_DAYS
+                    ),
+                };
+                format!(
+                    "{head} waits for the maintenance windows of {} {:?}, ResourcePool {:?} and ResourcePool {:?}: {when}",
+                    mv.owner.kind, mv.owner.name, mv.from, mv.to
+                )
+            }
+        }
+    }
+}
