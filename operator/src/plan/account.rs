@@ -354,6 +354,7 @@ pub(crate) fn account(
         offerings,
         policies,
         savings,
+        wake_at: None,
     }
 }
 

@@ -55,6 +55,8 @@ pub(crate) struct Move<'a> {
 pub(crate) struct Gate<'a> {
     estate: &'a Estate,
     moving: BTreeMap<&'a str, u32>,
+    /// The earliest moment a waiting move's windows open or close: when to plan again.
+    wake_at: Option<Timestamp>,
 }
 
 impl<'a> Gate<'a> {
@@ -62,7 +64,14 @@ impl<'a> Gate<'a> {
         Self {
             estate,
             moving: BTreeMap::new(),
+            wake_at: None,
         }
+    }
+
+    /// When the next plan may decide a waiting move differently, by the clock alone
+    /// (a move slot frees when a Deployment rolls out, which the watches report).
+    pub fn wake_at(&self) -> Option<Timestamp> {
+        self.wake_at
     }
 
     fn pool(&self, name: &str) -> Option<&'a PoolModel> {
@@ -146,6 +155,9 @@ impl<'a> Gate<'a> {
             return (pool, state);
         };
         placer.commit(slot, mv.request.demand);
+        if let Some(t) = maintenance::next_transition(&calendars, now) {
+            self.wake_at = Some(self.wake_at.map_or(t, |w| w.min(t)));
+        }
         let message = self.explain(&mv, from, reason, &openness, moving);
         let pending = PendingPlan {
             change: PendingChange {

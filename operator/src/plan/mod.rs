@@ -176,6 +176,8 @@ pub struct Planner {
     decisions: Vec<Decision>,
     instances: Vec<share::Instance>,
     instances_placed: Vec<place::InstancePlacement>,
+    /// When a waiting move's windows next open or close.
+    wake_at: Option<jiff::Timestamp>,
     placer: Placer,
     /// Quota reserved per department (resources, services).
     reserved: Vec<(Res, u32)>,
@@ -211,7 +213,7 @@ impl Planner {
             admit::admit_one(&estate, &estate.services[i], &mut decisions[i], &mut reserved);
         }
         let instances = share::seat_tenants(&estate, &order, previous, &mut decisions);
-        let (instances_placed, placer) =
+        let (instances_placed, placer, wake_at) =
             place::place_all(&estate, &order, previous, &instances, &mut decisions);
         Self {
             estate,
@@ -219,6 +221,7 @@ impl Planner {
             instances,
             instances_placed,
             placer,
+            wake_at,
             reserved,
             violations,
         }
@@ -226,13 +229,15 @@ impl Planner {
 
     /// Rule 6: the plan output for everything decided so far.
     pub fn plan(&self) -> Plan {
-        account::account(
+        let mut plan = account::account(
             &self.estate,
             &self.decisions,
             &self.instances,
             &self.instances_placed,
             &self.violations,
-        )
+        );
+        plan.wake_at = self.wake_at;
+        plan
     }
 
     /// Decides one more service, arriving after every service already planned.

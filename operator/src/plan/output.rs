@@ -131,6 +131,10 @@ pub struct Plan {
     pub offerings: Vec<OfferingPlan>,
     pub policies: Vec<PolicyPlan>,
     pub savings: Savings,
+    /// When a waiting move's windows next open or close: the operator plans again then
+    /// (a timer, not polling). Not part of the output schema.
+    #[serde(skip)]
+    pub wake_at: Option<jiff::Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -39,7 +39,7 @@ pub(crate) fn place_all(
     previous: &Assignments,
     instances: &[Instance],
     decisions: &mut [Decision],
-) -> (Vec<InstancePlacement>, Placer) {
+) -> (Vec<InstancePlacement>, Placer, Option<jiff::Timestamp>) {
     let mut arrival = vec![usize::MAX; estate.services.len()];
     for (pos, &i) in order.iter().enumerate() {
         arrival[i] = pos;
@@ -260,7 +260,8 @@ pub(crate) fn place_all(
             }
         }
     }
-    (placements, placer)
+    let wake_at = gate.wake_at();
+    (placements, placer, wake_at)
 }
 
 /// Fills each level's pools, fullest first, up to their target with that level's new

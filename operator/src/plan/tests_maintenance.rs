@@ -96,6 +96,11 @@ fn a_cordoned_pool_drains_only_when_the_window_opens() {
         (2_000, 2_000)
     );
     assert_eq!(p.departments[0].maintenance.next_open, Some(at("02:00:00")));
+    assert_eq!(
+        p.wake_at,
+        Some(at("02:00:00")),
+        "the operator plans again when the window opens"
+    );
     assert!(!p.departments[0].maintenance.open);
 
     // In the window, one move leaves the pool at a time (maxConcurrentMoves 1).

@@ -254,6 +254,7 @@ pub(super) fn plan() -> Plan {
         .reasons
         .push(Reason::new(ReasonCode::InvalidSpec, "spec.quota.cpu: \"lots\""));
     Plan {
+        wake_at: None,
         services: vec![
             workload(
                 service("dept-finance", "ledger", 3, Placed, Some("secure-l3")),

@@ -205,7 +205,7 @@ async fn plan_loop(
         let Some(outcome) = drain(pass, &stop, config.controller.shutdown_timeout, in_flight).await else {
             return;
         };
-        let (rendered, object_retry) = match outcome {
+        let (rendered, object_retry, wake_at) = match outcome {
             Ok((_, report)) if report.interrupted => {
                 // Not observed: its counts are a fragment, and it did not converge.
                 log_errors(&report);
@@ -237,12 +237,12 @@ async fn plan_loop(
                     "estate pass"
                 );
                 ready.set(true);
-                (true, report.retry_at)
+                (true, report.retry_at, plan.wake_at)
             }
             Err(e) => {
                 metrics.observe_render_failure(started.elapsed());
                 tracing::error!(error = %e, "the plan could not be rendered");
-                (false, None)
+                (false, None, None)
             }
         };
         render_failures = if rendered {
@@ -252,7 +252,10 @@ async fn plan_loop(
         };
         let render_retry = (!rendered).then(|| render_backoff.after(render_failures));
         let until_object = object_retry.map(|at| at.saturating_duration_since(std::time::Instant::now()));
-        let wait = [Some(resync), render_retry, until_object]
+        // A waiting move's windows open or close then: plan again on time, not at the
+        // next resync.
+        let until_window = wake_at.map(|at| until(at, Timestamp::now()));
+        let wait = [Some(resync), render_retry, until_object, until_window]
             .into_iter()
             .flatten()
             .min()
@@ -354,11 +357,31 @@ async fn finish(server: tokio::task::JoinHandle<Result<(), RunError>>) -> Result
     }
 }
 
+/// From `now` to `at` on the wall clock, zero when `at` has passed; a second late rather
+/// than early, so that the window has surely opened when the pass looks.
+fn until(at: Timestamp, now: Timestamp) -> Duration {
+    let d = at.duration_since(now);
+    if d.is_negative() {
+        return Duration::ZERO;
+    }
+    Duration::try_from(d)
+        .unwrap_or(Duration::MAX)
+        .saturating_add(Duration::from_secs(1))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::{drain, shutdown};
+    use super::{drain, shutdown, until};
+
+    #[test]
+    fn the_wait_for_a_window_ends_just_after_it_opens_and_never_before_now() {
+        let now: jiff::Timestamp = "2027-03-06T01:00:00Z".parse().unwrap();
+        let opens: jiff::Timestamp = "2027-03-06T02:00:00Z".parse().unwrap();
+        assert_eq!(until(opens, now), Duration::from_secs(3_601));
+        assert_eq!(until(now, opens), Duration::ZERO);
+    }
 
     const LONG: Duration = Duration::from_secs(30);
 

@@ -55,6 +55,7 @@ fn sample() -> Plan {
         ),
     ];
     Plan {
+        wake_at: None,
         services: vec![placed, tenant, refused],
         pools: vec![PoolPlan {
             maintenance: crate::plan::MaintenancePlan::always_open(),

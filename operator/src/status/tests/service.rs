@@ -232,7 +232,10 @@ fn placed_without_readiness_awaits_rollout() {
     let allocated = status.allocated.expect("charged");
     assert_eq!((allocated.cpu.as_str(), allocated.memory.as_str()), ("3", "4Gi"));
     let order: Vec<&str> = status.conditions.iter().map(|c| c.type_.as_str()).collect();
-    assert_eq!(order, ["Compliant", "Admitted", "Placed", "Ready", "MaintenancePending"]);
+    assert_eq!(
+        order,
+        ["Compliant", "Admitted", "Placed", "Ready", "MaintenancePending"]
+    );
 }
 
 #[test]
