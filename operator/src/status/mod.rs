@@ -50,6 +50,12 @@
 //! for them was rejected by the API server: False (`Rejected`) while it is, True
 //! (`Applied`) after (see [`show_rejections`]).
 //!
+//! `DepartmentService` and `ServiceOffering` carry `MaintenancePending`: True while a
+//! platform-driven move waits (reason `AwaitingWindow`, `Frozen` or `MoveLimit`, the
+//! planner's message), False otherwise (`NothingPending`, or `AppliedNow` when a
+//! break-glass annotation carried it out); `status.pendingChange` holds the waiting
+//! change and `status.movedFrom` the pool a move in progress left.
+//!
 //! Conditions of other types (written by other parts of the operator, e.g. a deletion
 //! held by a finalizer) are kept as they are, after the ones decided here: the list is a
 //! map keyed by type with several writers.
