@@ -3,7 +3,8 @@
 //! they are removed and deletes a namespace's contents with it).
 //!
 //! - Every ResourcePool and Department gets `govcloud.io/cleanup`.
-//! - Deleting a pool with services on it moves them to pools with room; the pool goes
+//! - Deleting a pool with services on it moves them to pools with room (at once, with
+//!   the pool's `govcloud.io/apply-now`, outside maintenance windows); the pool goes
 //!   once nothing is placed on it.
 //! - Deleting a Department with services in it is held, with `DeletionBlocked=True`
 //!   naming them; once they are deleted, the operator deletes the department's namespace
@@ -89,6 +90,13 @@ fn deleting_a_pool_drains_it_and_deleting_a_department_waits_for_its_services() 
         })
         .collect();
     assert!(!on_pool.is_empty(), "the golden plan places workloads on {pool}");
+    // The pool's maintenance window is on Saturdays and its departments' on weekends:
+    // decommissioning it now takes the break-glass annotation, or its services would
+    // wait for their windows (docs/maintenance.md).
+    api.merge_patch(
+        &format!("{GROUP}/resourcepools/{pool}"),
+        &serde_json::json!({"metadata": {"annotations": {"govcloud.io/apply-now": "decommissioned"}}}),
+    );
     api.delete(&format!("{GROUP}/resourcepools/{pool}"));
     wait_until(
         "the deleted pool's services moved and the pool is gone",

@@ -196,9 +196,13 @@ fn with_status(s: &Snapshot, p: &Plan) -> Snapshot {
         svc.status = Some(DepartmentServiceStatus {
             pool: planned.pool.clone(),
             shared_instance: planned.shared_instance.clone(),
+            moved_from: planned.moved_from.clone(),
+            pending_change: planned.pending_change.as_ref().map(|c| c.change.clone()),
             ..Default::default()
         });
     }
+    // Right after the operator applied `p`, the Deployments it moves are rolling out.
+    next.rolling = invariants::rolling_after(p, &s.settings);
     next
 }
 
@@ -253,10 +257,12 @@ proptest! {
     #[test]
     fn replanning_with_the_previous_assignments_changes_nothing(s in estate()) {
         let first = plan(&s, &Assignments::from_status(&s));
-        let again = plan(&s, &Assignments::from_plan(&first));
+        // As the operator re-plans right after applying `first`: its moves still rolling.
+        let mut rolling = s.clone();
+        rolling.rolling = invariants::rolling_after(&first, &s.settings);
+        let again = plan(&rolling, &Assignments::from_plan(&first));
         // Byte for byte, reasons included: a message that changed would cost the operator
-        // a status write after convergence. Only `movedFrom` may differ, as it names where
-        // the first plan moved a service from.
+        // a status write after convergence.
         prop_assert_eq!(settled_json(&first), settled_json(&again));
         // Through status, as the operator persists it, as well.
         let s2 = with_status(&s, &first);

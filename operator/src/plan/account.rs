@@ -192,6 +192,37 @@ pub(crate) fn account(
         }
         pool_instances[pi] += 1;
     }
+    // A move under way holds its source pool too, where its old pods run until the
+    // rollout ends, when the source has room beside what is placed there. Accounted
+    // rather than placed: the same holds come out of a plan and of its re-plan (or an
+    // open planner that took one more service), whatever order they placed in.
+    let under_way = estate
+        .services
+        .iter()
+        .zip(decisions)
+        .filter(|(_, d)| d.instance.is_none())
+        .map(|(_, d)| (&d.moves, d.charge))
+        .chain(
+            instances
+                .iter()
+                .zip(placements)
+                .map(|(inst, p)| (&p.moves, estate.offerings[&inst.offering].instance_demand())),
+        );
+    for (moves, demand) in under_way {
+        let Some(&pi) = moves
+            .moved_from
+            .as_deref()
+            .filter(|_| moves.pending.is_none())
+            .and_then(|p| pool_index.get(p))
+        else {
+            continue;
+        };
+        if let Some(after) = pool_alloc[pi].checked_add(demand)
+            && after.fits_within(estate.pools[pi].effective)
+        {
+            pool_alloc[pi] = after;
+        }
+    }
     let maintenance = |m: &Maintenance| maintenance_plan(estate, m);
     let pools: Vec<PoolPlan> = estate
         .pools

@@ -82,17 +82,12 @@ impl<'a> Gate<'a> {
             .map(|i| &pools[i])
     }
 
-    /// A move still rolling out: it holds its source pool, if the pool still has room
-    /// for it, and takes one of the source's move slots.
-    pub fn in_progress(&mut self, placer: &mut Placer, from: &'a str, request: &Request) -> MoveState {
+    /// A move still rolling out takes one of its source's move slots (its hold on the
+    /// source is accounted, `account::hold_sources`).
+    pub fn in_progress(&mut self, from: &'a str) -> MoveState {
         *self.moving.entry(from).or_default() += 1;
-        let held = placer
-            .index_of(from)
-            .filter(|&p| placer.has_room(p, request.demand))
-            .inspect(|&p| placer.commit(p, request.demand));
         MoveState {
             moved_from: Some(from.to_string()),
-            also_holds: held.map(|_| from.to_string()),
             ..MoveState::default()
         }
     }
@@ -117,8 +112,10 @@ impl<'a> Gate<'a> {
         };
         // Staying would break a rule the service's own spec or its department sets
         // (level, allow-list), or the source no longer holds it: the move is not
-        // optional, so no window can hold it back.
+        // optional, so no window can hold it back. Its pods stay on the source until the
+        // rollout, as any move's do (see `in_progress`).
         if !placer.may_hold(slot, &mv.request) {
+            *self.moving.entry(mv.from).or_default() += 1;
             return go(&mv);
         }
         let mut calendars: Vec<&Calendar> = vec![
@@ -134,8 +131,6 @@ impl<'a> Gate<'a> {
         let reason = if let Some(why) = apply_now {
             *self.moving.entry(mv.from).or_default() += 1;
             let (pool, mut state) = go(&mv);
-            placer.commit(slot, mv.request.demand);
-            state.also_holds = Some(mv.from.to_string());
             state.applied_now = Some(why.to_string());
             return (pool, state);
         } else if !openness.open {
@@ -148,17 +143,14 @@ impl<'a> Gate<'a> {
             PendingReason::MoveLimit
         } else {
             *self.moving.entry(mv.from).or_default() += 1;
-            let (pool, mut state) = go(&mv);
-            // The Deployment rolls with a surge pod: the source keeps its share meanwhile.
-            placer.commit(slot, mv.request.demand);
-            state.also_holds = Some(mv.from.to_string());
-            return (pool, state);
+            return go(&mv);
         };
+        // It stays where it is: placed there, as it was.
         placer.commit(slot, mv.request.demand);
         if let Some(t) = maintenance::next_transition(&calendars, now) {
             self.wake_at = Some(self.wake_at.map_or(t, |w| w.min(t)));
         }
-        let message = self.explain(&mv, from, reason, &openness, moving);
+        let message = self.explain(&mv, from, reason, &openness);
         let pending = PendingPlan {
             change: PendingChange {
                 kind: ChangeKind::Move,
@@ -191,7 +183,6 @@ impl<'a> Gate<'a> {
         from: &PoolModel,
         reason: PendingReason,
         openness: &maintenance::Openness,
-        moving: u32,
     ) -> String {
         let why = if from.deleting {
             "is being deleted"
@@ -204,8 +195,10 @@ impl<'a> Gate<'a> {
         };
         let head = format!("move from ResourcePool {:?} ({why}) to {:?}", mv.from, mv.to);
         match reason {
+            // No count of the moves under way: it depends on the order moves are decided
+            // in, and a message that changes would be a status write with nothing new.
             PendingReason::MoveLimit => format!(
-                "{head} waits: {moving} move(s) out of {:?} are in progress, its spec.disruption.maxConcurrentMoves is {}",
+                "{head} waits for a move slot: moves out of {:?} are under way up to its spec.disruption.maxConcurrentMoves ({})",
                 mv.from, from.max_moves
             ),
             PendingReason::Frozen => format!(

@@ -198,17 +198,42 @@ pub fn settled_json(p: &Plan) -> String {
     serde_json::to_string_pretty(&p).expect("a plan has string keys")
 }
 
+/// The Deployments `p` moves, as the operator sees them right after applying it: each
+/// still rolling out, so each move still holds its source pool and move slot.
+pub fn rolling_after(p: &Plan, settings: &super::Settings) -> std::collections::BTreeSet<ServiceKey> {
+    let services = p
+        .services
+        .iter()
+        .filter(|s| s.moved_from.is_some() && s.shared_instance.is_none())
+        .map(|s| ServiceKey {
+            namespace: s.namespace.clone(),
+            name: s.name.clone(),
+        });
+    let instances = p
+        .offerings
+        .iter()
+        .flat_map(|o| &o.instances)
+        .filter(|i| i.moved_from.is_some())
+        .map(|i| ServiceKey {
+            namespace: settings.shared_namespace.clone(),
+            name: i.name.clone(),
+        });
+    services.chain(instances).collect()
+}
+
 /// Plans `s` twice, and once more with the first plan's decisions fed back, as the
-/// operator does after writing them: the first two must serialise alike and the third
-/// must be the settled first, reasons included, or the operator would write a status
-/// after convergence.
+/// operator does after writing them (its moves still rolling out): the first two must
+/// serialise alike and the third must be the first, reasons included, or the operator
+/// would write a status after convergence.
 pub fn check_stable(s: &Snapshot) -> Result<Plan, Broken> {
     let first = super::plan(s, &Assignments::from_status(s));
     let again = super::plan(s, &Assignments::from_status(s));
     if serde_json::to_string(&first).ok() != serde_json::to_string(&again).ok() {
         return Err("the same input planned twice differs".into());
     }
-    let replanned = super::plan(s, &Assignments::from_plan(&first));
+    let mut next = s.clone();
+    next.rolling = rolling_after(&first, &s.settings);
+    let replanned = super::plan(&next, &Assignments::from_plan(&first));
     if settled_json(&first) != settled_json(&replanned) {
         return Err("re-planning with the plan's own decisions changes the plan".into());
     }

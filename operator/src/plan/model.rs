@@ -91,6 +91,9 @@ pub struct OfferingModel {
     pub maintenance: Maintenance,
     /// `govcloud.io/apply-now`: its instances' moves go at once, for this reason.
     pub apply_now: Option<String>,
+    /// Each instance's waiting move by the offering's status
+    /// (`instanceDetails[].pendingChange`): since when, and to where.
+    pub move_pending: std::collections::BTreeMap<String, (k8s_openapi::jiff::Timestamp, String)>,
     pub reasons: Vec<Reason>,
 }
 

@@ -21,8 +21,9 @@ struct Item<'a> {
     owner: Owner<'a>,
     /// A move out of this pool is still rolling out.
     in_progress_from: Option<&'a str>,
-    /// Since when its move has been waiting, by the previous plan.
+    /// Since when its move has been waiting, and where to, by the previous plan.
     waiting_since: Option<jiff::Timestamp>,
+    waiting_to: Option<&'a str>,
 }
 
 /// Where each shared instance is placed, and its moves.
@@ -69,6 +70,7 @@ pub(crate) fn place_all(
                 .and_then(|a| a.moved_from.as_deref())
                 .filter(|_| estate.rolling.contains(&svc.key)),
             waiting_since: was.and_then(|a| a.move_pending_since),
+            waiting_to: was.and_then(|a| a.move_pending_to.as_deref()),
             service: Some(i),
             instance: None,
             request: Request {
@@ -109,7 +111,8 @@ pub(crate) fn place_all(
                 calendar: &offering.maintenance.calendar,
             },
             in_progress_from: kept().find_map(|a| a.moved_from.as_deref()).filter(|_| rolling),
-            waiting_since: kept().find_map(|a| a.move_pending_since),
+            waiting_since: offering.move_pending.get(&inst.name).map(|(since, _)| *since),
+            waiting_to: offering.move_pending.get(&inst.name).map(|(_, to)| to.as_str()),
             service: None,
             instance: Some(k),
             request: Request {
@@ -135,14 +138,19 @@ pub(crate) fn place_all(
         if let Some(from) = item.in_progress_from
             && item.previous != Some(from)
         {
-            moves[k] = gate.in_progress(&mut placer, from, &item.request);
+            moves[k] = gate.in_progress(from);
         }
     }
-    // Stability first: in arrival order, everything keeps a pool that is still feasible.
+    // Stability first: in arrival order, everything keeps a pool that is still feasible,
+    // and a waiting move the destination it holds.
     for &k in &by_arrival {
         let item = &items[k];
-        if let Some(p) = item.previous.and_then(|p| placer.index_of(p))
-            && placer.fits(p, &item.request)
+        let keep = [item.previous, item.waiting_to.filter(|_| item.previous.is_some())];
+        if let Some(p) = keep
+            .into_iter()
+            .flatten()
+            .filter_map(|p| placer.index_of(p))
+            .find(|&p| placer.fits(p, &item.request))
         {
             placer.commit(p, item.request.demand);
             placed[k] = Some(placer.name(p).to_string());
@@ -160,7 +168,11 @@ pub(crate) fn place_all(
             share(d.memory_bytes, total.memory_bytes),
         )
     };
-    let mut rest: Vec<usize> = by_arrival.into_iter().filter(|&k| placed[k].is_none()).collect();
+    let mut rest: Vec<usize> = by_arrival
+        .iter()
+        .copied()
+        .filter(|&k| placed[k].is_none())
+        .collect();
     rest.sort_by(|&a, &b| {
         let (sa, sb) = (shares(items[a].request.demand), shares(items[b].request.demand));
         sb.0.max(sb.1)
@@ -188,7 +200,7 @@ pub(crate) fn place_all(
     }
     // A platform-driven move goes now only inside its windows and move slots; else it
     // waits on its source pool.
-    for &k in &rest {
+    for &k in &by_arrival {
         let item = &items[k];
         let (Some(from), Some(to)) = (item.previous, placed[k].as_deref()) else {
             continue;

@@ -234,6 +234,7 @@ mod tests {
 
     fn offering(tpi: u32) -> OfferingModel {
         OfferingModel {
+            move_pending: Default::default(),
             apply_now: None,
             maintenance: crate::plan::Maintenance::default(),
             name: "pg".into(),

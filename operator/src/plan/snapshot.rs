@@ -83,6 +83,9 @@ pub struct Assignment {
     pub moved_from: Option<String>,
     /// Since when a move has been waiting, to keep `pendingChange.since` while it waits.
     pub move_pending_since: Option<jiff::Timestamp>,
+    /// Where a waiting move goes (`pendingChange.to`): kept while it still fits, so that
+    /// its reservation stays where it was made.
+    pub move_pending_to: Option<String>,
 }
 
 /// The previous plan's decisions, keyed by service.
@@ -109,6 +112,11 @@ impl Assignments {
                         .as_ref()
                         .filter(|c| c.kind == ChangeKind::Move)
                         .map(|c| c.since.0),
+                    move_pending_to: status
+                        .pending_change
+                        .as_ref()
+                        .filter(|c| c.kind == ChangeKind::Move)
+                        .map(|c| c.to.clone()),
                 };
                 (a.pool.is_some() || a.shared_instance.is_some()).then(|| (ServiceKey::of(svc), a))
             })
@@ -137,6 +145,11 @@ impl Assignments {
                             .as_ref()
                             .filter(|c| c.change.kind == ChangeKind::Move)
                             .map(|c| c.change.since.0),
+                        move_pending_to: s
+                            .pending_change
+                            .as_ref()
+                            .filter(|c| c.change.kind == ChangeKind::Move)
+                            .map(|c| c.change.to.clone()),
                     },
                 )
             })

@@ -116,7 +116,7 @@ fn a_cordoned_pool_drains_only_when_the_window_opens() {
     assert_eq!(pending.reason, PendingReason::MoveLimit);
     assert_eq!(pending.change.next_window, None);
     assert!(
-        pending.message.contains("maxConcurrentMoves is 1"),
+        pending.message.contains("maxConcurrentMoves (1)"),
         "{}",
         pending.message
     );
@@ -360,4 +360,50 @@ fn apply_now_carries_out_a_waiting_move_at_once_and_says_why() {
         assert_eq!(svc(&p, name).pool.as_deref(), Some("new"));
         assert_eq!(svc(&p, name).applied_now.as_deref(), Some("no reason given"));
     }
+}
+
+#[test]
+fn a_waiting_instance_move_keeps_its_start_from_the_offerings_status() {
+    let mut s = draining("01:45:00");
+    s.services.clear();
+    let mut db = offering("db", 2, 4, 1, "1", "1Gi");
+    db.spec.maintenance_windows = vec![MaintenanceWindow {
+        schedule: "0 1 * * *".into(),
+        duration: "30m".into(),
+        time_zone: None,
+    }];
+    let since = Time(at("00:05:00"));
+    db.status = Some(ServiceOfferingStatus {
+        instance_details: vec![SharedInstanceStatus {
+            name: instance_name("db", 2, 1),
+            security_level: 2,
+            pool: Some("old".into()),
+            tenants: vec!["dept-fin/ledger-db".into()],
+            pending_change: Some(PendingChange {
+                kind: ChangeKind::Move,
+                from: "old".into(),
+                to: "new".into(),
+                since: since.clone(),
+                next_window: None,
+            }),
+        }],
+        ..Default::default()
+    });
+    s.offerings.push(db);
+    let mut t = tenant("dept-fin", "ledger-db", 2, "db");
+    t.status = Some(DepartmentServiceStatus {
+        pool: Some("old".into()),
+        shared_instance: Some(instance_name("db", 2, 1)),
+        ..Default::default()
+    });
+    s.services.push(t);
+    let p = replan(&s);
+    let pending = p.offerings[0].instances[0]
+        .pending_change
+        .as_ref()
+        .expect("still waiting");
+    assert_eq!(
+        pending.change.since, since,
+        "an unchanged wait writes no new status"
+    );
 }

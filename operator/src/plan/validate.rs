@@ -317,6 +317,18 @@ pub fn offering(offering: &ServiceOffering) -> OfferingModel {
     p.ports("spec.instance.ports", &spec.instance.ports);
     OfferingModel {
         apply_now: crate::api::apply_now(&offering.metadata),
+        move_pending: offering
+            .status
+            .iter()
+            .flat_map(|s| &s.instance_details)
+            .filter_map(|i| {
+                let c = i
+                    .pending_change
+                    .as_ref()
+                    .filter(|c| c.kind == crate::api::ChangeKind::Move)?;
+                Some((i.name.clone(), (c.since.0, c.to.clone())))
+            })
+            .collect(),
         maintenance: maintenance(&spec.maintenance_windows, &spec.maintenance_exclusions),
         name: offering.name_any(),
         level: spec.security_level,
