@@ -3,9 +3,9 @@
 //! Names start `govcloud_`, carry base units (`_cpu_cores`, `_memory_bytes`, `_seconds`,
 //! `_ratio`) and counters end `_total`. Labels come from bounded sets only — the
 //! estate's pools, departments and offerings, and fixed vocabularies (resource, level,
-//! phase, reason code, object kind, error category, usage source) — so a scrape's size
-//! follows the estate, not traffic or errors. Service names appear only in the opt-in
-//! per-service families (`metrics.perService`).
+//! phase, reason code, object kind, change kind, error category, usage source) — so a
+//! scrape's size follows the estate, not traffic or errors. Service names appear only in
+//! the opt-in per-service families (`metrics.perService`).
 //!
 //! The plan's gauges are replaced as a whole on every pass ([`Metrics::observe_plan`]),
 //! so that a deleted pool disappears; a scrape waits for a replacement to finish rather
