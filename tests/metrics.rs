@@ -61,11 +61,12 @@ fn fake_usage(snapshot: &Snapshot, plan: &Plan) -> Usage {
     aggregate(plan, &snapshot.settings, &sample)
 }
 
-/// The sample estate with everything switched on: per-service series, usage, a pass
-/// with failures, planning time and a usage source.
+/// The sample estate with everything switched on: per-service series, usage, deferred
+/// changes, a pass with failures, planning time and a usage source.
 fn everything() -> Metrics {
     let snapshot = sample_snapshot();
-    let plan = plan(&snapshot, &Assignments::default());
+    let mut plan = plan(&snapshot, &Assignments::default());
+    support::waiting::defer_one_of_each_kind(&mut plan, Timestamp::now());
     let metrics = Metrics::new(&MetricsConfig { per_service: true });
     metrics.observe_plan(&plan, Some(&fake_usage(&snapshot, &plan)));
     metrics.observe_pass(&PassReport::default(), Duration::from_millis(340));
@@ -109,6 +110,10 @@ fn the_sample_estates_exposition_passes_promtool_check_metrics() {
     assert!(
         text.contains("govcloud_pool_used_memory_bytes{"),
         "usage included"
+    );
+    assert!(
+        text.contains(r#"govcloud_oldest_pending_change_timestamp_seconds{kind="Template"}"#),
+        "deferred changes included"
     );
     promtool::check_metrics(&text);
 }

@@ -17,6 +17,7 @@ pub mod process;
 pub mod prometheus;
 pub mod promtool;
 pub mod refusing;
+pub mod waiting;
 
 use std::ffi::OsStr;
 use std::io::{ErrorKind, Read, Write};

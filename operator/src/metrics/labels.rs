@@ -5,6 +5,7 @@
 
 use prometheus_client::encoding::EncodeLabelSet;
 
+use crate::api::ChangeKind;
 use crate::config::UsageSource;
 
 /// `resource` label values; CPU and memory amounts are separate families (one unit each),
@@ -86,5 +87,24 @@ pub fn source_name(source: UsageSource) -> &'static str {
         UsageSource::None => "none",
         UsageSource::MetricsApi => "metricsApi",
         UsageSource::Prometheus => "prometheus",
+    }
+}
+
+/// A waiting change by what it changes: the [`ChangeKind`] vocabulary, never the object.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChangeKindLabels {
+    pub kind: &'static str,
+}
+
+/// Every `kind` value, so that a count can export zeros for both.
+pub const CHANGE_KINDS: [ChangeKind; 2] = [ChangeKind::Move, ChangeKind::Template];
+
+/// The `kind` label: the API's spelling (`status.pendingChange.kind`).
+pub fn change_kind_name(kind: ChangeKind) -> &'static str {
+    // Exhaustive, so that a new kind cannot be exported without a name (and a place in
+    // CHANGE_KINDS, which the metrics tests check against this match).
+    match kind {
+        ChangeKind::Move => "Move",
+        ChangeKind::Template => "Template",
     }
 }

@@ -3,9 +3,9 @@
 //! Names start `govcloud_`, carry base units (`_cpu_cores`, `_memory_bytes`, `_seconds`,
 //! `_ratio`) and counters end `_total`. Labels come from bounded sets only — the
 //! estate's pools, departments and offerings, and fixed vocabularies (resource, level,
-//! phase, reason code, object kind, error category, usage source) — so a scrape's size
-//! follows the estate, not traffic or errors. Service names appear only in the opt-in
-//! per-service families (`metrics.perService`).
+//! phase, reason code, object kind, change kind, error category, usage source) — so a
+//! scrape's size follows the estate, not traffic or errors. Service names appear only in
+//! the opt-in per-service families (`metrics.perService`).
 //!
 //! The plan's gauges are replaced as a whole on every pass ([`Metrics::observe_plan`]),
 //! so that a deleted pool disappears; a scrape waits for a replacement to finish rather
@@ -14,6 +14,9 @@
 mod controller;
 mod family;
 mod labels;
+mod pending;
+#[cfg(test)]
+mod pending_tests;
 mod plan;
 #[cfg(test)]
 mod tests;
@@ -41,6 +44,7 @@ pub const TEXT_CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 pub struct Metrics {
     registry: Registry,
     plan: plan::PlanFamilies,
+    pending: pending::PendingFamilies,
     controller: controller::ControllerFamilies,
     /// Write-held while the plan's series are replaced, read-held while encoding.
     replacing: RwLock<()>,
@@ -50,21 +54,24 @@ impl Metrics {
     pub fn new(config: &MetricsConfig) -> Self {
         let mut registry = Registry::with_prefix("govcloud");
         let plan = plan::PlanFamilies::register(&mut registry, config.per_service);
+        let pending = pending::PendingFamilies::register(&mut registry);
         let controller = controller::ControllerFamilies::register(&mut registry);
         Self {
             registry,
             plan,
+            pending,
             controller,
             replacing: RwLock::new(()),
         }
     }
 
-    /// Sets every pool, department, offering, estate (and per-service) gauge from `plan`,
-    /// and measured use from `usage` when there is a sample; series of objects no longer
-    /// in the plan go.
+    /// Sets every pool, department, offering, estate (and per-service) gauge and the
+    /// deferred changes from `plan`, and measured use from `usage` when there is a sample;
+    /// series of objects no longer in the plan go.
     pub fn observe_plan(&self, plan: &Plan, usage: Option<&Usage>) {
         let _exclusive = self.replacing.write().unwrap_or_else(PoisonError::into_inner);
         self.plan.replace(plan, usage);
+        self.pending.replace(plan);
     }
 
     /// Counts a completed pass, its writes and its failures (by kind and category), and

@@ -1,7 +1,7 @@
 //! The one standard shape of every pod govcloud runs, department workload or shared
 //! instance: pinned to its pool, Pod Security `restricted`, probed, and sized by the plan.
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar as K8sEnvVar, PodSecurityContext,
     PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service,
@@ -39,6 +39,8 @@ pub(super) struct PodShape<'a> {
     pub pool: &'a ResourcePool,
     /// Spread replicas across zones and nodes (High availability).
     pub spread: bool,
+    /// Roll out by surging: each new pod is up before an old one goes (see [`surge`]).
+    pub surge: bool,
 }
 
 pub(super) fn deployment(shape: PodShape<'_>) -> Deployment {
@@ -68,6 +70,7 @@ pub(super) fn deployment(shape: PodShape<'_>) -> Deployment {
         spec: Some(DeploymentSpec {
             replicas: Some(shape.replicas),
             selector: meta::match_labels(shape.selector.clone()),
+            strategy: shape.surge.then(surge),
             template: PodTemplateSpec {
                 metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                     labels: Some(shape.labels),
@@ -78,6 +81,22 @@ pub(super) fn deployment(shape: PodShape<'_>) -> Deployment {
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
+    }
+}
+
+/// One extra pod at a time and none taken down first. A move changes the pod template's
+/// pool, so with Kubernetes' default (25 % unavailable) a small Deployment would lose its
+/// only or last ready replica while the new pool's pod is still starting; surging keeps
+/// the old pool's pods serving until their replacements are ready there. It costs one
+/// pod's requests of headroom on the target pool during the rollout, which the planner
+/// already holds on both pools while a move is in progress.
+fn surge() -> DeploymentStrategy {
+    DeploymentStrategy {
+        type_: Some("RollingUpdate".into()),
+        rolling_update: Some(RollingUpdateDeployment {
+            max_surge: Some(IntOrString::Int(1)),
+            max_unavailable: Some(IntOrString::Int(0)),
+        }),
     }
 }
 

@@ -9,8 +9,9 @@ use super::department::restricted_namespace;
 use super::meta;
 use super::netpol;
 use super::pod::{self, Budget, PodShape};
+use super::workload;
 use super::{Ctx, Manifest, RenderError};
-use crate::api::{Port, ServiceOffering, labels};
+use crate::api::{Availability, Port, ServiceOffering, labels};
 use crate::plan::{InstancePlan, OfferingPlan};
 
 /// The ConfigMap a tenant reads its endpoint from: `<service>-binding`.
@@ -78,6 +79,9 @@ fn render_instance(
         pool,
         // One instance serves many departments: its replicas must not share a node's fate.
         spread: instance.replicas >= 2,
+        // Offerings declare no availability; an instance many departments depend on is
+        // treated as Standard (as its disruption budget below is), so it surges too.
+        surge: workload::surges(Availability::Standard),
     };
     if let Some(service) = pod::service(&shape) {
         out.push(Manifest::Service(service));

@@ -71,6 +71,7 @@ fn render_one(ctx: &Ctx<'_>, plan: &ServicePlan, out: &mut Vec<Manifest>) -> Res
         limits: shape.limits,
         pool,
         spread: availability == Availability::High,
+        surge: surges(availability),
     };
     if let Some(service) = pod::service(&shape) {
         out.push(Manifest::Service(service));
@@ -107,6 +108,15 @@ fn requests_are_explicit(key: &str, requests: Res) -> Result<(), RenderError> {
             "the plan requests {requests}; a zero request would be defaulted by the LimitRange, uncharged"
         ),
     ))
+}
+
+/// Whether a rollout brings each new pod up before an old one goes. Basic accepts
+/// downtime, so it keeps the Kubernetes default and needs no spare room on the pool.
+pub(super) fn surges(availability: Availability) -> bool {
+    match availability {
+        Availability::Basic => false,
+        Availability::Standard | Availability::High => true,
+    }
 }
 
 /// Basic accepts downtime, so no budget blocks a drain; High keeps all but one replica up.

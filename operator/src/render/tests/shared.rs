@@ -21,6 +21,11 @@ fn shared_instance_runs_in_the_shared_namespace_at_the_offering_version() {
     let c = &d["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(c["image"], "registry.gov.example:5000/shared/postgres:16.2");
     assert_eq!(c["resources"]["limits"], json!({"cpu": "1500m", "memory": "3Gi"}));
+    // A new instance pod is up on its pool before an old one goes, as for Standard.
+    assert_eq!(
+        d["spec"]["strategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
+    );
     let svc = get(&ms, "Service", "govcloud-shared", "postgres-l2-1");
     assert_eq!(svc["spec"]["ports"][0]["port"], 5432);
     assert!(

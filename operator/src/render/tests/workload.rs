@@ -97,6 +97,22 @@ fn disruption_budget_follows_availability() {
 }
 
 #[test]
+fn standard_and_high_availability_surge_and_basic_keeps_the_default_rollout() {
+    let ms = rendered();
+    let surge = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}});
+    for (ns, name) in [("dept-finance", "ledger"), ("dept-health", "records")] {
+        let deployment = get(&ms, "Deployment", ns, name);
+        assert_eq!(deployment["spec"]["strategy"], surge, "{ns}/{name}");
+    }
+    let nightly = get(&ms, "Deployment", "dept-finance", "nightly");
+    assert!(
+        nightly["spec"].get("strategy").is_none(),
+        "Basic leaves the strategy to Kubernetes: {}",
+        nightly["spec"]
+    );
+}
+
+#[test]
 fn only_high_availability_spreads_across_zones_and_nodes() {
     let ms = rendered();
     let spread = pod_spec(&ms, "dept-finance", "ledger")["topologySpreadConstraints"].clone();
