@@ -406,6 +406,20 @@ pub(crate) fn place_newcomer(
                     demand: o.instance_demand(),
                     allowed: instances[j].allowed.as_ref(),
                 };
+                // Named after the instance's first tenant to arrive, as a full re-plan
+                // names it (`place_all`), whoever joined last.
+                let first = instances[j]
+                    .tenants
+                    .iter()
+                    .map(|&t| &estate.services[t])
+                    .min_by(|a, b| {
+                        (a.created.is_none(), a.created, &a.key).cmp(&(
+                            b.created.is_none(),
+                            b.created,
+                            &b.key,
+                        ))
+                    });
+                let department = first.and_then(|s| s.department.as_deref()).unwrap_or(department);
                 let why = placer.explain_refusal(&request, department);
                 decisions[i].reasons.push(Reason::new(
                     ReasonCode::InsufficientCapacity,
