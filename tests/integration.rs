@@ -98,3 +98,6 @@ mod control_plane_rejections;
 
 #[path = "plan_arithmetic.rs"]
 mod plan_arithmetic;
+
+#[path = "control_plane_maintenance.rs"]
+mod control_plane_maintenance;
