@@ -83,7 +83,7 @@ impl<'a> Gate<'a> {
     }
 
     /// A move still rolling out takes one of its source's move slots (its hold on the
-    /// source is accounted, `account::hold_sources`).
+    /// source is accounted, not placed: see `account`).
     pub fn in_progress(&mut self, from: &'a str) -> MoveState {
         *self.moving.entry(from).or_default() += 1;
         MoveState {
