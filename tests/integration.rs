@@ -23,6 +23,8 @@ mod controller_cached;
 
 #[path = "controller_estate.rs"]
 mod controller_estate;
+#[path = "controller_maintenance.rs"]
+mod controller_maintenance;
 
 #[path = "run_command.rs"]
 mod run_command;

@@ -31,6 +31,9 @@ pub const FINALIZER: &str = "govcloud.io/cleanup";
 /// Break-glass: on a DepartmentService, ServiceOffering or ResourcePool, its value (the
 /// reason) carries out the object's waiting platform-driven changes at once.
 pub const APPLY_NOW: &str = "govcloud.io/apply-now";
+/// On a department's Deployment: the DepartmentService generation it was rendered from,
+/// which tells the department's own edits from platform-driven template changes.
+pub const SERVICE_GENERATION: &str = "govcloud.io/service-generation";
 
 /// The break-glass reason on `meta`, when the annotation is there: its value trimmed and
 /// cut to 256 characters (it is repeated in Events and status), or a placeholder when empty.

@@ -145,13 +145,17 @@ impl EstateReconciler {
     /// rendered objects, sweeps what is no longer rendered, and writes statuses and events.
     pub async fn pass(&self, snapshot: &Snapshot, now: &Time) -> Result<(Plan, PassReport), RenderError> {
         let started = Instant::now();
-        let plan = plan(snapshot, &Assignments::from_status(snapshot));
+        let mut plan = plan(snapshot, &Assignments::from_status(snapshot));
         let planning = started.elapsed();
-        let manifests = render(snapshot, &plan)?;
+        let mut manifests = render(snapshot, &plan)?;
         let mut report = PassReport {
             planning,
             ..PassReport::default()
         };
+        // New pod templates the departments did not ask for wait for maintenance.
+        let live = self.live_templates(&mut report).await;
+        let held = super::hold::hold_templates(&mut manifests, &plan, snapshot, &live);
+        super::hold::merge_into(&mut plan, held, &snapshot.settings.shared_namespace);
         let generations = Generations::of(snapshot);
         let tally = self.applier.converge_tally(&manifests, &generations).await;
         report.summary = tally.summary;
@@ -188,6 +192,28 @@ impl EstateReconciler {
         report.retry_at = self.backoff.next_retry();
         report.interrupted = self.stop.is_cancelled();
         Ok((plan, report))
+    }
+
+    /// The live template of every managed Deployment.
+    async fn live_templates(
+        &self,
+        report: &mut PassReport,
+    ) -> BTreeMap<(String, String), super::LiveTemplate> {
+        match self.applier.deployments().await {
+            Ok(deployments) => deployments
+                .iter()
+                .filter_map(|d| {
+                    Some((
+                        (d.namespace().unwrap_or_default(), d.name_any()),
+                        d.live_template()?,
+                    ))
+                })
+                .collect(),
+            Err(e) => {
+                report.errors.push(e);
+                BTreeMap::new()
+            }
+        }
     }
 
     /// Ready and desired replicas of every managed Deployment that has reported a status.

@@ -82,6 +82,23 @@ impl CachedObject {
         }
     }
 
+    /// A Deployment's live pod template and the service generation it was rendered
+    /// from, for holding template changes until maintenance.
+    pub fn live_template(&self) -> Option<super::LiveTemplate> {
+        let body: Value = serde_json::from_str(&self.body).ok()?;
+        let template = body.get("spec")?.get("template")?.clone();
+        let service_generation = self
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(crate::api::SERVICE_GENERATION))
+            .cloned();
+        Some(super::LiveTemplate {
+            template,
+            service_generation,
+        })
+    }
+
     /// Whether this object holds every field of `desired` (see [`covers`]).
     pub fn covers(&self, desired: &Value) -> bool {
         let Value::Object(desired) = desired else {

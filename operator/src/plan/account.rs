@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::model::Maintenance;
 use super::model::{Demand, PoolModel};
+use super::openings::Openings;
 use super::output::*;
 use super::place::InstancePlacement;
 use super::share::Instance;
@@ -94,7 +95,13 @@ fn node_count(n: i128) -> i64 {
 }
 
 /// The output for service `i`.
-pub(crate) fn service_plan(estate: &Estate, d: &Decision, instances: &[Instance], i: usize) -> ServicePlan {
+pub(crate) fn service_plan(
+    estate: &Estate,
+    openings: &mut Openings<'_>,
+    d: &Decision,
+    instances: &[Instance],
+    i: usize,
+) -> ServicePlan {
     let svc = &estate.services[i];
     ServicePlan {
         namespace: svc.key.namespace.clone(),
@@ -132,6 +139,7 @@ pub(crate) fn service_plan(estate: &Estate, d: &Decision, instances: &[Instance]
         moved_from: d.moves.moved_from.clone(),
         pending_change: d.moves.pending.clone(),
         applied_now: d.moves.applied_now.clone(),
+        maintenance: openings.service(svc.dept, d.pool.as_deref()),
     }
 }
 
@@ -154,8 +162,9 @@ pub(crate) fn account(
             .and_then(|&i| estate.pools[i].rates)
     };
 
+    let mut openings = Openings::new(estate);
     let mut services: Vec<ServicePlan> = (0..estate.services.len())
-        .map(|i| service_plan(estate, &decisions[i], instances, i))
+        .map(|i| service_plan(estate, &mut openings, &decisions[i], instances, i))
         .collect();
     // Services added to an open Planner come after the sorted ones.
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -346,6 +355,7 @@ pub(crate) fn account(
                         moved_from: placements[*j].moves.moved_from.clone(),
                         pending_change: placements[*j].moves.pending.clone(),
                         applied_now: placements[*j].moves.applied_now.clone(),
+                        maintenance: openings.instance(&inst.offering, placements[*j].pool.as_deref()),
                     }
                 })
                 .collect(),

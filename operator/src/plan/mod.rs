@@ -14,6 +14,7 @@ mod gate;
 pub mod invariants;
 mod model;
 mod name_checks;
+mod openings;
 mod output;
 mod place;
 mod placer;
@@ -262,7 +263,14 @@ impl Planner {
                 &mut self.placer,
             );
         }
-        account::service_plan(&self.estate, &self.decisions[i], &self.instances, i)
+        let mut openings = openings::Openings::new(&self.estate);
+        account::service_plan(
+            &self.estate,
+            &mut openings,
+            &self.decisions[i],
+            &self.instances,
+            i,
+        )
     }
 }
 

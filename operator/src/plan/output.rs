@@ -167,6 +167,10 @@ pub struct ServicePlan {
     /// The `govcloud.io/apply-now` reason a move went ahead for outside its windows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_now: Option<String>,
+    /// Whether its department's, its pool's and the estate's maintenance are open
+    /// together now: when a new pod template the department did not ask for may roll out.
+    #[serde(default)]
+    pub maintenance: MaintenancePlan,
 }
 
 /// A change the plan defers, and why.
@@ -350,6 +354,9 @@ pub struct InstancePlan {
     pub pending_change: Option<PendingPlan>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_now: Option<String>,
+    /// Its offering's, its pool's and the estate's maintenance, together (see services).
+    #[serde(default)]
+    pub maintenance: MaintenancePlan,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

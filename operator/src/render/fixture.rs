@@ -175,6 +175,7 @@ pub(super) fn snapshot() -> Snapshot {
 
 fn service(ns: &str, name: &str, level: u8, phase: Phase, pool: Option<&str>) -> ServicePlan {
     ServicePlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         applied_now: None,
         pending_change: None,
         namespace: ns.into(),
@@ -232,6 +233,7 @@ fn department(name: &str, cpu: f64, memory: i64, services: u32) -> DepartmentPla
 
 fn instance(name: &str, level: u8, pool: Option<&str>, tenants: &[&str]) -> InstancePlan {
     InstancePlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         applied_now: None,
         moved_from: None,
         pending_change: None,

@@ -90,7 +90,15 @@ fn render_one(ctx: &Ctx<'_>, plan: &ServicePlan, out: &mut Vec<Manifest>) -> Res
         &workload.ports,
         selector,
     )));
-    out.push(Manifest::Deployment(pod::deployment(shape)));
+    let mut deployment = pod::deployment(shape);
+    if let Some(generation) = svc.metadata.generation {
+        deployment
+            .metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(crate::api::SERVICE_GENERATION.into(), generation.to_string());
+    }
+    out.push(Manifest::Deployment(deployment));
     Ok(())
 }
 

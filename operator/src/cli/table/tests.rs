@@ -11,6 +11,7 @@ const MI: i64 = 1 << 20;
 
 fn service(namespace: &str, name: &str, phase: Phase) -> ServicePlan {
     ServicePlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         applied_now: None,
         pending_change: None,
         namespace: namespace.into(),
@@ -100,6 +101,7 @@ fn sample() -> Plan {
             name: "postgres".into(),
             tenants: 1,
             instances: vec![InstancePlan {
+                maintenance: crate::plan::MaintenancePlan::always_open(),
                 applied_now: None,
                 moved_from: None,
                 pending_change: None,

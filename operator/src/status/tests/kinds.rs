@@ -220,6 +220,7 @@ fn offering_status_lists_its_instances() {
 
 pub(super) fn instance(name: &str, level: u8, pool: Option<&str>, tenants: &[&str]) -> InstancePlan {
     InstancePlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         applied_now: None,
         moved_from: None,
         pending_change: None,

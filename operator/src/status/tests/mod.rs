@@ -59,6 +59,7 @@ pub(super) fn service(generation: i64, status: Option<DepartmentServiceStatus>) 
 
 pub(super) fn placed_plan(pool: &str) -> ServicePlan {
     ServicePlan {
+        maintenance: crate::plan::MaintenancePlan::always_open(),
         applied_now: None,
         pending_change: None,
         namespace: "dept-finance".into(),

@@ -1,0 +1,79 @@
+//! Whether a service's or a shared instance's platform-driven restarts may happen now:
+//! its owner's windows (its department's, or its offering's), its pool's and the
+//! estate's freezes, open together. What the operator holds a new pod template against.
+//!
+//! Cached per owner and pool: an estate has far fewer of those than services.
+
+use std::collections::HashMap;
+
+use super::Estate;
+use super::output::MaintenancePlan;
+use crate::maintenance::{self, Calendar};
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Owner<'a> {
+    Department(Option<usize>),
+    Offering(&'a str),
+}
+
+pub(crate) struct Openings<'a> {
+    estate: &'a Estate,
+    cache: HashMap<(Owner<'a>, Option<usize>), MaintenancePlan>,
+}
+
+impl<'a> Openings<'a> {
+    pub fn new(estate: &'a Estate) -> Self {
+        Self {
+            estate,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn pool(&self, name: Option<&str>) -> Option<usize> {
+        let name = name?;
+        self.estate
+            .pools
+            .binary_search_by(|p| p.name.as_str().cmp(name))
+            .ok()
+    }
+
+    /// A service of department `dept` (its index) running on `pool`.
+    pub fn service(&mut self, dept: Option<usize>, pool: Option<&str>) -> MaintenancePlan {
+        let pool = self.pool(pool);
+        self.joint(Owner::Department(dept), pool)
+    }
+
+    /// A shared instance of `offering` running on `pool`.
+    pub fn instance(&mut self, offering: &'a str, pool: Option<&str>) -> MaintenancePlan {
+        let pool = self.pool(pool);
+        self.joint(Owner::Offering(offering), pool)
+    }
+
+    fn joint(&mut self, owner: Owner<'a>, pool: Option<usize>) -> MaintenancePlan {
+        let estate = self.estate;
+        self.cache
+            .entry((owner, pool))
+            .or_insert_with(|| {
+                let own: &Calendar = match owner {
+                    Owner::Department(Some(d)) => &estate.departments[d].maintenance.calendar,
+                    Owner::Department(None) => &estate.no_windows,
+                    Owner::Offering(o) => estate
+                        .offerings
+                        .get(o)
+                        .map_or(&estate.no_windows, |o| &o.maintenance.calendar),
+                };
+                let mut calendars = vec![own];
+                calendars.extend(pool.map(|p| &estate.pools[p].maintenance.calendar));
+                calendars.extend(estate.freeze.iter());
+                let o = maintenance::joint(&calendars, estate.now);
+                MaintenancePlan {
+                    open: o.open,
+                    next_open: o.next_open,
+                    closes_at: o.closes_at,
+                    frozen: o.frozen,
+                    problems: Vec::new(),
+                }
+            })
+            .clone()
+    }
+}
