@@ -123,6 +123,29 @@ async fn a_policy_change_rolls_out_in_each_departments_window() {
     assert_eq!(quiet.status_writes, 0, "a waiting change is not rewritten");
     assert_eq!(quiet.summary.applied, 0, "{:?}", quiet.summary);
 
+    // Health edits its own service meanwhile: its new template (and the waiting one with
+    // it) goes out at once.
+    let health = ("dept-health", "vaccination-registry");
+    let health_before = cpu_limit(&client, health.0, health.1).await;
+    let api = Api::<DepartmentService>::namespaced(client.clone(), health.0);
+    let mut edited = api.get(health.1).await.unwrap();
+    let workload = edited.spec.workload.as_mut().expect("an own workload");
+    workload.env.push(govcloud::api::EnvVar {
+        name: "FEATURE_FLAGS".into(),
+        value: "batch-import".into(),
+    });
+    api.replace(health.1, &Default::default(), &edited).await.unwrap();
+    r.pass(&at(&client, &estate, weekday).await, &now())
+        .await
+        .expect("renders");
+    assert_ne!(
+        cpu_limit(&client, health.0, health.1).await,
+        health_before,
+        "the department's own edit goes out at once, outside its windows"
+    );
+    let health_status = service(&client, health.0, health.1).await.status.unwrap();
+    assert_eq!(health_status.pending_change, None);
+
     // Inside finance's window on its pool (Saturday 02:00 in Shanghai).
     let opens: Time = pending.next_window.expect("a next window");
     let inside = opens.0.checked_add(jiff::SignedDuration::from_mins(30)).unwrap();

@@ -374,6 +374,7 @@ pub(crate) fn account(
             name: p.name.clone(),
             violations: v,
             reasons: p.reasons.clone(),
+            exclusion_problems: p.freeze.problems.clone(),
         })
         .collect();
 

@@ -366,6 +366,9 @@ pub struct PolicyPlan {
     /// Services refused for violating this policy.
     pub violations: u32,
     pub reasons: Vec<Reason>,
+    /// Problems with its `maintenanceExclusions`: the estate stays frozen until fixed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusion_problems: Vec<Reason>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -315,6 +315,7 @@ pub(super) fn plan() -> Plan {
         }],
         policies: ["a-baseline", "b-strict"]
             .map(|name| PolicyPlan {
+                exclusion_problems: Vec::new(),
                 name: name.into(),
                 violations: 0,
                 reasons: Vec::new(),

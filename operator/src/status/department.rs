@@ -18,7 +18,10 @@ pub fn department_status(
 ) -> DepartmentStatus {
     let generation = dept.metadata.generation;
     let current = dept.status.as_ref();
-    let mut desired = vec![valid(&plan.reasons, "spec is valid")];
+    let mut desired = vec![valid(
+        &[&plan.reasons[..], &plan.maintenance.problems[..]].concat(),
+        "spec is valid",
+    )];
     desired.extend(deletion_blocked(
         plan.deletion.as_ref(),
         &format!(

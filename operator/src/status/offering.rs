@@ -10,7 +10,10 @@ use crate::plan::OfferingPlan;
 pub fn offering_status(offering: &ServiceOffering, plan: &OfferingPlan, now: &Time) -> ServiceOfferingStatus {
     let generation = offering.metadata.generation;
     let desired = vec![
-        valid(&plan.reasons, "spec is valid"),
+        valid(
+            &[&plan.reasons[..], &plan.maintenance.problems[..]].concat(),
+            "spec is valid",
+        ),
         super::maintenance::offering_condition(&plan.instances),
     ];
     ServiceOfferingStatus {

@@ -10,7 +10,10 @@ use crate::plan::PolicyPlan;
 /// planner (every workload is refused), so its `Valid=False` message says what to fix.
 pub fn policy_status(policy: &PlatformPolicy, plan: &PolicyPlan, now: &Time) -> PlatformPolicyStatus {
     let generation = policy.metadata.generation;
-    let desired = vec![valid(&plan.reasons, "spec is valid")];
+    let desired = vec![valid(
+        &[&plan.reasons[..], &plan.exclusion_problems[..]].concat(),
+        "spec is valid",
+    )];
     PlatformPolicyStatus {
         violations: plan.violations,
         conditions: merge_conditions(

@@ -51,7 +51,13 @@ pub fn pool_status(
 ) -> ResourcePoolStatus {
     let generation = pool.metadata.generation;
     let current = pool.status.as_ref();
-    let mut desired = vec![valid(&plan.reasons, "spec is valid"), schedulable(plan)];
+    let mut desired = vec![
+        valid(
+            &[&plan.reasons[..], &plan.maintenance.problems[..]].concat(),
+            "spec is valid",
+        ),
+        schedulable(plan),
+    ];
     desired.extend(deletion_blocked(
         plan.deletion.as_ref(),
         "deletion waits for the DepartmentServices placed on this pool to move to pools with room",

@@ -118,6 +118,7 @@ fn sample() -> Plan {
             reasons: Vec::new(),
         }],
         policies: vec![PolicyPlan {
+            exclusion_problems: Vec::new(),
             name: "baseline".into(),
             violations: 0,
             reasons: vec![Reason::new(

@@ -241,6 +241,7 @@ fn policy_status_counts_violations_and_fails_validity_on_bad_specs() {
         "metadata": {"name": "standards", "generation": 2}, "spec": {"forbidLatestTag": true},
     }));
     let ok = PolicyPlan {
+        exclusion_problems: Vec::new(),
         name: "standards".into(),
         violations: 3,
         reasons: Vec::new(),

@@ -105,3 +105,54 @@ fn the_condition_reasons_are_the_planners_pending_reasons() {
     let planner: Vec<&str> = PendingReason::ALL.iter().map(|r| r.as_str()).collect();
     assert_eq!(ours.to_vec(), planner);
 }
+
+#[test]
+fn a_bad_window_or_exclusion_shows_as_invalid_spec_on_its_object() {
+    use crate::api::{MaintenanceExclusion, MaintenanceWindow, PlatformPolicySpec};
+    use crate::plan::{Assignments, Snapshot, plan};
+    use crate::status::{department_status, policy_status};
+    use crate::synthetic::{department, policy};
+
+    let mut fin = department("fin", 2, "8", "32Gi", 10);
+    fin.spec.maintenance_windows = vec![MaintenanceWindow {
+        schedule: "0 2 * * 6".into(),
+        duration: "4h".into(),
+        time_zone: Some("Mars/Olympus_Mons".into()),
+    }];
+    let freeze = policy(
+        "elections",
+        PlatformPolicySpec {
+            maintenance_exclusions: vec![MaintenanceExclusion {
+                start: "2027-03-10T00:00:00Z".into(),
+                end: "2027-03-01T00:00:00Z".into(),
+                reason: "general election".into(),
+            }],
+            ..Default::default()
+        },
+    );
+    let s = Snapshot {
+        departments: vec![fin],
+        policies: vec![freeze],
+        ..Snapshot::default()
+    };
+    let p = plan(&s, &Assignments::default());
+    let dept = department_status(&s.departments[0], &p.departments[0], Measured::Unknown, &at(100));
+    let valid = condition(&dept.conditions, types::VALID);
+    assert_eq!(
+        (valid.status.as_str(), valid.reason.as_str()),
+        ("False", "InvalidSpec")
+    );
+    assert!(
+        valid.message.contains("spec.maintenanceWindows[0].timeZone"),
+        "{}",
+        valid.message
+    );
+    let pol = policy_status(&s.policies[0], &p.policies[0], &at(100));
+    let valid = condition(&pol.conditions, types::VALID);
+    assert_eq!(valid.status, "False");
+    assert!(
+        valid.message.contains("spec.maintenanceExclusions[0].end"),
+        "{}",
+        valid.message
+    );
+}
