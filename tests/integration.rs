@@ -103,3 +103,5 @@ mod plan_arithmetic;
 
 #[path = "control_plane_maintenance.rs"]
 mod control_plane_maintenance;
+#[path = "control_plane_templates.rs"]
+mod control_plane_templates;
