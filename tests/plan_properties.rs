@@ -201,9 +201,8 @@ fn with_status(s: &Snapshot, p: &Plan) -> Snapshot {
             ..Default::default()
         });
     }
-    // Right after the operator applied `p`, the Deployments it moves are rolling out.
-    next.rolling = invariants::rolling_after(p, &s.settings);
-    next
+    // Right after the operator applied `p`: its moves rolling out, offerings' statuses written.
+    invariants::after_applying(&next, p)
 }
 
 /// A refused service is told the room of the final plan, not the room it saw when it was
@@ -258,8 +257,7 @@ proptest! {
     fn replanning_with_the_previous_assignments_changes_nothing(s in estate()) {
         let first = plan(&s, &Assignments::from_status(&s));
         // As the operator re-plans right after applying `first`: its moves still rolling.
-        let mut rolling = s.clone();
-        rolling.rolling = invariants::rolling_after(&first, &s.settings);
+        let rolling = invariants::after_applying(&s, &first);
         let again = plan(&rolling, &Assignments::from_plan(&first));
         // Byte for byte, reasons included: a message that changed would cost the operator
         // a status write after convergence.

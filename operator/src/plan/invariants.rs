@@ -221,6 +221,36 @@ pub fn rolling_after(p: &Plan, settings: &super::Settings) -> std::collections::
     services.chain(instances).collect()
 }
 
+/// `s` as the operator leaves it right after applying `p`, beyond the services'
+/// statuses (which `Assignments::from_plan` carries): the Deployments `p` moves still
+/// rolling out, and each offering's status naming its instances' waiting moves.
+pub fn after_applying(s: &Snapshot, p: &Plan) -> Snapshot {
+    let mut next = s.clone();
+    next.rolling = rolling_after(p, &s.settings);
+    for o in &mut next.offerings {
+        let Some(planned) = p
+            .offerings
+            .iter()
+            .find(|x| Some(&x.name) == o.metadata.name.as_ref())
+        else {
+            continue;
+        };
+        let status = o.status.get_or_insert_default();
+        status.instance_details = planned
+            .instances
+            .iter()
+            .map(|i| crate::api::SharedInstanceStatus {
+                name: i.name.clone(),
+                security_level: i.security_level,
+                pool: i.pool.clone(),
+                tenants: i.tenants.clone(),
+                pending_change: i.pending_change.as_ref().map(|c| c.change.clone()),
+            })
+            .collect();
+    }
+    next
+}
+
 /// Plans `s` twice, and once more with the first plan's decisions fed back, as the
 /// operator does after writing them (its moves still rolling out): the first two must
 /// serialise alike and the third must be the first, reasons included, or the operator
@@ -231,8 +261,7 @@ pub fn check_stable(s: &Snapshot) -> Result<Plan, Broken> {
     if serde_json::to_string(&first).ok() != serde_json::to_string(&again).ok() {
         return Err("the same input planned twice differs".into());
     }
-    let mut next = s.clone();
-    next.rolling = rolling_after(&first, &s.settings);
+    let next = after_applying(s, &first);
     let replanned = super::plan(&next, &Assignments::from_plan(&first));
     if settled_json(&first) != settled_json(&replanned) {
         return Err("re-planning with the plan's own decisions changes the plan".into());
