@@ -84,7 +84,6 @@ fn window_start() -> Timestamp {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "written at the end of a session and not yet run on a real control plane: run it with --ignored before relying on it"]
 async fn a_policy_change_waits_for_the_window_and_a_departments_own_edit_does_not() {
     let _turn = cp::turn().await;
     let converged = converge_estate(estate()).await;
