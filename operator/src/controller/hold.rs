@@ -14,7 +14,7 @@
 //! generation it was rendered from (`govcloud.io/service-generation`), and a template
 //! rendered from a newer generation goes out at once, whatever else changed with it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
@@ -22,8 +22,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
 
 use super::drift::covers;
-use crate::api::{ChangeKind, PendingChange, apply_now};
-use crate::plan::{MaintenancePlan, PendingPlan, PendingReason, Plan, Snapshot};
+use crate::api::{ChangeKind, DepartmentService, PendingChange, ResourcePool, ServiceOffering, apply_now};
+use crate::plan::{
+    InstancePlan, MaintenancePlan, OfferingPlan, PendingPlan, PendingReason, Plan, ServicePlan, Snapshot,
+};
 use crate::render::Manifest;
 
 /// A live Deployment, as far as holding its template goes.
@@ -66,6 +68,7 @@ pub fn hold_templates(
     live: &BTreeMap<(String, String), LiveTemplate>,
 ) -> Vec<Held> {
     let mut held = Vec::new();
+    let mut owners: Option<Owners> = None;
     for m in manifests.iter_mut() {
         let Manifest::Deployment(d) = m else { continue };
         let namespace = d.metadata.namespace.clone().unwrap_or_default();
@@ -78,7 +81,8 @@ pub fn hold_templates(
         if covers(&live.template, &desired) {
             continue;
         }
-        let Some(gate) = gate_of(plan, snapshot, &namespace, &name) else {
+        let owners = owners.get_or_insert_with(|| Owners::new(plan, snapshot));
+        let Some(gate) = owners.gate_of(&namespace, &name) else {
             continue;
         };
         let asked = gate.generation.is_some() && gate.generation != live.service_generation;
@@ -126,72 +130,109 @@ pub fn hold_templates(
     held
 }
 
-fn gate_of<'a>(plan: &'a Plan, snapshot: &Snapshot, namespace: &str, name: &str) -> Option<Gate<'a>> {
-    let pool_apply_now = |pool: Option<&str>| {
-        let pool = pool?;
-        let p = snapshot
-            .pools
-            .iter()
-            .find(|p| p.metadata.name.as_deref() == Some(pool))?;
-        apply_now(&p.metadata)
-    };
-    if namespace == snapshot.settings.shared_namespace {
-        let (offering, instance) = plan
-            .offerings
-            .iter()
-            .find_map(|o| Some((o, o.instances.iter().find(|i| i.name == name)?)))?;
-        if instance.moved_from.is_some() {
-            return None; // the new template is the move the plan let go
+/// Who owns each Deployment, found once per pass and only when some template changed:
+/// a policy change touches every Deployment, and a search per Deployment would be
+/// quadratic in the estate.
+struct Owners<'a> {
+    services: HashMap<(&'a str, &'a str), &'a ServicePlan>,
+    service_objects: HashMap<(&'a str, &'a str), &'a DepartmentService>,
+    instances: HashMap<&'a str, (&'a OfferingPlan, &'a InstancePlan)>,
+    offering_objects: HashMap<&'a str, &'a ServiceOffering>,
+    pools: HashMap<&'a str, &'a ResourcePool>,
+    shared_namespace: &'a str,
+}
+
+impl<'a> Owners<'a> {
+    fn new(plan: &'a Plan, snapshot: &'a Snapshot) -> Self {
+        let named = |m: &'a kube::api::ObjectMeta| m.name.as_deref().unwrap_or_default();
+        Self {
+            services: plan
+                .services
+                .iter()
+                .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
+                .collect(),
+            service_objects: snapshot
+                .services
+                .iter()
+                .map(|s| {
+                    (
+                        (
+                            s.metadata.namespace.as_deref().unwrap_or_default(),
+                            named(&s.metadata),
+                        ),
+                        s,
+                    )
+                })
+                .collect(),
+            instances: plan
+                .offerings
+                .iter()
+                .flat_map(|o| o.instances.iter().map(move |i| (i.name.as_str(), (o, i))))
+                .collect(),
+            offering_objects: snapshot
+                .offerings
+                .iter()
+                .map(|o| (named(&o.metadata), o))
+                .collect(),
+            pools: snapshot.pools.iter().map(|p| (named(&p.metadata), p)).collect(),
+            shared_namespace: &snapshot.settings.shared_namespace,
         }
-        let object = snapshot
-            .offerings
-            .iter()
-            .find(|o| o.metadata.name.as_deref() == Some(&offering.name));
+    }
+
+    fn pool_apply_now(&self, pool: Option<&str>) -> Option<String> {
+        apply_now(&self.pools.get(pool?)?.metadata)
+    }
+
+    /// What gates the restarts of Deployment `namespace/name`; `None` when nothing
+    /// should hold it (not govcloud's, or its new template is a move the plan let go).
+    fn gate_of(&self, namespace: &str, name: &str) -> Option<Gate<'a>> {
+        if namespace == self.shared_namespace {
+            let &(offering, instance) = self.instances.get(name)?;
+            if instance.moved_from.is_some() {
+                return None;
+            }
+            let object = self.offering_objects.get(offering.name.as_str()).copied();
+            let since = object
+                .and_then(|o| o.status.as_ref())
+                .and_then(|s| s.instance_details.iter().find(|i| i.name == name))
+                .and_then(|i| i.pending_change.as_ref())
+                .filter(|c| c.kind == ChangeKind::Template)
+                .map(|c| c.since.clone());
+            return Some(Gate {
+                maintenance: &instance.maintenance,
+                generation: None,
+                apply_now: object
+                    .and_then(|o| apply_now(&o.metadata))
+                    .or_else(|| self.pool_apply_now(instance.pool.as_deref())),
+                owner: format!("ServiceOffering {:?}", offering.name),
+                pool: instance.pool.as_deref(),
+                since,
+            });
+        }
+        let service = *self.services.get(&(namespace, name))?;
+        if service.moved_from.is_some() {
+            return None;
+        }
+        let object = self.service_objects.get(&(namespace, name)).copied();
         let since = object
-            .and_then(|o| o.status.as_ref())
-            .and_then(|s| s.instance_details.iter().find(|i| i.name == name))
-            .and_then(|i| i.pending_change.as_ref())
+            .and_then(|s| s.status.as_ref())
+            .and_then(|s| s.pending_change.as_ref())
             .filter(|c| c.kind == ChangeKind::Template)
             .map(|c| c.since.clone());
-        return Some(Gate {
-            maintenance: &instance.maintenance,
-            generation: None,
+        Some(Gate {
+            maintenance: &service.maintenance,
+            generation: object.and_then(|s| s.metadata.generation).map(|g| g.to_string()),
             apply_now: object
-                .and_then(|o| apply_now(&o.metadata))
-                .or_else(|| pool_apply_now(instance.pool.as_deref())),
-            owner: format!("ServiceOffering {:?}", offering.name),
-            pool: instance.pool.as_deref(),
+                .and_then(|s| apply_now(&s.metadata))
+                .or_else(|| self.pool_apply_now(service.pool.as_deref())),
+            owner: match &service.department {
+                Some(d) => format!("Department {d:?}"),
+                None => format!("namespace {namespace:?}"),
+            },
+            pool: service.pool.as_deref(),
             since,
-        });
+        })
     }
-    let service = plan
-        .services
-        .iter()
-        .find(|s| s.namespace == namespace && s.name == name)?;
-    if service.moved_from.is_some() {
-        return None; // the new template is the move the plan let go
-    }
-    let object = snapshot.services.iter().find(|s| {
-        s.metadata.namespace.as_deref() == Some(namespace) && s.metadata.name.as_deref() == Some(name)
-    });
-    let since = object
-        .and_then(|s| s.status.as_ref())
-        .and_then(|s| s.pending_change.as_ref())
-        .filter(|c| c.kind == ChangeKind::Template)
-        .map(|c| c.since.clone());
-    Some(Gate {
-        maintenance: &service.maintenance,
-        generation: object.and_then(|s| s.metadata.generation).map(|g| g.to_string()),
-        apply_now: object
-            .and_then(|s| apply_now(&s.metadata))
-            .or_else(|| pool_apply_now(service.pool.as_deref())),
-        owner: match &service.department {
-            Some(d) => format!("Department {d:?}"),
-            None => format!("namespace {namespace:?}"),
-        },
-        pool: service.pool.as_deref(),
-        since,
-    })
 }
 
 /// A short name for a template, stable from pass to pass (it is shown in status, which
@@ -204,29 +245,46 @@ fn fingerprint(template: &Value) -> String {
 
 /// Folds the held templates into the plan, as the statuses, Events and metrics show
 /// them: a service's or an instance's waiting change, unless a move already waits
-/// (which holds its template too). Returns when the earliest of them may go.
+/// (which holds its template too). The plan wakes the operator when the earliest may go.
 pub fn merge_into(plan: &mut Plan, held: Vec<Held>, shared_namespace: &str) {
+    if held.is_empty() {
+        return;
+    }
+    let services: HashMap<(String, String), usize> = plan
+        .services
+        .iter()
+        .enumerate()
+        .map(|(k, s)| ((s.namespace.clone(), s.name.clone()), k))
+        .collect();
+    let instances: HashMap<String, (usize, usize)> = plan
+        .offerings
+        .iter()
+        .enumerate()
+        .flat_map(|(o, offering)| {
+            offering
+                .instances
+                .iter()
+                .enumerate()
+                .map(move |(i, x)| (x.name.clone(), (o, i)))
+        })
+        .collect();
     for h in held {
-        let next = h.pending.change.next_window.as_ref().map(|t| t.0);
+        if let Some(t) = h.pending.change.next_window.as_ref().map(|t| t.0) {
+            plan.wake_at = Some(plan.wake_at.map_or(t, |w| w.min(t)));
+        }
         let slot = if h.namespace == shared_namespace {
-            plan.offerings
-                .iter_mut()
-                .flat_map(|o| o.instances.iter_mut())
-                .find(|i| i.name == h.name)
-                .map(|i| &mut i.pending_change)
+            instances
+                .get(&h.name)
+                .map(|&(o, i)| &mut plan.offerings[o].instances[i].pending_change)
         } else {
-            plan.services
-                .iter_mut()
-                .find(|s| s.namespace == h.namespace && s.name == h.name)
-                .map(|s| &mut s.pending_change)
+            services
+                .get(&(h.namespace, h.name))
+                .map(|&k| &mut plan.services[k].pending_change)
         };
         if let Some(slot) = slot
             && slot.is_none()
         {
             *slot = Some(h.pending);
-        }
-        if let Some(t) = next {
-            plan.wake_at = Some(plan.wake_at.map_or(t, |w| w.min(t)));
         }
     }
 }
