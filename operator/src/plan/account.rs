@@ -232,7 +232,7 @@ pub(crate) fn account(
             pool_alloc[pi] = after;
         }
     }
-    let maintenance = |m: &Maintenance| maintenance_plan(estate, m);
+    let maintenance = |m: &Maintenance| super::openings::own(estate, m);
     let pools: Vec<PoolPlan> = estate
         .pools
         .iter()
@@ -397,20 +397,6 @@ pub(crate) fn account(
         policies,
         savings,
         wake_at: None,
-    }
-}
-
-/// An object's own calendar with the estate's freezes, at the plan's moment.
-fn maintenance_plan(estate: &Estate, m: &Maintenance) -> MaintenancePlan {
-    let mut calendars = vec![&m.calendar];
-    calendars.extend(estate.freeze.iter());
-    let o = crate::maintenance::joint(&calendars, estate.now);
-    MaintenancePlan {
-        open: o.open,
-        next_open: o.next_open,
-        closes_at: o.closes_at,
-        frozen: o.frozen,
-        problems: m.problems.clone(),
     }
 }
 

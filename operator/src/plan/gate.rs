@@ -75,11 +75,7 @@ impl<'a> Gate<'a> {
     }
 
     fn pool(&self, name: &str) -> Option<&'a PoolModel> {
-        let pools = &self.estate.pools;
-        pools
-            .binary_search_by(|p| p.name.as_str().cmp(name))
-            .ok()
-            .map(|i| &pools[i])
+        self.estate.pool_index(name).map(|i| &self.estate.pools[i])
     }
 
     /// A move still rolling out takes one of its source's move slots (its hold on the
@@ -118,12 +114,11 @@ impl<'a> Gate<'a> {
             *self.moving.entry(mv.from).or_default() += 1;
             return go(&mv);
         }
-        let mut calendars: Vec<&Calendar> = vec![
+        let calendars = self.estate.with_freeze([
             mv.owner.calendar,
             &from.maintenance.calendar,
             &to.maintenance.calendar,
-        ];
-        calendars.extend(self.estate.freeze.iter());
+        ]);
         let now = self.estate.now;
         let openness = maintenance::joint(&calendars, now);
         let moving = self.moving.get(mv.from).copied().unwrap_or(0);

@@ -38,6 +38,7 @@ pub use refusals::Refusal;
 pub use share::instance_name;
 pub use snapshot::*;
 
+use crate::maintenance::Calendar;
 use crate::quantity::Res;
 
 /// Everything decided about one service, filled in rule by rule.
@@ -67,11 +68,11 @@ pub(crate) struct Estate {
     /// The moment windows are evaluated at.
     pub now: jiff::Timestamp,
     /// The estate-wide freezes of the PlatformPolicies that declare any.
-    pub freeze: Vec<crate::maintenance::Calendar>,
+    pub freeze: Vec<Calendar>,
     pub rolling: std::collections::BTreeSet<ServiceKey>,
     pub shared_namespace: String,
     /// The calendar of a service without a department: always open (it has no windows).
-    pub no_windows: crate::maintenance::Calendar,
+    pub no_windows: Calendar,
 }
 
 impl Estate {
@@ -119,7 +120,7 @@ impl Estate {
             freeze,
             rolling: snapshot.rolling.clone(),
             shared_namespace: snapshot.settings.shared_namespace.clone(),
-            no_windows: crate::maintenance::Calendar::always_open(),
+            no_windows: Calendar::always_open(),
         };
         estate.services = snapshot
             .services
@@ -137,6 +138,16 @@ impl Estate {
             .as_deref()
             .and_then(|ns| self.by_namespace.get(ns));
         validate::service(svc, dept.map(|&i| (i, &self.departments[i])), &self.effective)
+    }
+
+    /// `own` calendars with the estate's freezes: what a change needs open together.
+    pub fn with_freeze<'a>(&'a self, own: impl IntoIterator<Item = &'a Calendar>) -> Vec<&'a Calendar> {
+        own.into_iter().chain(self.freeze.iter()).collect()
+    }
+
+    /// The index of pool `name` (pools are sorted by name).
+    pub fn pool_index(&self, name: &str) -> Option<usize> {
+        self.pools.binary_search_by(|p| p.name.as_str().cmp(name)).ok()
     }
 
     /// The department of a service, when one owns its namespace.

@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
-use super::Estate;
+use super::model::Maintenance;
 use super::output::MaintenancePlan;
+use super::{Estate, Reason};
 use crate::maintenance::{self, Calendar};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,11 +31,7 @@ impl<'a> Openings<'a> {
     }
 
     fn pool(&self, name: Option<&str>) -> Option<usize> {
-        let name = name?;
-        self.estate
-            .pools
-            .binary_search_by(|p| p.name.as_str().cmp(name))
-            .ok()
+        self.estate.pool_index(name?)
     }
 
     /// A service of department `dept` (its index) running on `pool`.
@@ -62,18 +59,29 @@ impl<'a> Openings<'a> {
                         .get(o)
                         .map_or(&estate.no_windows, |o| &o.maintenance.calendar),
                 };
-                let mut calendars = vec![own];
-                calendars.extend(pool.map(|p| &estate.pools[p].maintenance.calendar));
-                calendars.extend(estate.freeze.iter());
-                let o = maintenance::joint(&calendars, estate.now);
-                MaintenancePlan {
-                    open: o.open,
-                    next_open: o.next_open,
-                    closes_at: o.closes_at,
-                    frozen: o.frozen,
-                    problems: Vec::new(),
-                }
+                let pool = pool.map(|p| &estate.pools[p].maintenance.calendar);
+                together(estate, std::iter::once(own).chain(pool), Vec::new())
             })
             .clone()
+    }
+}
+
+/// An object's own calendar with the estate's freezes, and its calendar's problems.
+pub(crate) fn own(estate: &Estate, m: &Maintenance) -> MaintenancePlan {
+    together(estate, [&m.calendar], m.problems.clone())
+}
+
+fn together<'a>(
+    estate: &'a Estate,
+    own: impl IntoIterator<Item = &'a Calendar>,
+    problems: Vec<Reason>,
+) -> MaintenancePlan {
+    let o = maintenance::joint(&estate.with_freeze(own), estate.now);
+    MaintenancePlan {
+        open: o.open,
+        next_open: o.next_open,
+        closes_at: o.closes_at,
+        frozen: o.frozen,
+        problems,
     }
 }

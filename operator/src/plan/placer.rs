@@ -98,11 +98,6 @@ impl Placer {
         self.admissible(i, req) && self.slots[i].room_for(req.demand)
     }
 
-    /// Whether slot `i` has room for `demand` beside its allocation.
-    pub fn has_room(&self, i: usize, demand: Res) -> bool {
-        self.slots[i].room_for(demand)
-    }
-
     /// Whether what is on slot `i` may be held there while its move waits: staying
     /// breaks no rule of the service or its department (level, allow-list) and the
     /// pool has room for it. Cordoned, deleting or invalid pools may hold.
@@ -116,11 +111,7 @@ impl Placer {
     /// nowhere would take it down, so it stays until room appears.
     pub fn may_stay(&self, i: usize, req: &Request) -> bool {
         let s = &self.slots[i];
-        s.valid
-            && (s.cordoned || s.deleting)
-            && s.level >= req.level
-            && req.allowed.is_none_or(|a| a.contains(&s.name))
-            && s.room_for(req.demand)
+        s.valid && (s.cordoned || s.deleting) && self.may_hold(i, req)
     }
 
     /// Dominant utilisation of slot `i` if `demand` were added.
