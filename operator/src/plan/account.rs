@@ -184,8 +184,8 @@ pub(crate) fn account(
         }
         if d.instance.is_none() {
             pool_alloc[pi] = within_pool(pool_alloc[pi], d.charge);
-            // A move in progress or waiting holds the other pool too.
-            if let Some(&hi) = d.moves.also_holds.as_deref().and_then(|p| pool_index.get(p)) {
+            // A waiting move holds its destination too.
+            if let Some(&hi) = d.moves.holds_destination().and_then(|p| pool_index.get(p)) {
                 pool_alloc[hi] = within_pool(pool_alloc[hi], d.charge);
             }
         }
@@ -196,7 +196,7 @@ pub(crate) fn account(
         };
         let demand = estate.offerings[&inst.offering].instance_demand();
         pool_alloc[pi] = within_pool(pool_alloc[pi], demand);
-        if let Some(&hi) = placed.moves.also_holds.as_deref().and_then(|p| pool_index.get(p)) {
+        if let Some(&hi) = placed.moves.holds_destination().and_then(|p| pool_index.get(p)) {
             pool_alloc[hi] = within_pool(pool_alloc[hi], demand);
         }
         pool_instances[pi] += 1;

@@ -21,12 +21,16 @@ use crate::maintenance::{self, Calendar};
 pub(crate) struct MoveState {
     /// The pool a move in progress (or starting now) leaves.
     pub moved_from: Option<String>,
-    /// The other pool capacity is held on: the source of a move in progress, or the
-    /// destination of a waiting one.
-    pub also_holds: Option<String>,
     pub pending: Option<PendingPlan>,
     /// The break-glass reason a move went ahead for, outside its windows or move slots.
     pub applied_now: Option<String>,
+}
+
+impl MoveState {
+    /// The destination a waiting move holds capacity on, beside the pool it waits on.
+    pub fn holds_destination(&self) -> Option<&str> {
+        self.pending.as_ref().map(|p| p.change.to.as_str())
+    }
 }
 
 /// Whose windows a move needs besides the two pools': the department's for its own
@@ -165,7 +169,6 @@ impl<'a> Gate<'a> {
         (
             mv.from.to_string(),
             MoveState {
-                also_holds: Some(mv.to.clone()),
                 pending: Some(pending),
                 ..MoveState::default()
             },
