@@ -14,7 +14,7 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use govcloud::api::{Department, DepartmentService, ResourceAmounts, ResourcePool};
+use govcloud::api::{DepartmentService, ResourceAmounts, ResourcePool};
 use govcloud::plan::Snapshot;
 use govcloud::synthetic;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -25,6 +25,7 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 use support::control_plane::{self as cp, eventually, eventually_within};
 use support::estate::{RESYNC, assert_quiet, condition, converge_estate, wait_for_passes, wait_for_quiet};
+use support::windows::{events_about, next_window_start, set_department_window};
 
 const DEPARTMENT: &str = "maint";
 const NAMESPACE: &str = "dept-maint";
@@ -106,15 +107,7 @@ fn rolled_out(d: &Deployment) -> bool {
 
 /// The Events about service `name` with reason `reason`.
 async fn events(client: &Client, name: &str, reason: &str) -> Vec<Event> {
-    Api::<Event>::namespaced(client.clone(), NAMESPACE)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| e.reason.as_deref() == Some(reason))
-        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
-        .collect()
+    events_about(client, NAMESPACE, name, reason).await
 }
 
 fn pending_summary(s: &DepartmentService) -> String {
@@ -126,13 +119,6 @@ fn pending_summary(s: &DepartmentService) -> String {
         st.pending_change,
         condition(s, "MaintenancePending")
     )
-}
-
-/// The next whole UTC minute at least 90 s from now: late enough for the deferral and
-/// the break-glass to be checked before it, early enough to keep the test short.
-fn window_start() -> Timestamp {
-    let earliest = Timestamp::now().as_second() + 90;
-    Timestamp::from_second((earliest + 59) / 60 * 60).unwrap()
 }
 
 /// What the wait for the window saw of one waiting service.
@@ -202,20 +188,8 @@ async fn moves_out_of_a_cordoned_pool_wait_for_the_window_one_at_a_time_unless_a
     );
     wait_for_passes(&converged.operator, 1).await;
 
-    let start = window_start();
-    let at = start.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC);
-    let schedule = format!("{} {} * * *", at.minute(), at.hour());
-    Api::<Department>::all(client.clone())
-        .patch(
-            DEPARTMENT,
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"spec": {"maintenanceWindows": [{"schedule": schedule, "duration": "10m"}]}}),
-            ),
-        )
-        .await
-        .expect("setting the department's window");
-    println!("window {schedule:?} (10m) opens at {start}");
+    let start = next_window_start();
+    set_department_window(&client, DEPARTMENT, start).await;
 
     // (1) The platform team swaps the pools: the moves wait for the window.
     let pools: Api<ResourcePool> = Api::all(client.clone());

@@ -17,7 +17,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::jiff::Timestamp;
 use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::{Value, json};
 use support::control_plane::{self as cp, ControlPlane, describe, eventually, eventually_within};
 use support::estate::{RESYNC, condition, converge_estate_after};
@@ -125,18 +125,9 @@ async fn deployment(client: &Client, name: &str) -> Option<Deployment> {
 
 /// The Events about `blocked-app` with reason `reason`.
 async fn events(client: &Client, reason: &str) -> Vec<Event> {
-    Api::<Event>::namespaced(client.clone(), NAMESPACE)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| e.reason.as_deref() == Some(reason))
-        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(BLOCKED))
-        .collect()
+    support::windows::events_about(client, NAMESPACE, BLOCKED, reason).await
 }
 
-/// The operator's attempts to write `blocked-app`'s Deployment since `since`.
 fn attempts(plane: &ControlPlane, since: Option<Timestamp>) -> Vec<Value> {
     let audit = plane.audit();
     cp::writes_by(&audit, &cp::operator_user(), since)

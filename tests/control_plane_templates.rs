@@ -9,7 +9,7 @@ use crate::support;
 
 use std::time::Duration;
 
-use govcloud::api::{ChangeKind, Department, DepartmentService, ResourceAmounts};
+use govcloud::api::{ChangeKind, DepartmentService, ResourceAmounts};
 use govcloud::plan::Snapshot;
 use govcloud::synthetic;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -19,6 +19,7 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 use support::control_plane::{self as cp, eventually_within};
 use support::estate::{condition, converge_estate, wait_for_quiet};
+use support::windows::{next_window_start, set_department_window};
 
 const DEPARTMENT: &str = "tmpl";
 const NAMESPACE: &str = "dept-tmpl";
@@ -77,12 +78,6 @@ async fn service(client: &Client, name: &str) -> DepartmentService {
         .unwrap_or_else(|e| panic!("getting DepartmentService {name}: {e}"))
 }
 
-/// The next whole UTC minute at least 90 s from now.
-fn window_start() -> Timestamp {
-    let earliest = Timestamp::now().as_second() + 90;
-    Timestamp::from_second((earliest + 59) / 60 * 60).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_policy_change_waits_for_the_window_and_a_departments_own_edit_does_not() {
     let _turn = cp::turn().await;
@@ -95,19 +90,8 @@ async fn a_policy_change_waits_for_the_window_and_a_departments_own_edit_does_no
     }
     let (_, waiting_generation) = limit(&client, WAITING).await;
 
-    let start = window_start();
-    let at = start.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC);
-    let schedule = format!("{} {} * * *", at.minute(), at.hour());
-    Api::<Department>::all(client.clone())
-        .patch(
-            DEPARTMENT,
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"spec": {"maintenanceWindows": [{"schedule": schedule, "duration": "10m"}]}}),
-            ),
-        )
-        .await
-        .expect("setting the department's window");
+    let start = next_window_start();
+    set_department_window(&client, DEPARTMENT, start).await;
 
     // The platform team raises the CPU limit ratio.
     Api::<govcloud::api::PlatformPolicy>::all(client.clone())

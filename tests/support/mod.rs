@@ -18,6 +18,7 @@ pub mod prometheus;
 pub mod promtool;
 pub mod refusing;
 pub mod waiting;
+pub mod windows;
 
 use std::ffi::OsStr;
 use std::io::{ErrorKind, Read, Write};

@@ -47,6 +47,28 @@ fn draining(now: &str) -> Snapshot {
     }
 }
 
+/// Offering `db`, with a window every night at 01:00–01:30 UTC.
+fn nightly_db() -> ServiceOffering {
+    let mut db = offering("db", 2, 4, 1, "1", "1Gi");
+    db.spec.maintenance_windows = vec![MaintenanceWindow {
+        schedule: "0 1 * * *".into(),
+        duration: "30m".into(),
+        time_zone: None,
+    }];
+    db
+}
+
+/// fin's tenant of `db`, seated on its instance on pool `old`.
+fn db_tenant_on_old() -> DepartmentService {
+    let mut t = tenant("dept-fin", "ledger-db", 2, "db");
+    t.status = Some(DepartmentServiceStatus {
+        pool: Some("old".into()),
+        shared_instance: Some(instance_name("db", 2, 1)),
+        ..Default::default()
+    });
+    t
+}
+
 fn replan(s: &Snapshot) -> Plan {
     plan(s, &Assignments::from_status(s))
 }
@@ -283,20 +305,9 @@ fn a_move_the_service_asks_for_is_not_held_back() {
 fn a_shared_instance_moves_in_its_offerings_and_pools_windows() {
     let mut s = draining("01:00:00");
     s.services.clear();
-    let mut db = offering("db", 2, 4, 1, "1", "1Gi");
-    db.spec.maintenance_windows = vec![MaintenanceWindow {
-        schedule: "0 1 * * *".into(),
-        duration: "30m".into(),
-        time_zone: None,
-    }];
+    let db = nightly_db();
     s.offerings.push(db);
-    let mut t = tenant("dept-fin", "ledger-db", 2, "db");
-    t.status = Some(DepartmentServiceStatus {
-        pool: Some("old".into()),
-        shared_instance: Some(instance_name("db", 2, 1)),
-        ..Default::default()
-    });
-    s.services.push(t);
+    s.services.push(db_tenant_on_old());
     // The offering's window is open (01:00–01:30), the department's is not: an
     // instance's move does not wait for its tenants' departments.
     let p = replan(&s);
@@ -366,12 +377,7 @@ fn apply_now_carries_out_a_waiting_move_at_once_and_says_why() {
 fn a_waiting_instance_move_keeps_its_start_from_the_offerings_status() {
     let mut s = draining("01:45:00");
     s.services.clear();
-    let mut db = offering("db", 2, 4, 1, "1", "1Gi");
-    db.spec.maintenance_windows = vec![MaintenanceWindow {
-        schedule: "0 1 * * *".into(),
-        duration: "30m".into(),
-        time_zone: None,
-    }];
+    let mut db = nightly_db();
     let since = Time(at("00:05:00"));
     db.status = Some(ServiceOfferingStatus {
         instance_details: vec![SharedInstanceStatus {
@@ -390,13 +396,7 @@ fn a_waiting_instance_move_keeps_its_start_from_the_offerings_status() {
         ..Default::default()
     });
     s.offerings.push(db);
-    let mut t = tenant("dept-fin", "ledger-db", 2, "db");
-    t.status = Some(DepartmentServiceStatus {
-        pool: Some("old".into()),
-        shared_instance: Some(instance_name("db", 2, 1)),
-        ..Default::default()
-    });
-    s.services.push(t);
+    s.services.push(db_tenant_on_old());
     let p = replan(&s);
     let pending = p.offerings[0].instances[0]
         .pending_change
