@@ -18,6 +18,7 @@ use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch
 use kube::{Client, ResourceExt};
 
 use super::backoff::{Action, Failure, ObjectBackoff, Write};
+use super::changes::Echoes;
 use super::error::ApplyError;
 use super::live::{CachedObject, Live};
 use super::rejection::{Generations, owner_of};
@@ -141,6 +142,8 @@ pub struct Applier {
     stop: CancellationToken,
     /// Writes started and not yet finished.
     in_flight: Arc<AtomicUsize>,
+    /// Where each applied object's new resourceVersion goes, to know its echo.
+    echoes: Arc<Echoes>,
 }
 
 impl std::fmt::Debug for Applier {
@@ -159,6 +162,29 @@ impl Applier {
             verified: Arc::default(),
             stop: CancellationToken::new(),
             in_flight: Arc::default(),
+            echoes: Arc::default(),
+        }
+    }
+
+    /// Records the resourceVersion of every object applied in `echoes`.
+    pub(crate) fn with_echoes(mut self, echoes: Arc<Echoes>) -> Self {
+        self.echoes = echoes;
+        self
+    }
+
+    /// The watch cache's copy of `m`'s object (`None` without caches).
+    pub(crate) fn cached(&self, m: &Manifest) -> Option<Arc<CachedObject>> {
+        match &self.live {
+            Live::Cached(caches) => caches.get(m.kind().as_str(), m.namespace(), m.name()),
+            Live::Fetch => None,
+        }
+    }
+
+    /// The watch cache's copy of a managed Deployment (`None` without caches).
+    pub(crate) fn cached_deployment(&self, namespace: &str, name: &str) -> Option<Arc<CachedObject>> {
+        match &self.live {
+            Live::Cached(caches) => caches.get(Kind::Deployment.as_str(), Some(namespace), name),
+            Live::Fetch => None,
         }
     }
 
@@ -321,9 +347,13 @@ impl Applier {
         let desired = m.to_json();
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let write = async {
-            api.patch(m.name(), &params, &Patch::Apply(&desired))
+            let applied = api
+                .patch(m.name(), &params, &Patch::Apply(&desired))
                 .await
-                .map_err(|e| ApplyError::new("apply", object.clone(), e))
+                .map_err(|e| ApplyError::new("apply", object.clone(), e))?;
+            self.echoes
+                .record(object.clone(), applied.metadata.resource_version);
+            Ok(())
         };
         match self.guarded(key, attempt, owner, write).await {
             Attempt::Deferred => Ok(Outcome::Deferred),
@@ -339,7 +369,7 @@ impl Applier {
         (tally.summary, tally.errors)
     }
 
-    async fn ensure_all_tally(&self, manifests: &[Manifest], generations: &Generations) -> Tally {
+    pub(crate) async fn ensure_all_tally(&self, manifests: &[Manifest], generations: &Generations) -> Tally {
         let mut tally = Tally::default();
         let mut results = futures::stream::iter(manifests.iter().map(|m| self.ensure_in(m, generations)))
             .buffer_unordered(self.concurrency);

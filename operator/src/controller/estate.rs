@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -25,12 +25,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::apply::{Applier, Attempt, Summary};
 use super::backoff::{Action, ObjectBackoff, Write};
+use super::changes::{self, Echoes, Needed, Present, Taken, Why};
 use super::error::ApplyError;
+use super::incremental::Kept;
 use super::live::Live;
 use super::rejection::{self, Generations};
 use crate::api::DepartmentService;
 use crate::object::{Kind, Kinded, ObjectId};
-use crate::plan::{Assignments, Plan, ServicePlan, Snapshot, plan};
+use crate::plan::{Assignments, Plan, Planner, ServiceKey, ServicePlan, Snapshot};
 use crate::render::{RenderError, render};
 use crate::status::{self, EventRecord, EventType, Measured, Readiness};
 use crate::usage::{Usage, UsageState};
@@ -63,11 +65,15 @@ pub struct PassReport {
 #[derive(Clone)]
 pub struct EstateReconciler {
     client: Client,
-    applier: Applier,
+    pub(super) applier: Applier,
     recorder: Option<Recorder>,
-    backoff: Arc<ObjectBackoff>,
-    usage: Option<UsageState>,
-    stop: CancellationToken,
+    pub(super) backoff: Arc<ObjectBackoff>,
+    pub(super) usage: Option<UsageState>,
+    pub(super) stop: CancellationToken,
+    /// The last full pass's planner and plan, which passes over new services add to.
+    kept: Arc<Mutex<Option<Kept>>>,
+    /// What govcloud's own writes returned, to tell their echoes from changes.
+    echoes: Arc<Echoes>,
 }
 
 impl Debug for EstateReconciler {
@@ -91,14 +97,40 @@ fn status_patch(current: Option<&Value>, desired: &Value) -> Value {
 impl EstateReconciler {
     /// `recorder`: where decisions are published as Kubernetes Events (None: not at all).
     pub fn new(client: Client, recorder: Option<Recorder>) -> Self {
+        let echoes: Arc<Echoes> = Arc::default();
         Self {
-            applier: Applier::new(client.clone()),
+            applier: Applier::new(client.clone()).with_echoes(echoes.clone()),
             client,
             recorder,
             backoff: Arc::default(),
             usage: None,
             stop: CancellationToken::new(),
+            kept: Arc::default(),
+            echoes,
         }
+    }
+
+    pub(super) fn kept(&self) -> MutexGuard<'_, Option<Kept>> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Which pass the changes the watches reported need (see [`super::changes`]), at `now`.
+    /// `present` reads a DepartmentService from the watch cache.
+    pub fn needed(
+        &self,
+        taken: &Taken,
+        present: &dyn Fn(&ServiceKey) -> Option<Present>,
+        now: jiff::Timestamp,
+    ) -> Needed {
+        let kept = self.kept();
+        let Some(kept) = kept.as_ref() else {
+            return Needed::Full(Why::First, None);
+        };
+        // A waiting move's windows opened or closed: the kept decisions are stale.
+        if kept.merged.wake_at.is_some_and(|at| at <= now) {
+            return Needed::Full(Why::Timer, None);
+        }
+        changes::needed(taken, &self.echoes, kept, present)
     }
 
     /// Once `stop` is cancelled, a pass starts no further write, and lets those in
@@ -145,7 +177,10 @@ impl EstateReconciler {
     /// rendered objects, sweeps what is no longer rendered, and writes statuses and events.
     pub async fn pass(&self, snapshot: &Snapshot, now: &Time) -> Result<(Plan, PassReport), RenderError> {
         let started = Instant::now();
-        let mut plan = plan(snapshot, &Assignments::from_status(snapshot));
+        // Dropped first: should this pass fail, the next is full too.
+        let _ = self.kept().take();
+        let planner = Planner::new(snapshot, &Assignments::from_status(snapshot));
+        let mut plan = planner.plan();
         let planning = started.elapsed();
         let mut manifests = render(snapshot, &plan)?;
         let mut report = PassReport {
@@ -155,7 +190,8 @@ impl EstateReconciler {
         // New pod templates the departments did not ask for wait for maintenance.
         let live = self.live_templates(&mut report).await;
         let held = super::hold::hold_templates(&mut manifests, &plan, snapshot, &live);
-        super::hold::merge_into(&mut plan, held, &snapshot.settings.shared_namespace);
+        let base = plan.clone();
+        super::hold::merge_into(&mut plan, held.clone(), &snapshot.settings.shared_namespace);
         let generations = Generations::of(snapshot);
         let tally = self.applier.converge_tally(&manifests, &generations).await;
         report.summary = tally.summary;
@@ -191,6 +227,9 @@ impl EstateReconciler {
         }
         report.retry_at = self.backoff.next_retry();
         report.interrupted = self.stop.is_cancelled();
+        if !report.interrupted {
+            *self.kept() = Some(Kept::new(planner, base, plan.clone(), held, snapshot.clone()));
+        }
         Ok((plan, report))
     }
 
@@ -236,7 +275,7 @@ impl EstateReconciler {
         }
     }
 
-    async fn write_statuses(
+    pub(super) async fn write_statuses(
         &self,
         snapshot: &Snapshot,
         plan: &Plan,
@@ -418,9 +457,13 @@ impl EstateReconciler {
                     published.set(published.get() + 1);
                 }
             }
-            api.patch_status(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+            let written = api
+                .patch_status(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
                 .await
-                .map_err(|e| ApplyError::new("patch status of", object.clone(), e))
+                .map_err(|e| ApplyError::new("patch status of", object.clone(), e))?;
+            self.echoes
+                .record(object.clone(), written.meta().resource_version.clone());
+            Ok(())
         };
         let outcome = self
             .applier
@@ -456,11 +499,11 @@ fn kube_event(e: EventRecord) -> Event {
 
 /// What the pass observed beside the plan, for the statuses.
 #[derive(Clone, Copy)]
-struct Observed<'a> {
-    readiness: &'a BTreeMap<(String, String), Readiness>,
+pub(super) struct Observed<'a> {
+    pub readiness: &'a BTreeMap<(String, String), Readiness>,
     /// Descriptions of the rejected writes, by the custom resource owning the object.
-    rejected: &'a HashMap<ObjectId, Vec<String>>,
-    usage: Option<&'a Usage>,
+    pub rejected: &'a HashMap<ObjectId, Vec<String>>,
+    pub usage: Option<&'a Usage>,
 }
 
 /// Plan entries by object name.

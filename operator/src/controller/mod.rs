@@ -5,22 +5,28 @@
 
 mod apply;
 mod backoff;
+mod changes;
+mod difference;
 mod drift;
 mod error;
 mod estate;
 mod finalizers;
 mod hold;
+mod incremental;
 mod live;
 mod rejection;
 mod retry;
 
 pub use apply::{Applier, ManagedKind, Outcome, Summary, managed_kinds, managed_selector};
 pub use backoff::{Action, Failure, ObjectBackoff, Write};
+pub use changes::{Echoes, Needed, Present, Taken, Touched, TouchedLog, Why};
+pub use difference::{Altered, altered_between, scope_of};
 pub use drift::covers;
 pub use error::{ApplyError, Category};
 pub use estate::{EstateReconciler, PassReport};
 pub use finalizers::carry_out as carry_out_finalizer;
 pub use hold::{Held, LiveTemplate, hold_templates, merge_into};
+pub use incremental::Current;
 pub use live::{CachedObject, Live, ManagedCaches};
 pub use rejection::{Rejection, owner_of};
 pub use retry::{Backoff, Decision, decide, retry_after};

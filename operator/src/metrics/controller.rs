@@ -8,13 +8,14 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::PassKind;
 use super::family::{FloatGauge, IntGauge};
-use super::labels::{FailureLabels, SourceLabels, source_name};
+use super::labels::{FailureLabels, PassLabels, SourceLabels, source_name};
 use crate::config::UsageSource;
 use crate::controller::PassReport;
 use crate::usage::Health;
 
-/// A pass takes milliseconds on a small estate and over a second on 10,000 services
+/// A full pass takes milliseconds on a small estate and over a second on 10,000 services
 /// (docs/performance.md); the buckets span both with room for a slow API server.
 const PASS_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
@@ -27,6 +28,7 @@ const PLANNING_BUCKETS: [f64; 12] = [
 #[derive(Debug)]
 pub struct ControllerFamilies {
     passes: Counter,
+    passes_by_reason: Family<PassLabels, Counter>,
     render_failures: Counter,
     failures: Family<FailureLabels, Counter>,
     applied: Counter,
@@ -62,6 +64,7 @@ impl ControllerFamilies {
                 "Passes whose plan could not be rendered; the whole pass backs off",
             ),
             failures: Family::default(),
+            passes_by_reason: Family::default(),
             applied: counter(
                 r,
                 "objects_applied",
@@ -95,6 +98,11 @@ impl ControllerFamilies {
             source_staleness: Family::default(),
             source_skipped: Family::default(),
         };
+        r.register(
+            "passes_by_reason",
+            "Passes by what they covered (full: the whole estate; changes: new DepartmentServices only) and why (full: first, timer, usage, changed, overflow, out_of_order; changes: added)",
+            families.passes_by_reason.clone(),
+        );
         r.register(
             "pass_failures",
             "Failed API calls during passes, by object kind and category; the category decides the retry (conflict: next pass, throttled: Retry-After, server: backoff, rejected: parked until a change)",
@@ -158,6 +166,16 @@ impl ControllerFamilies {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
             self.last_success.set(now.as_secs_f64());
         }
+    }
+
+    pub fn pass_kind(&self, kind: PassKind) {
+        let (pass, reason) = match kind {
+            PassKind::Full(why) => ("full", why.as_str()),
+            PassKind::Changes => ("changes", "added"),
+        };
+        self.passes_by_reason
+            .get_or_create(&PassLabels { pass, reason })
+            .inc();
     }
 
     pub fn render_failure(&self, duration: Duration) {

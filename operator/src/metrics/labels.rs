@@ -108,3 +108,10 @@ pub fn change_kind_name(kind: ChangeKind) -> &'static str {
         ChangeKind::Template => "Template",
     }
 }
+
+/// Passes by what they covered (`full`, or `changes`: new services only) and why.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PassLabels {
+    pub pass: &'static str,
+    pub reason: &'static str,
+}

@@ -29,7 +29,23 @@ use prometheus_client::encoding::{prometheus_text, text};
 use prometheus_client::registry::Registry;
 
 use crate::config::{MetricsConfig, UsageSource};
-use crate::controller::PassReport;
+use crate::controller::{PassReport, Why};
+
+/// What a pass covered: the whole estate (and why), or new DepartmentServices only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassKind {
+    Full(Why),
+    Changes,
+}
+
+impl PassKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassKind::Full(_) => "full",
+            PassKind::Changes => "changes",
+        }
+    }
+}
 use crate::plan::Plan;
 use crate::usage::{Health, Usage};
 
@@ -78,6 +94,11 @@ impl Metrics {
     /// its duration; a pass without failures also moves the last-success timestamp.
     pub fn observe_pass(&self, report: &PassReport, duration: Duration) {
         self.controller.pass(report, duration);
+    }
+
+    /// Counts a pass by what it covered and why.
+    pub fn observe_pass_kind(&self, kind: PassKind) {
+        self.controller.pass_kind(kind);
     }
 
     /// Counts a pass whose plan could not be rendered.

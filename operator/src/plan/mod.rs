@@ -252,6 +252,14 @@ impl Planner {
         plan
     }
 
+    /// Moves the plan's clock to `now`: newcomers are decided, and the plan accounted
+    /// (the maintenance it shows), at `now`, while every decision already made stands.
+    /// That is what a full re-plan at `now` decides as long as no waiting move's windows
+    /// opened or closed in between, i.e. while `now` is before the plan's `wake_at`.
+    pub fn set_now(&mut self, now: jiff::Timestamp) {
+        self.estate.now = now;
+    }
+
     /// Decides one more service, arriving after every service already planned.
     pub fn add(&mut self, svc: &crate::api::DepartmentService) -> ServicePlan {
         let model = self.estate.validate_service(svc);

@@ -31,7 +31,13 @@ pub(super) fn render_all(ctx: &Ctx<'_>, out: &mut Vec<Manifest>) -> Result<(), R
     // next, and re-applying its contents would race that deletion.
     let rendered =
         |d: &&DepartmentPlan| d.reasons.is_empty() && !d.deletion.as_ref().is_some_and(|x| x.may_proceed());
-    for plan in ctx.plan.departments.iter().filter(rendered) {
+    for plan in ctx
+        .plan
+        .departments
+        .iter()
+        .filter(rendered)
+        .filter(|d| ctx.renders_namespace(&d.namespace))
+    {
         let field = format!("plan.departments[{}]", plan.name);
         let dept = ctx.department(&plan.name, &field)?;
         render_one(ctx, plan, dept, &limits, out);

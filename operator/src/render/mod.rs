@@ -37,7 +37,7 @@ use k8s_openapi::api::rbac::v1::RoleBinding;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use kube::ResourceExt;
 
@@ -184,7 +184,32 @@ impl Manifest {
 /// Fails only when the plan names an object the snapshot lacks or holds an unparsable
 /// quantity, i.e. when plan and snapshot do not belong together.
 pub fn render(snapshot: &Snapshot, plan: &Plan) -> Result<Vec<Manifest>, RenderError> {
-    let ctx = Ctx::new(snapshot, plan);
+    render_in(Ctx::new(snapshot, plan, None))
+}
+
+/// Part of an estate: what a change touched, re-rendered without the rest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Department namespaces whose guard rails and own workloads are rendered.
+    pub namespaces: BTreeSet<String>,
+    /// Shared instances rendered, with every tenant's binding.
+    pub instances: BTreeSet<String>,
+}
+
+impl Scope {
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty() && self.instances.is_empty()
+    }
+}
+
+/// The objects [`render`] gives that fall in `scope`, the same byte for byte: what a
+/// change re-renders, so that its cost follows what changed rather than the estate.
+/// The shared namespace itself is left to a full render (it never changes).
+pub fn render_scope(snapshot: &Snapshot, plan: &Plan, scope: &Scope) -> Result<Vec<Manifest>, RenderError> {
+    render_in(Ctx::new(snapshot, plan, Some(scope)))
+}
+
+fn render_in(ctx: Ctx<'_>) -> Result<Vec<Manifest>, RenderError> {
     let mut out = Vec::new();
     department::render_all(&ctx, &mut out)?;
     workload::render_all(&ctx, &mut out)?;
@@ -216,6 +241,8 @@ pub fn to_yaml(manifests: &[Manifest]) -> String {
 struct Ctx<'a> {
     snapshot: &'a Snapshot,
     plan: &'a Plan,
+    /// Only this part of the estate is rendered (all of it when `None`).
+    scope: Option<&'a Scope>,
     pools: HashMap<String, &'a ResourcePool>,
     departments: HashMap<String, &'a Department>,
     offerings: HashMap<String, &'a ServiceOffering>,
@@ -224,16 +251,39 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(snapshot: &'a Snapshot, plan: &'a Plan) -> Self {
+    fn new(snapshot: &'a Snapshot, plan: &'a Plan, scope: Option<&'a Scope>) -> Self {
+        // A scoped render reads the services of its namespaces and its instances'
+        // tenants only; indexing every service would cost what the scope saves.
+        let read: Option<BTreeSet<&str>> = scope.map(|scope| {
+            let tenants = plan
+                .offerings
+                .iter()
+                .flat_map(|o| &o.instances)
+                .filter(|i| scope.instances.contains(&i.name))
+                .flat_map(|i| &i.tenants)
+                .filter_map(|t| t.split_once('/').map(|(ns, _)| ns));
+            scope
+                .namespaces
+                .iter()
+                .map(String::as_str)
+                .chain(tenants)
+                .collect()
+        });
+        let wanted = |s: &DepartmentService| {
+            read.as_ref()
+                .is_none_or(|r| r.contains(s.metadata.namespace.as_deref().unwrap_or_default()))
+        };
         Self {
             snapshot,
             plan,
+            scope,
             pools: snapshot.pools.iter().map(|p| (p.name_any(), p)).collect(),
             departments: snapshot.departments.iter().map(|d| (d.name_any(), d)).collect(),
             offerings: snapshot.offerings.iter().map(|o| (o.name_any(), o)).collect(),
             services: snapshot
                 .services
                 .iter()
+                .filter(|s| wanted(s))
                 .map(|s| ((s.namespace().unwrap_or_default(), s.name_any()), s))
                 .collect(),
             service_plans: plan
@@ -242,6 +292,16 @@ impl<'a> Ctx<'a> {
                 .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
                 .collect(),
         }
+    }
+
+    /// Whether the objects of department namespace `ns` are rendered.
+    fn renders_namespace(&self, ns: &str) -> bool {
+        self.scope.is_none_or(|s| s.namespaces.contains(ns))
+    }
+
+    /// Whether shared instance `name` (and its bindings) is rendered.
+    fn renders_instance(&self, name: &str) -> bool {
+        self.scope.is_none_or(|s| s.instances.contains(name))
     }
 
     fn settings(&self) -> &'a crate::plan::Settings {

@@ -20,12 +20,18 @@ const BINDING_SUFFIX: &str = "-binding";
 pub(super) fn render_all(ctx: &Ctx<'_>, out: &mut Vec<Manifest>) -> Result<(), RenderError> {
     let shared_ns = &ctx.settings().shared_namespace;
     // Rendered even with no instances yet: the platform's namespace exists from day one.
-    out.push(Manifest::Namespace(restricted_namespace(
-        shared_ns,
-        meta::managed(),
-    )));
+    if ctx.scope.is_none() {
+        out.push(Manifest::Namespace(restricted_namespace(
+            shared_ns,
+            meta::managed(),
+        )));
+    }
     for offering_plan in &ctx.plan.offerings {
-        for instance in &offering_plan.instances {
+        for instance in offering_plan
+            .instances
+            .iter()
+            .filter(|i| ctx.renders_instance(&i.name))
+        {
             render_instance(ctx, offering_plan, instance, out)?;
         }
     }

@@ -10,7 +10,12 @@ use crate::plan::ServicePlan;
 use crate::quantity::Res;
 
 pub(super) fn render_all(ctx: &Ctx<'_>, out: &mut Vec<Manifest>) -> Result<(), RenderError> {
-    for plan in ctx.plan.services.iter().filter(|s| runs(s)) {
+    for plan in ctx
+        .plan
+        .services
+        .iter()
+        .filter(|s| runs(s) && ctx.renders_namespace(&s.namespace))
+    {
         render_one(ctx, plan, out)?;
     }
     Ok(())

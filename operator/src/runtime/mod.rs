@@ -35,8 +35,11 @@ pub use http::{HttpState, Readiness, router};
 pub use leader::Loss;
 
 use crate::config::OperatorConfig;
-use crate::controller::{Backoff, Category, EstateReconciler, Live, ObjectBackoff, PassReport};
-use crate::metrics::Metrics;
+use crate::controller::{
+    Backoff, Category, Current, EstateReconciler, Live, Needed, ObjectBackoff, PassReport, Present, Why,
+};
+use crate::metrics::{Metrics, PassKind};
+use crate::plan::ServiceKey;
 use crate::usage::{Collector, UsageError, UsageState};
 
 /// Why the operator could not run.
@@ -102,11 +105,15 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
             leader::identity(),
         )
     });
-    let changed = Arc::new(Notify::new());
+    let changes = caches::Changes {
+        notify: Arc::new(Notify::new()),
+        log: Arc::default(),
+    };
+    let usage_sampled = Arc::new(Notify::new());
     if let Some(collector) = collector {
-        start_usage(collector, &config, &changed, &metrics, &stop);
+        start_usage(collector, &config, &usage_sampled, &metrics, &stop);
     }
-    let caches = caches::Caches::start(&client, changed.clone());
+    let caches = caches::Caches::start(&client, changes.clone());
     tokio::select! {
         synced = caches.ready() => synced.map_err(|_| RunError::CacheStopped)?,
         () = stop.clone().wait() => return stand_down(leadership, server).await,
@@ -119,7 +126,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     };
 
     let Some(leadership) = leadership else {
-        plan_loop(&config, client, &caches, changed, shared, stop).await;
+        plan_loop(&config, client, &caches, changes, usage_sampled, shared, stop).await;
         return finish(server).await;
     };
     // A standby is ready once synced: it can take over at once, and a rollout of two
@@ -132,7 +139,7 @@ pub async fn run(config: OperatorConfig) -> Result<(), RunError> {
     tracing::info!(identity = leadership.identity(), "leading: the planner starts");
     // Dropping the loop on a loss cancels a pass in flight: no write after the deadline.
     tokio::select! {
-        () = plan_loop(&config, client, &caches, changed, shared, stop) => {},
+        () = plan_loop(&config, client, &caches, changes, usage_sampled, shared, stop) => {},
         loss = leadership.lost() => {
             return Err(RunError::LeadershipLost { lease: leadership.lease().to_string(), loss });
         }
@@ -165,12 +172,25 @@ async fn connect() -> Result<Client, RunError> {
     Client::try_from(config).map_err(RunError::Connect)
 }
 
-/// The serialized planner loop, until `stop`.
+/// What woke the planner loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Woke {
+    /// A watch saw a change (the changes are in the log).
+    Change,
+    /// A new usage sample: every status showing usage may change.
+    Usage,
+    /// The resync interval, a retry, or a maintenance window.
+    Timer,
+}
+
+/// The serialized planner loop, until `stop`: a full pass first and on every timer, and
+/// on each change the pass that change needs (see `controller::Needed`).
 async fn plan_loop(
     config: &OperatorConfig,
     client: Client,
     caches: &caches::Caches,
-    changed: Arc<Notify>,
+    changes: caches::Changes,
+    usage_sampled: Arc<Notify>,
     shared: Shared<'_>,
     stop: shutdown::Shutdown,
 ) {
@@ -196,81 +216,138 @@ async fn plan_loop(
     // a write on); failing writes back off per object inside the reconciler.
     let render_backoff = Backoff::new(backoff_config.initial, backoff_config.max);
     let mut render_failures = 0u32;
+    let mut woke = Woke::Timer;
+    let mut last_full = Instant::now();
+    let (mut object_retry, mut wake_at) = (None, None);
     loop {
         let now = Time(Timestamp::now());
-        let snapshot = caches.snapshot(settings.clone(), now.0);
+        let taken = changes.log.take();
+        let needed = match woke {
+            Woke::Timer => Needed::Full(Why::Timer, None),
+            Woke::Usage => Needed::Full(Why::Usage, None),
+            Woke::Change if render_failures > 0 => Needed::Full(Why::First, None),
+            Woke::Change => {
+                let present = |key: &ServiceKey| {
+                    caches.service(key).map(|s| Present {
+                        created: s.metadata.creation_timestamp,
+                        deleting: s.metadata.deletion_timestamp.is_some(),
+                    })
+                };
+                reconciler.needed(&taken, &present, now.0)
+            }
+        };
         let started = Instant::now();
-        let pass = reconciler.pass(&snapshot, &now);
-        let in_flight = || reconciler.writes_in_flight();
-        let Some(outcome) = drain(pass, &stop, config.controller.shutdown_timeout, in_flight).await else {
-            return;
+        let outcome = match &needed {
+            Needed::Nothing => None,
+            Needed::Added(keys) => {
+                let current = Current {
+                    estate: caches.snapshot_without_services(settings.clone(), now.0),
+                    service: &|key: &ServiceKey| caches.service(key),
+                };
+                let pass = reconciler.pass_added(keys, current, &now);
+                let in_flight = || reconciler.writes_in_flight();
+                let Some(outcome) = drain(pass, &stop, config.controller.shutdown_timeout, in_flight).await
+                else {
+                    return;
+                };
+                // No plan to add to (a full pass failed since): a full pass instead.
+                outcome.map(|o| (PassKind::Changes, o))
+            }
+            Needed::Full(..) => None,
         };
-        let (rendered, object_retry, wake_at) = match outcome {
-            Ok((_, report)) if report.interrupted => {
-                // Not observed: its counts are a fragment, and it did not converge.
-                log_errors(&report);
-                tracing::info!(
-                    skipped = report.skipped,
-                    applied = report.summary.applied,
-                    deleted = report.summary.deleted,
-                    status_writes = report.status_writes,
-                    errors = report.errors.len(),
-                    "estate pass cut short by shutdown: {} writes skipped, left for the next run",
-                    report.skipped
-                );
-                return;
-            }
-            Ok((plan, report)) => {
-                metrics.observe_pass(&report, started.elapsed());
-                metrics.observe_planning(report.planning);
-                metrics.observe_plan(&plan, usage.usage().as_deref());
-                log_errors(&report);
-                tracing::info!(
-                    applied = report.summary.applied,
-                    unchanged = report.summary.unchanged,
-                    deleted = report.summary.deleted,
-                    deferred = report.summary.deferred,
-                    status_writes = report.status_writes,
-                    events = report.events,
-                    finalizer_writes = report.finalizer_writes,
-                    errors = report.errors.len(),
-                    "estate pass"
-                );
-                ready.set(true);
-                (true, report.retry_at, plan.wake_at)
-            }
-            Err(e) => {
-                metrics.observe_render_failure(started.elapsed());
-                tracing::error!(error = %e, "the plan could not be rendered");
-                (false, None, None)
+        let outcome = match (outcome, &needed) {
+            (Some(o), _) => Some(o),
+            (None, Needed::Nothing) => None,
+            (None, _) => {
+                last_full = Instant::now();
+                let snapshot = caches.snapshot(settings.clone(), now.0);
+                let pass = reconciler.pass(&snapshot, &now);
+                let in_flight = || reconciler.writes_in_flight();
+                let Some(outcome) = drain(pass, &stop, config.controller.shutdown_timeout, in_flight).await
+                else {
+                    return;
+                };
+                let why = match needed {
+                    Needed::Full(why, _) => why,
+                    _ => Why::First,
+                };
+                Some((PassKind::Full(why), outcome))
             }
         };
-        render_failures = if rendered {
-            0
-        } else {
-            render_failures.saturating_add(1)
-        };
-        let render_retry = (!rendered).then(|| render_backoff.after(render_failures));
-        let until_object = object_retry.map(|at| at.saturating_duration_since(std::time::Instant::now()));
+        if let Some((kind, outcome)) = outcome {
+            if let Needed::Full(why, Some(object)) = &needed {
+                tracing::debug!(reason = why.as_str(), %object, "full pass");
+            }
+            match outcome {
+                Ok((_, report)) if report.interrupted => {
+                    // Not observed: its counts are a fragment, and it did not converge.
+                    log_errors(&report);
+                    tracing::info!(
+                        skipped = report.skipped,
+                        applied = report.summary.applied,
+                        deleted = report.summary.deleted,
+                        status_writes = report.status_writes,
+                        errors = report.errors.len(),
+                        "estate pass cut short by shutdown: {} writes skipped, left for the next run",
+                        report.skipped
+                    );
+                    return;
+                }
+                Ok((plan, report)) => {
+                    metrics.observe_pass(&report, started.elapsed());
+                    metrics.observe_pass_kind(kind);
+                    metrics.observe_planning(report.planning);
+                    metrics.observe_plan(&plan, usage.usage().as_deref());
+                    log_errors(&report);
+                    tracing::info!(
+                        pass = kind.as_str(),
+                        applied = report.summary.applied,
+                        unchanged = report.summary.unchanged,
+                        deleted = report.summary.deleted,
+                        deferred = report.summary.deferred,
+                        status_writes = report.status_writes,
+                        events = report.events,
+                        finalizer_writes = report.finalizer_writes,
+                        errors = report.errors.len(),
+                        "estate pass"
+                    );
+                    ready.set(true);
+                    render_failures = 0;
+                    (object_retry, wake_at) = (report.retry_at, plan.wake_at);
+                }
+                Err(e) => {
+                    metrics.observe_render_failure(started.elapsed());
+                    tracing::error!(error = %e, "the plan could not be rendered");
+                    render_failures = render_failures.saturating_add(1);
+                    (object_retry, wake_at) = (None, None);
+                }
+            }
+        }
+        let render_retry = (render_failures > 0).then(|| render_backoff.after(render_failures));
+        let until_object = object_retry.map(|at: Instant| at.saturating_duration_since(Instant::now()));
         // A waiting move's windows open or close then: plan again on time, not at the
         // next resync.
         let until_window = wake_at.map(|at| until(at, Timestamp::now()));
-        let wait = [Some(resync), render_retry, until_object, until_window]
+        // The resync counts from the last full pass: passes over changes do not put it off.
+        let until_resync = (last_full + resync).saturating_duration_since(Instant::now());
+        let wait = [Some(until_resync), render_retry, until_object, until_window]
             .into_iter()
             .flatten()
             .min()
             .unwrap_or(resync)
             .max(Duration::from_millis(100));
         // Wait for a change (then let a burst settle), a retry, or the resync interval.
-        tokio::select! {
-            () = changed.notified() => {
-                tokio::select! {
-                    () = tokio::time::sleep(debounce) => {},
-                    () = stop.clone().wait() => break,
-                }
-            }
-            () = tokio::time::sleep(wait) => {},
+        woke = tokio::select! {
+            () = changes.notify.notified() => Woke::Change,
+            () = usage_sampled.notified() => Woke::Usage,
+            () = tokio::time::sleep(wait) => Woke::Timer,
             () = stop.clone().wait() => break,
+        };
+        if woke != Woke::Timer {
+            tokio::select! {
+                () = tokio::time::sleep(debounce) => {},
+                () = stop.clone().wait() => break,
+            }
         }
     }
 }

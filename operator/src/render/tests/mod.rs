@@ -2,6 +2,7 @@
 
 mod department;
 mod owners;
+mod scope;
 mod shared;
 mod workload;
 

@@ -1,0 +1,281 @@
+//! A pass over new DepartmentServices only, exact by construction: the planner kept
+//! from the last full pass decides each newcomer as a full re-plan would
+//! (`Planner::add`), the plan's entries the newcomers altered say what to re-render
+//! and whose status to write, and nothing else of the estate is read or compared.
+//! Whatever this pass cannot do exactly is left to a full pass (see `changes`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
+
+use super::changes::Planned;
+use super::difference::{altered_between, scope_of};
+use super::estate::{EstateReconciler, Observed, PassReport};
+use super::hold::{self, Held, LiveTemplate};
+use super::rejection::{self, Generations};
+use crate::api::DepartmentService;
+use crate::plan::{Plan, Planner, ServiceKey, Snapshot};
+use crate::render::{RenderError, render_scope};
+use crate::status::{self, Readiness};
+
+/// What a full pass leaves for the passes over changes that follow it.
+pub(crate) struct Kept {
+    pub planner: Planner,
+    /// The plan before held templates were merged in (what renders).
+    pub base: Plan,
+    /// The plan the statuses were written from.
+    pub merged: Plan,
+    pub held: Vec<Held>,
+    /// What was rendered from: the last full pass's estate, with every newcomer since.
+    pub snapshot: Snapshot,
+    pub known: std::collections::HashSet<ServiceKey>,
+    pub last: Option<(Option<Time>, ServiceKey)>,
+}
+
+impl Kept {
+    pub fn new(planner: Planner, base: Plan, merged: Plan, held: Vec<Held>, snapshot: Snapshot) -> Self {
+        let known = merged
+            .services
+            .iter()
+            .map(|s| ServiceKey {
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+            })
+            .collect();
+        let last = snapshot
+            .services
+            .iter()
+            .map(|s| (s.metadata.creation_timestamp.clone(), key_of(s)))
+            .max_by(|(ca, ka), (cb, kb)| (ca.is_none(), ca, ka).cmp(&(cb.is_none(), cb, kb)));
+        Self {
+            planner,
+            base,
+            merged,
+            held,
+            snapshot,
+            known,
+            last,
+        }
+    }
+}
+
+impl Planned for Kept {
+    fn knows(&self, key: &ServiceKey) -> bool {
+        self.known.contains(key)
+    }
+
+    fn last_arrival(&self) -> Option<(Option<&Time>, &ServiceKey)> {
+        self.last.as_ref().map(|(t, k)| (t.as_ref(), k))
+    }
+}
+
+pub(crate) fn key_of(s: &DepartmentService) -> ServiceKey {
+    ServiceKey {
+        namespace: s.namespace().unwrap_or_default(),
+        name: s.name_any(),
+    }
+}
+
+/// The estate's other objects as the watch caches hold them now, and a reader of any
+/// DepartmentService there: all a pass over new services reads of the cluster.
+pub struct Current<'a> {
+    /// Pools, departments, offerings, policies and nodes; its `services` are ignored.
+    pub estate: Snapshot,
+    pub service: &'a dyn Fn(&ServiceKey) -> Option<DepartmentService>,
+}
+
+impl std::fmt::Debug for Current<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Current").finish_non_exhaustive()
+    }
+}
+
+impl EstateReconciler {
+    /// Plans, renders, applies and writes the statuses of `added` (new DepartmentServices,
+    /// in arrival order) and of whatever they altered in the plan. `None` when no full
+    /// pass has left a plan to add to (the caller makes a full pass instead).
+    pub async fn pass_added(
+        &self,
+        added: &[ServiceKey],
+        current: Current<'_>,
+        now: &Time,
+    ) -> Option<Result<(Plan, PassReport), RenderError>> {
+        let started = Instant::now();
+        let mut kept = self.kept().take()?;
+        let Current { estate, service } = current;
+        let newcomers: Vec<DepartmentService> = added.iter().filter_map(service).collect();
+        kept.planner.set_now(now.0);
+        for svc in &newcomers {
+            kept.planner.add(svc);
+            kept.known.insert(key_of(svc));
+            kept.last = Some((svc.metadata.creation_timestamp.clone(), key_of(svc)));
+        }
+        kept.snapshot.services.extend(newcomers.iter().cloned());
+        // Their statuses are all that may differ from what was rendered from (a change
+        // to anything else took a full pass), and statuses are read fresh below.
+        let Snapshot {
+            pools,
+            departments,
+            offerings,
+            policies,
+            nodes,
+            ..
+        } = estate;
+        let fresh = Snapshot {
+            pools,
+            departments,
+            offerings,
+            policies,
+            nodes,
+            services: Vec::new(),
+            settings: kept.snapshot.settings.clone(),
+            now: now.0,
+            rolling: kept.snapshot.rolling.clone(),
+        };
+        kept.snapshot.now = now.0;
+        let base = kept.planner.plan();
+        let planning = started.elapsed();
+        let scope = scope_of(&base, &altered_between(&kept.base, &base));
+        let mut manifests = match render_scope(&kept.snapshot, &base, &scope) {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut report = PassReport {
+            planning,
+            ..PassReport::default()
+        };
+        // Templates held by the last full pass stay held, unless re-rendered here.
+        let live = self.live_templates_of(&manifests);
+        let rendered: BTreeSet<(&str, &str)> = manifests
+            .iter()
+            .map(|m| (m.namespace().unwrap_or_default(), m.name()))
+            .collect();
+        let mut held: Vec<Held> = kept
+            .held
+            .iter()
+            .filter(|h| !rendered.contains(&(h.namespace.as_str(), h.name.as_str())))
+            .cloned()
+            .collect();
+        held.extend(hold::hold_templates(&mut manifests, &base, &kept.snapshot, &live));
+        let mut merged = base.clone();
+        hold::merge_into(
+            &mut merged,
+            held.clone(),
+            &kept.snapshot.settings.shared_namespace,
+        );
+
+        let altered = altered_between(&kept.merged, &merged);
+        let writes = statuses_to_write(&altered, &merged, &fresh, service);
+        let generations = Generations::of(&writes);
+        let tally = self.applier.ensure_all_tally(&manifests, &generations).await;
+        report.summary = tally.summary;
+        report.skipped = tally.skipped;
+        report.errors = tally.errors;
+        let rejected = rejection::by_owner(self.backoff.rejections());
+        let readiness = readiness_of(&self.applier, &altered.services, &merged, &kept.snapshot.settings);
+        // The usage last attributed: a newcomer has none yet, and the rest's is as the
+        // last full pass wrote it.
+        let usage = self.usage.as_ref().and_then(|u| u.usage());
+        let observed = Observed {
+            readiness: &readiness,
+            rejected: &rejected,
+            usage: usage.as_deref(),
+        };
+        self.write_statuses(&writes, &merged, observed, now, &mut report)
+            .await;
+        report.retry_at = self.backoff.next_retry();
+        report.interrupted = self.stop.is_cancelled();
+        if !report.interrupted {
+            kept.base = base;
+            kept.merged = merged.clone();
+            kept.held = held;
+            *self.kept() = Some(kept);
+        }
+        Some(Ok((merged, report)))
+    }
+
+    /// The live templates of the rendered Deployments among `manifests`.
+    fn live_templates_of(
+        &self,
+        manifests: &[crate::render::Manifest],
+    ) -> BTreeMap<(String, String), LiveTemplate> {
+        manifests
+            .iter()
+            .filter(|m| matches!(m, crate::render::Manifest::Deployment(_)))
+            .filter_map(|m| {
+                let live = self.applier.cached(m)?;
+                Some((
+                    (m.namespace().unwrap_or_default().to_owned(), m.name().to_owned()),
+                    live.live_template()?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Readiness of the workloads of the services at `indices` of `plan`.
+fn readiness_of(
+    applier: &super::Applier,
+    indices: &[usize],
+    plan: &Plan,
+    settings: &crate::plan::Settings,
+) -> BTreeMap<(String, String), Readiness> {
+    let mut out = BTreeMap::new();
+    for &i in indices {
+        let (ns, name) = status::workload_of(&plan.services[i], settings);
+        if let Some(d) = applier.cached_deployment(&ns, &name)
+            && let Some((desired, ready)) = d.replicas
+        {
+            out.insert((ns, name), Readiness { ready, desired });
+        }
+    }
+    out
+}
+
+/// The objects whose status a pass over changes writes, as the caches hold them now:
+/// every service, pool, department, offering and policy whose plan entry `altered`.
+fn statuses_to_write(
+    altered: &super::difference::Altered,
+    plan: &Plan,
+    fresh: &Snapshot,
+    service: &dyn Fn(&ServiceKey) -> Option<DepartmentService>,
+) -> Snapshot {
+    fn names<P>(indices: &[usize], plans: &[P], name: fn(&P) -> &String) -> BTreeSet<String> {
+        indices.iter().map(|&i| name(&plans[i]).clone()).collect()
+    }
+    let pools = names(&altered.pools, &plan.pools, |p| &p.name);
+    let departments = names(&altered.departments, &plan.departments, |p| &p.name);
+    let offerings = names(&altered.offerings, &plan.offerings, |p| &p.name);
+    let policies = names(&altered.policies, &plan.policies, |p| &p.name);
+    Snapshot {
+        services: altered
+            .services
+            .iter()
+            .filter_map(|&i| {
+                service(&ServiceKey {
+                    namespace: plan.services[i].namespace.clone(),
+                    name: plan.services[i].name.clone(),
+                })
+            })
+            .collect(),
+        pools: pick(&fresh.pools, &pools),
+        departments: pick(&fresh.departments, &departments),
+        offerings: pick(&fresh.offerings, &offerings),
+        policies: pick(&fresh.policies, &policies),
+        nodes: Vec::new(),
+        settings: fresh.settings.clone(),
+        now: fresh.now,
+        rolling: BTreeSet::new(),
+    }
+}
+
+/// The objects named in `wanted`.
+fn pick<K: kube::Resource + Clone>(objects: &[K], wanted: &BTreeSet<String>) -> Vec<K> {
+    objects
+        .iter()
+        .filter(|o| o.meta().name.as_ref().is_some_and(|n| wanted.contains(n)))
+        .cloned()
+        .collect()
+}
