@@ -21,6 +21,9 @@ mod controller_apply;
 #[path = "controller_cached.rs"]
 mod controller_cached;
 
+#[path = "controller_changes.rs"]
+mod controller_changes;
+
 #[path = "controller_estate.rs"]
 mod controller_estate;
 #[path = "controller_maintenance.rs"]

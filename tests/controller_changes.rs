@@ -1,0 +1,323 @@
+//! Passes over new DepartmentServices only, against the in-process API double: a new
+//! service (or tenant) is planned, applied and given its status without the rest of
+//! the estate being looked at; the echoes of those writes need no pass; and a full
+//! pass right after finds nothing left to do, which is what makes the shortcut exact.
+
+use crate::support;
+
+use std::collections::BTreeMap;
+
+use govcloud::api::DepartmentService;
+use govcloud::controller::{
+    ApplyError, Current, EstateReconciler, Live, ManagedCaches, Needed, Present, Taken, Touched, Why,
+    managed_kinds, managed_selector,
+};
+use govcloud::object::{Kind, ObjectId};
+use govcloud::plan::{Assignments, ServiceKey, Snapshot, plan};
+use govcloud::render::render;
+use govcloud::synthetic::{created_at, tenant, workload};
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::{Client, ResourceExt};
+use support::fake_cluster::{now, services_double, settle, settled_estate, snapshot};
+
+/// The samples, every service created at its own second (as a cluster stamps them).
+fn estate() -> Snapshot {
+    let mut s = settled_estate(&support::repo_root().join("config/samples"));
+    s.services = std::mem::take(&mut s.services)
+        .into_iter()
+        .enumerate()
+        .map(|(i, svc)| created_at(svc, 1_800_000_000 + i as i64))
+        .collect();
+    settle(&mut s);
+    s
+}
+
+/// What the watches would hold now: the managed objects the double holds, and the
+/// rendered Namespaces, which kube-fake-client 0.3 cannot list.
+async fn caches(client: &Client, s: &Snapshot) -> ManagedCaches {
+    let rendered = render(s, &plan(s, &Assignments::from_status(s))).unwrap();
+    let mut lists = Vec::new();
+    for kind in managed_kinds() {
+        let objects: Vec<DynamicObject> = if kind.resource.kind == "Namespace" {
+            rendered
+                .iter()
+                .filter(|m| m.kind() == "Namespace")
+                .map(|m| serde_json::from_value(m.to_json()).unwrap())
+                .collect()
+        } else {
+            Api::all_with(client.clone(), &kind.resource)
+                .list(&ListParams::default().labels(&managed_selector()))
+                .await
+                .unwrap()
+                .items
+        };
+        lists.push((kind.resource, objects));
+    }
+    ManagedCaches::from_lists(lists)
+}
+
+/// A converged estate, and a reconciler reading watch caches whose full pass found
+/// nothing to do (it keeps its planner for the changes that follow).
+async fn converged() -> (Client, Snapshot, EstateReconciler) {
+    let estate = estate();
+    let client = services_double(&estate).await;
+    let (_, first) = EstateReconciler::new(client.clone(), None)
+        .pass(&snapshot(&client, &estate).await, &now())
+        .await
+        .unwrap();
+    assert!(first.summary.applied > 100, "{:?}", first.summary);
+    let s = snapshot(&client, &estate).await;
+    let r = EstateReconciler::new(client.clone(), None).with_live(Live::Cached(caches(&client, &s).await));
+    let (_, resync) = r.pass(&s, &now()).await.unwrap();
+    assert_eq!((resync.summary.applied, resync.status_writes), (0, 0), "converged");
+    (client, estate, r)
+}
+
+/// The services as the double holds them now, by key.
+async fn services(client: &Client) -> BTreeMap<ServiceKey, DepartmentService> {
+    Api::<DepartmentService>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|s| {
+            let key = ServiceKey {
+                namespace: s.namespace().unwrap_or_default(),
+                name: s.name_any(),
+            };
+            (key, s)
+        })
+        .collect()
+}
+
+fn touched(kind: Kind, ns: &str, name: &str, version: Option<String>) -> Touched {
+    Touched {
+        object: Some(ObjectId::new(kind, Some(ns), name)),
+        version,
+    }
+}
+
+/// Creates `svc` in the double; returns what the watch would report.
+async fn create(client: &Client, svc: DepartmentService) -> (ServiceKey, Touched) {
+    let ns = svc.namespace().unwrap();
+    let made = Api::<DepartmentService>::namespaced(client.clone(), &ns)
+        .create(&PostParams::default(), &svc)
+        .await
+        .unwrap();
+    let key = ServiceKey {
+        namespace: ns.clone(),
+        name: made.name_any(),
+    };
+    let t = touched(
+        Kind::DepartmentService,
+        &ns,
+        &key.name,
+        made.metadata.resource_version.clone(),
+    );
+    (key, t)
+}
+
+/// Failures other than the double's: it keeps no cluster-scoped objects, so the
+/// department's and pool's status writes (which a real API server takes) fail there.
+fn real_errors(errors: &[ApplyError]) -> Vec<&ApplyError> {
+    errors
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e.object.kind(),
+                Kind::Department | Kind::ResourcePool | Kind::ServiceOffering | Kind::PlatformPolicy
+            )
+        })
+        .collect()
+}
+
+/// Sorts `touched` and, for new services, makes the pass over them.
+async fn pass_over(
+    client: &Client,
+    estate: &Snapshot,
+    r: &EstateReconciler,
+    touched: Vec<Touched>,
+) -> (Needed, Option<govcloud::controller::PassReport>) {
+    // The estate's own moment: the planner kept from the full pass decided at it, and a
+    // pass at another moment shows every window as it is then.
+    let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(estate.now);
+    let held = services(client).await;
+    let present = |k: &ServiceKey| {
+        held.get(k).map(|s| Present {
+            created: s.metadata.creation_timestamp.clone(),
+            deleting: s.metadata.deletion_timestamp.is_some(),
+        })
+    };
+    let taken = Taken {
+        touched,
+        overflowed: false,
+    };
+    let needed = r.needed(&taken, &present, now.0);
+    let Needed::Added(keys) = &needed else {
+        return (needed, None);
+    };
+    let current = Current {
+        estate: Snapshot {
+            services: Vec::new(),
+            ..estate.clone()
+        },
+        service: &|k: &ServiceKey| held.get(k).cloned(),
+    };
+    let (_, report) = r
+        .pass_added(keys, current, &now)
+        .await
+        .expect("a full pass left a plan")
+        .expect("renders");
+    (needed, Some(report))
+}
+
+/// A full pass over the estate as the double holds it now, with fresh caches.
+async fn full_pass_after(client: &Client, estate: &Snapshot) -> govcloud::controller::PassReport {
+    let s = snapshot(client, estate).await;
+    let r = EstateReconciler::new(client.clone(), None).with_live(Live::Cached(caches(client, &s).await));
+    let (_, report) = r.pass(&s, &now()).await.unwrap();
+    report
+}
+
+#[tokio::test]
+async fn a_new_service_is_applied_and_given_its_status_without_a_full_pass() {
+    let (client, estate, r) = converged().await;
+    let newcomer = created_at(
+        workload("dept-civil-affairs", "permit-desk", 2, 2, "250m", "512Mi"),
+        1_900_000_000,
+    );
+    let (key, t) = create(&client, newcomer).await;
+    let (needed, report) = pass_over(&client, &estate, &r, vec![t]).await;
+    assert_eq!(needed, Needed::Added(vec![key.clone()]));
+    let report = report.unwrap();
+    assert!(real_errors(&report.errors).is_empty(), "{:#?}", report.errors);
+    // Its Deployment, Service and disruption budget, and its namespace's guard rails
+    // compared: not the estate's hundreds of objects.
+    assert!(report.summary.applied >= 3, "{:?}", report.summary);
+    assert!(
+        report.summary.applied + report.summary.unchanged < 40,
+        "{:?}",
+        report.summary
+    );
+    let deployments: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        "dept-civil-affairs",
+        &Kind::Deployment.api_resource(),
+    );
+    let deployment = deployments.get("permit-desk").await.expect("applied");
+    let status = services(&client).await[&key].status.clone().expect("status written");
+    assert_eq!(status.phase, Some(govcloud::api::Phase::Placed));
+    let pool = status.pool.clone().expect("placed on a pool");
+    assert_eq!(
+        deployment.labels().get(govcloud::api::labels::POOL),
+        Some(&pool),
+        "its Deployment runs on the pool its status names"
+    );
+
+    // Exact: a full pass over the same estate has nothing left to write.
+    let full = full_pass_after(&client, &estate).await;
+    assert!(full.errors.is_empty(), "{:#?}", full.errors);
+    assert_eq!(
+        (
+            full.summary.applied,
+            full.summary.deleted,
+            full.status_writes
+        ),
+        (0, 0, 0),
+        "a full pass after the pass over the new service"
+    );
+}
+
+#[tokio::test]
+async fn the_echoes_of_its_own_writes_need_no_pass_and_an_edit_takes_a_full_one() {
+    let (client, estate, r) = converged().await;
+    let (key, t) = create(
+        &client,
+        created_at(
+            workload("dept-education", "library-loans", 2, 1, "100m", "256Mi"),
+            1_900_000_000,
+        ),
+    )
+    .await;
+    pass_over(&client, &estate, &r, vec![t]).await;
+    // The watches report the status written and the objects applied: echoes.
+    let version = services(&client).await[&key].metadata.resource_version.clone();
+    let deployment = Api::<DynamicObject>::namespaced_with(client.clone(), &key.namespace, &Kind::Deployment.api_resource())
+        .get(&key.name)
+        .await
+        .unwrap();
+    let echoes = vec![
+        touched(Kind::DepartmentService, &key.namespace, &key.name, version.clone()),
+        touched(
+            Kind::Deployment,
+            &key.namespace,
+            &key.name,
+            deployment.metadata.resource_version.clone(),
+        ),
+    ];
+    assert_eq!(pass_over(&client, &estate, &r, echoes).await.0, Needed::Nothing);
+    // The department edits the service it just made: a full pass.
+    let edited = touched(Kind::DepartmentService, &key.namespace, &key.name, Some("edited".into()));
+    assert_eq!(
+        pass_over(&client, &estate, &r, vec![edited]).await.0,
+        Needed::Full(
+            Why::Changed,
+            Some(ObjectId::new(Kind::DepartmentService, Some(&key.namespace), &key.name))
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_new_tenant_joins_its_instance_and_a_full_pass_after_it_writes_nothing() {
+    let (client, estate, r) = converged().await;
+    let (key, t) = create(
+        &client,
+        created_at(
+            tenant("dept-civil-affairs", "permits-db", 2, "shared-postgresql"),
+            1_900_000_000,
+        ),
+    )
+    .await;
+    let (needed, report) = pass_over(&client, &estate, &r, vec![t]).await;
+    assert_eq!(needed, Needed::Added(vec![key.clone()]));
+    let report = report.unwrap();
+    assert!(real_errors(&report.errors).is_empty(), "{:#?}", report.errors);
+    let status = services(&client).await[&key].status.clone().expect("status written");
+    let instance = status.shared_instance.clone().expect("seated");
+    let binding = Api::<DynamicObject>::namespaced_with(client.clone(), &key.namespace, &Kind::ConfigMap.api_resource())
+        .get("permits-db-binding")
+        .await
+        .expect("its binding applied");
+    assert_eq!(binding.data["data"]["instance"], serde_json::json!(instance));
+
+    let full = full_pass_after(&client, &estate).await;
+    assert!(full.errors.is_empty(), "{:#?}", full.errors);
+    assert_eq!(
+        (
+            full.summary.applied,
+            full.summary.deleted,
+            full.status_writes
+        ),
+        (0, 0, 0),
+        "a full pass after the pass over the new tenant"
+    );
+}
+
+#[tokio::test]
+async fn a_new_service_created_before_the_last_one_planned_takes_a_full_pass() {
+    let (client, estate, r) = converged().await;
+    // Stamped before the samples' last service: a full re-plan decides it earlier.
+    let (key, t) = create(
+        &client,
+        created_at(workload("dept-transport", "early-bird", 2, 1, "100m", "256Mi"), 1_800_000_001),
+    )
+    .await;
+    assert_eq!(
+        pass_over(&client, &estate, &r, vec![t]).await.0,
+        Needed::Full(
+            Why::OutOfOrder,
+            Some(ObjectId::new(Kind::DepartmentService, Some(&key.namespace), &key.name))
+        )
+    );
+}
