@@ -69,7 +69,11 @@ async fn converged() -> (Client, Snapshot, EstateReconciler) {
     let s = snapshot(&client, &estate).await;
     let r = EstateReconciler::new(client.clone(), None).with_live(Live::Cached(caches(&client, &s).await));
     let (_, resync) = r.pass(&s, &now()).await.unwrap();
-    assert_eq!((resync.summary.applied, resync.status_writes), (0, 0), "converged");
+    assert_eq!(
+        (resync.summary.applied, resync.status_writes),
+        (0, 0),
+        "converged"
+    );
     (client, estate, r)
 }
 
@@ -206,7 +210,10 @@ async fn a_new_service_is_applied_and_given_its_status_without_a_full_pass() {
         &Kind::Deployment.api_resource(),
     );
     let deployment = deployments.get("permit-desk").await.expect("applied");
-    let status = services(&client).await[&key].status.clone().expect("status written");
+    let status = services(&client).await[&key]
+        .status
+        .clone()
+        .expect("status written");
     assert_eq!(status.phase, Some(govcloud::api::Phase::Placed));
     let pool = status.pool.clone().expect("placed on a pool");
     assert_eq!(
@@ -219,11 +226,7 @@ async fn a_new_service_is_applied_and_given_its_status_without_a_full_pass() {
     let full = full_pass_after(&client, &estate).await;
     assert!(full.errors.is_empty(), "{:#?}", full.errors);
     assert_eq!(
-        (
-            full.summary.applied,
-            full.summary.deleted,
-            full.status_writes
-        ),
+        (full.summary.applied, full.summary.deleted, full.status_writes),
         (0, 0, 0),
         "a full pass after the pass over the new service"
     );
@@ -243,12 +246,21 @@ async fn the_echoes_of_its_own_writes_need_no_pass_and_an_edit_takes_a_full_one(
     pass_over(&client, &estate, &r, vec![t]).await;
     // The watches report the status written and the objects applied: echoes.
     let version = services(&client).await[&key].metadata.resource_version.clone();
-    let deployment = Api::<DynamicObject>::namespaced_with(client.clone(), &key.namespace, &Kind::Deployment.api_resource())
-        .get(&key.name)
-        .await
-        .unwrap();
+    let deployment = Api::<DynamicObject>::namespaced_with(
+        client.clone(),
+        &key.namespace,
+        &Kind::Deployment.api_resource(),
+    )
+    .get(&key.name)
+    .await
+    .unwrap();
     let echoes = vec![
-        touched(Kind::DepartmentService, &key.namespace, &key.name, version.clone()),
+        touched(
+            Kind::DepartmentService,
+            &key.namespace,
+            &key.name,
+            version.clone(),
+        ),
         touched(
             Kind::Deployment,
             &key.namespace,
@@ -258,12 +270,21 @@ async fn the_echoes_of_its_own_writes_need_no_pass_and_an_edit_takes_a_full_one(
     ];
     assert_eq!(pass_over(&client, &estate, &r, echoes).await.0, Needed::Nothing);
     // The department edits the service it just made: a full pass.
-    let edited = touched(Kind::DepartmentService, &key.namespace, &key.name, Some("edited".into()));
+    let edited = touched(
+        Kind::DepartmentService,
+        &key.namespace,
+        &key.name,
+        Some("edited".into()),
+    );
     assert_eq!(
         pass_over(&client, &estate, &r, vec![edited]).await.0,
         Needed::Full(
             Why::Changed,
-            Some(ObjectId::new(Kind::DepartmentService, Some(&key.namespace), &key.name))
+            Some(ObjectId::new(
+                Kind::DepartmentService,
+                Some(&key.namespace),
+                &key.name
+            ))
         )
     );
 }
@@ -283,22 +304,25 @@ async fn a_new_tenant_joins_its_instance_and_a_full_pass_after_it_writes_nothing
     assert_eq!(needed, Needed::Added(vec![key.clone()]));
     let report = report.unwrap();
     assert!(real_errors(&report.errors).is_empty(), "{:#?}", report.errors);
-    let status = services(&client).await[&key].status.clone().expect("status written");
+    let status = services(&client).await[&key]
+        .status
+        .clone()
+        .expect("status written");
     let instance = status.shared_instance.clone().expect("seated");
-    let binding = Api::<DynamicObject>::namespaced_with(client.clone(), &key.namespace, &Kind::ConfigMap.api_resource())
-        .get("permits-db-binding")
-        .await
-        .expect("its binding applied");
+    let binding = Api::<DynamicObject>::namespaced_with(
+        client.clone(),
+        &key.namespace,
+        &Kind::ConfigMap.api_resource(),
+    )
+    .get("permits-db-binding")
+    .await
+    .expect("its binding applied");
     assert_eq!(binding.data["data"]["instance"], serde_json::json!(instance));
 
     let full = full_pass_after(&client, &estate).await;
     assert!(full.errors.is_empty(), "{:#?}", full.errors);
     assert_eq!(
-        (
-            full.summary.applied,
-            full.summary.deleted,
-            full.status_writes
-        ),
+        (full.summary.applied, full.summary.deleted, full.status_writes),
         (0, 0, 0),
         "a full pass after the pass over the new tenant"
     );
@@ -310,14 +334,21 @@ async fn a_new_service_created_before_the_last_one_planned_takes_a_full_pass() {
     // Stamped before the samples' last service: a full re-plan decides it earlier.
     let (key, t) = create(
         &client,
-        created_at(workload("dept-transport", "early-bird", 2, 1, "100m", "256Mi"), 1_800_000_001),
+        created_at(
+            workload("dept-transport", "early-bird", 2, 1, "100m", "256Mi"),
+            1_800_000_001,
+        ),
     )
     .await;
     assert_eq!(
         pass_over(&client, &estate, &r, vec![t]).await.0,
         Needed::Full(
             Why::OutOfOrder,
-            Some(ObjectId::new(Kind::DepartmentService, Some(&key.namespace), &key.name))
+            Some(ObjectId::new(
+                Kind::DepartmentService,
+                Some(&key.namespace),
+                &key.name
+            ))
         )
     );
 }

@@ -104,6 +104,8 @@ mod control_plane_rejections;
 #[path = "plan_arithmetic.rs"]
 mod plan_arithmetic;
 
+#[path = "control_plane_changes.rs"]
+mod control_plane_changes;
 #[path = "control_plane_maintenance.rs"]
 mod control_plane_maintenance;
 #[path = "control_plane_templates.rs"]

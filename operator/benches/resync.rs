@@ -212,9 +212,14 @@ fn benches(c: &mut Criterion) {
     let mut newcomer = || {
         n += 1;
         let ns = &namespaces[n as usize % namespaces.len()];
-        let svc = created_at(workload(ns, &format!("newcomer-{n}"), 1, 1, "10m", "16Mi"), 1_900_000_000 + n);
+        let svc = created_at(
+            workload(ns, &format!("newcomer-{n}"), 1, 1, "10m", "16Mi"),
+            1_900_000_000 + n,
+        );
         let made = rt
-            .block_on(Api::<DepartmentService>::namespaced(client.clone(), ns).create(&PostParams::default(), &svc))
+            .block_on(
+                Api::<DepartmentService>::namespaced(client.clone(), ns).create(&PostParams::default(), &svc),
+            )
             .expect("created");
         let key = key_of(&made);
         let touched = Touched {
@@ -280,8 +285,13 @@ fn benches(c: &mut Criterion) {
                 s
             },
             |s| {
-                let (_, report) = rt.block_on(reconciler.pass(&s, &Time(snapshot.now))).expect("renders");
-                assert!(report.summary.applied >= 1, "the new service's objects are applied");
+                let (_, report) = rt
+                    .block_on(reconciler.pass(&s, &Time(snapshot.now)))
+                    .expect("renders");
+                assert!(
+                    report.summary.applied >= 1,
+                    "the new service's objects are applied"
+                );
             },
             BatchSize::LargeInput,
         )

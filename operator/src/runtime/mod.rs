@@ -220,7 +220,6 @@ async fn plan_loop(
     let mut last_full = Instant::now();
     let (mut object_retry, mut wake_at) = (None, None);
     loop {
-        let now = Time(Timestamp::now());
         let taken = changes.log.take();
         let needed = match woke {
             Woke::Timer => Needed::Full(Why::Timer, None),
@@ -233,9 +232,22 @@ async fn plan_loop(
                         deleting: s.metadata.deletion_timestamp.is_some(),
                     })
                 };
-                reconciler.needed(&taken, &present, now.0)
+                reconciler.needed(&taken, &present, Timestamp::now())
             }
         };
+        // A full pass over a change waits for the burst to settle: it costs the whole
+        // estate, and everything the burst touches it covers at once. A pass over new
+        // services costs what they do and goes at once: a department waits for its new
+        // service's status no longer than that takes.
+        if woke == Woke::Change && matches!(needed, Needed::Full(..)) {
+            tokio::select! {
+                () = tokio::time::sleep(debounce) => {},
+                () = stop.clone().wait() => break,
+            }
+            // Covered by the full pass, whose snapshot is taken after this.
+            let _ = changes.log.take();
+        }
+        let now = Time(Timestamp::now());
         let started = Instant::now();
         let outcome = match &needed {
             Needed::Nothing => None,
@@ -301,6 +313,7 @@ async fn plan_loop(
                     log_errors(&report);
                     tracing::info!(
                         pass = kind.as_str(),
+                        took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                         applied = report.summary.applied,
                         unchanged = report.summary.unchanged,
                         deleted = report.summary.deleted,
@@ -336,19 +349,13 @@ async fn plan_loop(
             .min()
             .unwrap_or(resync)
             .max(Duration::from_millis(100));
-        // Wait for a change (then let a burst settle), a retry, or the resync interval.
+        // Wait for a change, a usage sample, a retry, or the resync interval.
         woke = tokio::select! {
             () = changes.notify.notified() => Woke::Change,
             () = usage_sampled.notified() => Woke::Usage,
             () = tokio::time::sleep(wait) => Woke::Timer,
             () = stop.clone().wait() => break,
         };
-        if woke != Woke::Timer {
-            tokio::select! {
-                () = tokio::time::sleep(debounce) => {},
-                () = stop.clone().wait() => break,
-            }
-        }
     }
 }
 
