@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use govcloud::api::DepartmentService;
 use govcloud::controller::{
-    ApplyError, Current, EstateReconciler, Live, ManagedCaches, Needed, Present, Taken, Touched, Why,
+    ApplyError, Cached, EstateReconciler, Live, ManagedCaches, Needed, Present, Taken, Touched, Why,
     managed_kinds, managed_selector,
 };
 use govcloud::object::{Kind, ObjectId};
@@ -136,6 +136,38 @@ fn real_errors(errors: &[ApplyError]) -> Vec<&ApplyError> {
         .collect()
 }
 
+/// What the watch caches hold: the double's services, and the cluster-scoped objects
+/// (which the double cannot hold) as the test keeps them.
+struct Caches<'a> {
+    services: BTreeMap<ServiceKey, DepartmentService>,
+    estate: &'a Snapshot,
+}
+
+fn by_name<K: kube::Resource + Clone>(objects: &[K], name: &str) -> Option<K> {
+    objects
+        .iter()
+        .find(|o| o.meta().name.as_deref() == Some(name))
+        .cloned()
+}
+
+impl Cached for Caches<'_> {
+    fn service(&self, key: &ServiceKey) -> Option<DepartmentService> {
+        self.services.get(key).cloned()
+    }
+    fn pool(&self, name: &str) -> Option<govcloud::api::ResourcePool> {
+        by_name(&self.estate.pools, name)
+    }
+    fn department(&self, name: &str) -> Option<govcloud::api::Department> {
+        by_name(&self.estate.departments, name)
+    }
+    fn offering(&self, name: &str) -> Option<govcloud::api::ServiceOffering> {
+        by_name(&self.estate.offerings, name)
+    }
+    fn policy(&self, name: &str) -> Option<govcloud::api::PlatformPolicy> {
+        by_name(&self.estate.policies, name)
+    }
+}
+
 /// Sorts `touched` and, for new services, makes the pass over them.
 async fn pass_over(
     client: &Client,
@@ -161,15 +193,12 @@ async fn pass_over(
     let Needed::Added(keys) = &needed else {
         return (needed, None);
     };
-    let current = Current {
-        estate: Snapshot {
-            services: Vec::new(),
-            ..estate.clone()
-        },
-        service: &|k: &ServiceKey| held.get(k).cloned(),
+    let cached = Caches {
+        services: held,
+        estate,
     };
     let (_, report) = r
-        .pass_added(keys, current, &now)
+        .pass_added(keys, &cached, &now)
         .await
         .expect("a full pass left a plan")
         .expect("renders");

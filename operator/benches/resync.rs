@@ -20,9 +20,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use criterion::{BatchSize, Criterion, criterion_group};
-use govcloud::api::DepartmentService;
+use govcloud::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 use govcloud::controller::{
-    Current, EstateReconciler, Live, ManagedCaches, Needed, Present, Taken, Touched, managed_kinds,
+    Cached, EstateReconciler, Live, ManagedCaches, Needed, Present, Taken, Touched, managed_kinds,
     managed_selector,
 };
 use govcloud::object::{Kind, ObjectId};
@@ -232,6 +232,7 @@ fn benches(c: &mut Criterion) {
             overflowed: false,
         }
     };
+    let by_name = Indexed::of(&snapshot);
     let services = snapshot.services.len();
     let mut slowest = (std::time::Duration::ZERO, 0usize);
     group.bench_function(format!("one_new_service_{services}"), |b| {
@@ -249,15 +250,12 @@ fn benches(c: &mut Criterion) {
                 let Needed::Added(keys) = reconciler.needed(&taken, &present, snapshot.now) else {
                     panic!("a new service is passed over on its own");
                 };
-                let current = Current {
-                    estate: Snapshot {
-                        services: Vec::new(),
-                        ..estate_without_services(&snapshot)
-                    },
-                    service: &|k: &ServiceKey| cache.get(k).cloned(),
+                let cached = Caches {
+                    services: &cache,
+                    estate: &by_name,
                 };
                 let (_, report) = rt
-                    .block_on(reconciler.pass_added(&keys, current, &Time(snapshot.now)))
+                    .block_on(reconciler.pass_added(&keys, &cached, &Time(snapshot.now)))
                     .expect("kept")
                     .expect("renders");
                 assert!(report.status_writes >= 1, "its status is written");
@@ -312,6 +310,55 @@ fn estate_without_services(s: &Snapshot) -> Snapshot {
         settings: s.settings.clone(),
         now: s.now,
         rolling: Default::default(),
+    }
+}
+
+/// The cluster-scoped objects by name, as the reflectors' stores hold them.
+struct Indexed {
+    pools: HashMap<String, ResourcePool>,
+    departments: HashMap<String, Department>,
+    offerings: HashMap<String, ServiceOffering>,
+    policies: HashMap<String, PlatformPolicy>,
+}
+
+impl Indexed {
+    fn of(s: &Snapshot) -> Self {
+        fn index<K: kube::Resource + Clone>(objects: &[K]) -> HashMap<String, K> {
+            objects
+                .iter()
+                .map(|o| (o.meta().name.clone().unwrap_or_default(), o.clone()))
+                .collect()
+        }
+        Self {
+            pools: index(&s.pools),
+            departments: index(&s.departments),
+            offerings: index(&s.offerings),
+            policies: index(&s.policies),
+        }
+    }
+}
+
+/// The watch caches a pass over changes reads from: the services the double holds.
+struct Caches<'a> {
+    services: &'a HashMap<ServiceKey, DepartmentService>,
+    estate: &'a Indexed,
+}
+
+impl Cached for Caches<'_> {
+    fn service(&self, key: &ServiceKey) -> Option<DepartmentService> {
+        self.services.get(key).cloned()
+    }
+    fn pool(&self, name: &str) -> Option<ResourcePool> {
+        self.estate.pools.get(name).cloned()
+    }
+    fn department(&self, name: &str) -> Option<Department> {
+        self.estate.departments.get(name).cloned()
+    }
+    fn offering(&self, name: &str) -> Option<ServiceOffering> {
+        self.estate.offerings.get(name).cloned()
+    }
+    fn policy(&self, name: &str) -> Option<PlatformPolicy> {
+        self.estate.policies.get(name).cloned()
     }
 }
 

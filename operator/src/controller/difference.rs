@@ -18,21 +18,24 @@ pub struct Altered {
     pub instances: BTreeSet<String>,
 }
 
-/// Indices of `new` whose entry differs from the one of the same name in `old`. A plan
-/// that only grew keeps its entries in place, so they are compared by position and
-/// only looked up by name where the names disagree.
+/// Indices of `new` whose entry differs from the one of the same key in `old`, or that
+/// `old` lacks. A plan lists every kind sorted by key, so the two lists are walked side
+/// by side; should either not be sorted, entries are looked up by key instead.
 fn altered<P: PartialEq>(old: &[P], new: &[P], key: impl Fn(&P) -> (&str, &str)) -> Vec<usize> {
-    let mut by_key: Option<HashMap<(&str, &str), &P>> = None;
+    let sorted = |l: &[P]| l.windows(2).all(|w| key(&w[0]) < key(&w[1]));
+    if !(sorted(old) && sorted(new)) {
+        let by_key: HashMap<(&str, &str), &P> = old.iter().map(|o| (key(o), o)).collect();
+        return (0..new.len())
+            .filter(|&i| by_key.get(&key(&new[i])).is_none_or(|o| **o != new[i]))
+            .collect();
+    }
     let mut out = Vec::new();
+    let mut o = 0;
     for (i, n) in new.iter().enumerate() {
-        let same = match old.get(i) {
-            Some(o) if key(o) == key(n) => o == n,
-            _ => {
-                let map = by_key.get_or_insert_with(|| old.iter().map(|o| (key(o), o)).collect());
-                map.get(&key(n)).is_some_and(|o| *o == n)
-            }
-        };
-        if !same {
+        while o < old.len() && key(&old[o]) < key(n) {
+            o += 1;
+        }
+        if !(o < old.len() && key(&old[o]) == key(n) && old[o] == *n) {
             out.push(i);
         }
     }

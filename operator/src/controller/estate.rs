@@ -190,7 +190,7 @@ impl EstateReconciler {
         // New pod templates the departments did not ask for wait for maintenance.
         let live = self.live_templates(&mut report).await;
         let held = super::hold::hold_templates(&mut manifests, &plan, snapshot, &live);
-        let base = plan.clone();
+        let base = Arc::new(plan.clone());
         super::hold::merge_into(&mut plan, held.clone(), &snapshot.settings.shared_namespace);
         let generations = Generations::of(snapshot);
         let tally = self.applier.converge_tally(&manifests, &generations).await;
@@ -228,7 +228,12 @@ impl EstateReconciler {
         report.retry_at = self.backoff.next_retry();
         report.interrupted = self.stop.is_cancelled();
         if !report.interrupted {
-            *self.kept() = Some(Kept::new(planner, base, plan.clone(), held, snapshot.clone()));
+            let merged = if held.is_empty() {
+                base.clone()
+            } else {
+                Arc::new(plan.clone())
+            };
+            *self.kept() = Some(Kept::new(planner, base, merged, held, snapshot.clone()));
         }
         Ok((plan, report))
     }

@@ -15,7 +15,9 @@ use super::difference::{altered_between, scope_of};
 use super::estate::{EstateReconciler, Observed, PassReport};
 use super::hold::{self, Held, LiveTemplate};
 use super::rejection::{self, Generations};
-use crate::api::DepartmentService;
+use std::sync::Arc;
+
+use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 use crate::plan::{Plan, Planner, ServiceKey, Snapshot};
 use crate::render::{RenderError, render_scope};
 use crate::status::{self, Readiness};
@@ -24,9 +26,9 @@ use crate::status::{self, Readiness};
 pub(crate) struct Kept {
     pub planner: Planner,
     /// The plan before held templates were merged in (what renders).
-    pub base: Plan,
-    /// The plan the statuses were written from.
-    pub merged: Plan,
+    pub base: Arc<Plan>,
+    /// The plan the statuses were written from (`base` itself when nothing is held).
+    pub merged: Arc<Plan>,
     pub held: Vec<Held>,
     /// What was rendered from: the last full pass's estate, with every newcomer since.
     pub snapshot: Snapshot,
@@ -35,7 +37,13 @@ pub(crate) struct Kept {
 }
 
 impl Kept {
-    pub fn new(planner: Planner, base: Plan, merged: Plan, held: Vec<Held>, snapshot: Snapshot) -> Self {
+    pub fn new(
+        planner: Planner,
+        base: Arc<Plan>,
+        merged: Arc<Plan>,
+        held: Vec<Held>,
+        snapshot: Snapshot,
+    ) -> Self {
         let known = merged
             .services
             .iter()
@@ -78,18 +86,14 @@ pub(crate) fn key_of(s: &DepartmentService) -> ServiceKey {
     }
 }
 
-/// The estate's other objects as the watch caches hold them now, and a reader of any
-/// DepartmentService there: all a pass over new services reads of the cluster.
-pub struct Current<'a> {
-    /// Pools, departments, offerings, policies and nodes; its `services` are ignored.
-    pub estate: Snapshot,
-    pub service: &'a dyn Fn(&ServiceKey) -> Option<DepartmentService>,
-}
-
-impl std::fmt::Debug for Current<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Current").finish_non_exhaustive()
-    }
+/// The watch caches, read object by object: a pass over new services reads the
+/// newcomers and the objects whose status it writes, never the whole estate.
+pub trait Cached {
+    fn service(&self, key: &ServiceKey) -> Option<DepartmentService>;
+    fn pool(&self, name: &str) -> Option<ResourcePool>;
+    fn department(&self, name: &str) -> Option<Department>;
+    fn offering(&self, name: &str) -> Option<ServiceOffering>;
+    fn policy(&self, name: &str) -> Option<PlatformPolicy>;
 }
 
 impl EstateReconciler {
@@ -99,13 +103,12 @@ impl EstateReconciler {
     pub async fn pass_added(
         &self,
         added: &[ServiceKey],
-        current: Current<'_>,
+        cached: &dyn Cached,
         now: &Time,
-    ) -> Option<Result<(Plan, PassReport), RenderError>> {
+    ) -> Option<Result<(Arc<Plan>, PassReport), RenderError>> {
         let started = Instant::now();
         let mut kept = self.kept().take()?;
-        let Current { estate, service } = current;
-        let newcomers: Vec<DepartmentService> = added.iter().filter_map(service).collect();
+        let newcomers: Vec<DepartmentService> = added.iter().filter_map(|k| cached.service(k)).collect();
         kept.planner.set_now(now.0);
         for svc in &newcomers {
             kept.planner.add(svc);
@@ -113,29 +116,8 @@ impl EstateReconciler {
             kept.last = Some((svc.metadata.creation_timestamp.clone(), key_of(svc)));
         }
         kept.snapshot.services.extend(newcomers.iter().cloned());
-        // Their statuses are all that may differ from what was rendered from (a change
-        // to anything else took a full pass), and statuses are read fresh below.
-        let Snapshot {
-            pools,
-            departments,
-            offerings,
-            policies,
-            nodes,
-            ..
-        } = estate;
-        let fresh = Snapshot {
-            pools,
-            departments,
-            offerings,
-            policies,
-            nodes,
-            services: Vec::new(),
-            settings: kept.snapshot.settings.clone(),
-            now: now.0,
-            rolling: kept.snapshot.rolling.clone(),
-        };
         kept.snapshot.now = now.0;
-        let base = kept.planner.plan();
+        let base = Arc::new(kept.planner.plan());
         let planning = started.elapsed();
         let scope = scope_of(&base, &altered_between(&kept.base, &base));
         let mut manifests = match render_scope(&kept.snapshot, &base, &scope) {
@@ -159,15 +141,20 @@ impl EstateReconciler {
             .cloned()
             .collect();
         held.extend(hold::hold_templates(&mut manifests, &base, &kept.snapshot, &live));
-        let mut merged = base.clone();
-        hold::merge_into(
-            &mut merged,
-            held.clone(),
-            &kept.snapshot.settings.shared_namespace,
-        );
-
+        // Without held templates (the common case) the plan written is the plan rendered.
+        let merged = if held.is_empty() {
+            base.clone()
+        } else {
+            let mut merged = (*base).clone();
+            hold::merge_into(
+                &mut merged,
+                held.clone(),
+                &kept.snapshot.settings.shared_namespace,
+            );
+            Arc::new(merged)
+        };
         let altered = altered_between(&kept.merged, &merged);
-        let writes = statuses_to_write(&altered, &merged, &fresh, service);
+        let writes = statuses_to_write(&altered, &merged, &kept.snapshot, cached, now.0);
         let generations = Generations::of(&writes);
         let tally = self.applier.ensure_all_tally(&manifests, &generations).await;
         report.summary = tally.summary;
@@ -239,43 +226,43 @@ fn readiness_of(
 fn statuses_to_write(
     altered: &super::difference::Altered,
     plan: &Plan,
-    fresh: &Snapshot,
-    service: &dyn Fn(&ServiceKey) -> Option<DepartmentService>,
+    rendered: &Snapshot,
+    cached: &dyn Cached,
+    now: jiff::Timestamp,
 ) -> Snapshot {
-    fn names<P>(indices: &[usize], plans: &[P], name: fn(&P) -> &String) -> BTreeSet<String> {
-        indices.iter().map(|&i| name(&plans[i]).clone()).collect()
-    }
-    let pools = names(&altered.pools, &plan.pools, |p| &p.name);
-    let departments = names(&altered.departments, &plan.departments, |p| &p.name);
-    let offerings = names(&altered.offerings, &plan.offerings, |p| &p.name);
-    let policies = names(&altered.policies, &plan.policies, |p| &p.name);
+    let services = altered.services.iter().map(|&i| &plan.services[i]);
     Snapshot {
-        services: altered
-            .services
-            .iter()
-            .filter_map(|&i| {
-                service(&ServiceKey {
-                    namespace: plan.services[i].namespace.clone(),
-                    name: plan.services[i].name.clone(),
+        services: services
+            .filter_map(|p| {
+                cached.service(&ServiceKey {
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
                 })
             })
             .collect(),
-        pools: pick(&fresh.pools, &pools),
-        departments: pick(&fresh.departments, &departments),
-        offerings: pick(&fresh.offerings, &offerings),
-        policies: pick(&fresh.policies, &policies),
+        pools: altered
+            .pools
+            .iter()
+            .filter_map(|&i| cached.pool(&plan.pools[i].name))
+            .collect(),
+        departments: altered
+            .departments
+            .iter()
+            .filter_map(|&i| cached.department(&plan.departments[i].name))
+            .collect(),
+        offerings: altered
+            .offerings
+            .iter()
+            .filter_map(|&i| cached.offering(&plan.offerings[i].name))
+            .collect(),
+        policies: altered
+            .policies
+            .iter()
+            .filter_map(|&i| cached.policy(&plan.policies[i].name))
+            .collect(),
         nodes: Vec::new(),
-        settings: fresh.settings.clone(),
-        now: fresh.now,
+        settings: rendered.settings.clone(),
+        now,
         rolling: BTreeSet::new(),
     }
-}
-
-/// The objects named in `wanted`.
-fn pick<K: kube::Resource + Clone>(objects: &[K], wanted: &BTreeSet<String>) -> Vec<K> {
-    objects
-        .iter()
-        .filter(|o| o.meta().name.as_ref().is_some_and(|n| wanted.contains(n)))
-        .cloned()
-        .collect()
 }

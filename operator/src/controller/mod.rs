@@ -26,7 +26,7 @@ pub use error::{ApplyError, Category};
 pub use estate::{EstateReconciler, PassReport};
 pub use finalizers::carry_out as carry_out_finalizer;
 pub use hold::{Held, LiveTemplate, hold_templates, merge_into};
-pub use incremental::Current;
+pub use incremental::Cached;
 pub use live::{CachedObject, Live, ManagedCaches};
 pub use rejection::{Rejection, owner_of};
 pub use retry::{Backoff, Decision, decide, retry_after};

@@ -289,6 +289,7 @@ impl<'a> Ctx<'a> {
             service_plans: plan
                 .services
                 .iter()
+                .filter(|s| read.as_ref().is_none_or(|r| r.contains(s.namespace.as_str())))
                 .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
                 .collect(),
         }

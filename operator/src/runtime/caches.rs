@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
-use crate::controller::{CachedObject, ManagedCaches, Touched, TouchedLog, managed_kinds, managed_selector};
+use crate::controller::{
+    Cached, CachedObject, ManagedCaches, Touched, TouchedLog, managed_kinds, managed_selector,
+};
 use crate::object::{Kind, ObjectId};
 use crate::plan::{ServiceKey, Settings, Snapshot};
 
@@ -240,31 +242,37 @@ impl Caches {
         }
     }
 
-    /// [`Caches::snapshot`] without the DepartmentServices (nor the rollouts): what a
-    /// pass over new services reads, at a fraction of the cost on a large estate.
-    pub fn snapshot_without_services(&self, settings: Settings, now: jiff::Timestamp) -> Snapshot {
-        fn all<K: Resource + Clone>(store: &Store<K>) -> Vec<K>
-        where
-            K::DynamicType: Eq + Hash + Clone,
-        {
-            store.state().iter().map(|o| o.as_ref().clone()).collect()
-        }
-        Snapshot {
-            pools: all(&self.pools),
-            departments: all(&self.departments),
-            services: Vec::new(),
-            offerings: all(&self.offerings),
-            policies: all(&self.policies),
-            nodes: all(&self.nodes),
-            settings,
-            now,
-            rolling: Default::default(),
-        }
-    }
-
     /// A DepartmentService as the cache holds it now.
     pub fn service(&self, key: &ServiceKey) -> Option<DepartmentService> {
         let at = reflector::ObjectRef::new(&key.name).within(&key.namespace);
         self.services.get(&at).map(|s| s.as_ref().clone())
+    }
+}
+
+/// A cluster-scoped object by name.
+fn named<K>(store: &Store<K>, name: &str) -> Option<K>
+where
+    K: Resource<DynamicType = ()> + Clone,
+{
+    store
+        .get(&reflector::ObjectRef::new(name))
+        .map(|o| o.as_ref().clone())
+}
+
+impl Cached for Caches {
+    fn service(&self, key: &ServiceKey) -> Option<DepartmentService> {
+        Caches::service(self, key)
+    }
+    fn pool(&self, name: &str) -> Option<ResourcePool> {
+        named(&self.pools, name)
+    }
+    fn department(&self, name: &str) -> Option<Department> {
+        named(&self.departments, name)
+    }
+    fn offering(&self, name: &str) -> Option<ServiceOffering> {
+        named(&self.offerings, name)
+    }
+    fn policy(&self, name: &str) -> Option<PlatformPolicy> {
+        named(&self.policies, name)
     }
 }

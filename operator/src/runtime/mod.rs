@@ -36,7 +36,7 @@ pub use leader::Loss;
 
 use crate::config::OperatorConfig;
 use crate::controller::{
-    Backoff, Category, Current, EstateReconciler, Live, Needed, ObjectBackoff, PassReport, Present, Why,
+    Backoff, Category, EstateReconciler, Live, Needed, ObjectBackoff, PassReport, Present, Why,
 };
 use crate::metrics::{Metrics, PassKind};
 use crate::plan::ServiceKey;
@@ -252,11 +252,7 @@ async fn plan_loop(
         let outcome = match &needed {
             Needed::Nothing => None,
             Needed::Added(keys) => {
-                let current = Current {
-                    estate: caches.snapshot_without_services(settings.clone(), now.0),
-                    service: &|key: &ServiceKey| caches.service(key),
-                };
-                let pass = reconciler.pass_added(keys, current, &now);
+                let pass = reconciler.pass_added(keys, caches, &now);
                 let in_flight = || reconciler.writes_in_flight();
                 let Some(outcome) = drain(pass, &stop, config.controller.shutdown_timeout, in_flight).await
                 else {
@@ -281,9 +277,13 @@ async fn plan_loop(
                 };
                 let why = match needed {
                     Needed::Full(why, _) => why,
+                    // Added, with no plan kept to add to: as on the first pass.
                     _ => Why::First,
                 };
-                Some((PassKind::Full(why), outcome))
+                Some((
+                    PassKind::Full(why),
+                    outcome.map(|(plan, report)| (Arc::new(plan), report)),
+                ))
             }
         };
         if let Some((kind, outcome)) = outcome {
