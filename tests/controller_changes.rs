@@ -1,7 +1,8 @@
-//! Passes over new DepartmentServices only, against the in-process API double: a new
-//! service (or tenant) is planned, applied and given its status without the rest of
-//! the estate being looked at; the echoes of those writes need no pass; and a full
-//! pass right after finds nothing left to do, which is what makes the shortcut exact.
+//! Passes over changes, against the in-process API double: a new service (or tenant)
+//! is planned, applied and given its status without the rest of the estate being
+//! looked at; a managed object the cluster changed is reverted, or its owner's status
+//! follows its readiness, likewise; the echoes of govcloud's writes need no pass; and
+//! a full pass right after finds nothing left to do, which is what makes it exact.
 
 use crate::support;
 
@@ -190,7 +191,7 @@ async fn pass_over(
         overflowed: false,
     };
     let needed = r.needed(&taken, &present, now.0);
-    let Needed::Added(keys) = &needed else {
+    let Needed::Changes { added, observed } = &needed else {
         return (needed, None);
     };
     let cached = Caches {
@@ -198,7 +199,7 @@ async fn pass_over(
         estate,
     };
     let (_, report) = r
-        .pass_added(keys, &cached, &now)
+        .pass_changes(added, observed, &cached, &now)
         .await
         .expect("a full pass left a plan")
         .expect("renders");
@@ -222,7 +223,13 @@ async fn a_new_service_is_applied_and_given_its_status_without_a_full_pass() {
     );
     let (key, t) = create(&client, newcomer).await;
     let (needed, report) = pass_over(&client, &estate, &r, vec![t]).await;
-    assert_eq!(needed, Needed::Added(vec![key.clone()]));
+    assert_eq!(
+        needed,
+        Needed::Changes {
+            added: vec![key.clone()],
+            observed: vec![]
+        }
+    );
     let report = report.unwrap();
     assert!(real_errors(&report.errors).is_empty(), "{:#?}", report.errors);
     // Its Deployment, Service and disruption budget, and its namespace's guard rails
@@ -330,7 +337,13 @@ async fn a_new_tenant_joins_its_instance_and_a_full_pass_after_it_writes_nothing
     )
     .await;
     let (needed, report) = pass_over(&client, &estate, &r, vec![t]).await;
-    assert_eq!(needed, Needed::Added(vec![key.clone()]));
+    assert_eq!(
+        needed,
+        Needed::Changes {
+            added: vec![key.clone()],
+            observed: vec![]
+        }
+    );
     let report = report.unwrap();
     assert!(real_errors(&report.errors).is_empty(), "{:#?}", report.errors);
     let status = services(&client).await[&key]
@@ -380,4 +393,150 @@ async fn a_new_service_created_before_the_last_one_planned_takes_a_full_pass() {
             ))
         )
     );
+}
+
+/// Watch caches whose stores the test keeps writing to, as the watches would.
+struct LiveCaches {
+    caches: ManagedCaches,
+    writers: BTreeMap<String, kube::runtime::reflector::store::Writer<govcloud::controller::CachedObject>>,
+}
+
+impl LiveCaches {
+    async fn of(client: &Client, s: &Snapshot) -> Self {
+        use kube::runtime::watcher::Event;
+        let rendered = render(s, &plan(s, &Assignments::from_status(s))).unwrap();
+        let mut writers = BTreeMap::new();
+        let mut stores = Vec::new();
+        for kind in managed_kinds() {
+            let objects: Vec<DynamicObject> = if kind.resource.kind == "Namespace" {
+                rendered
+                    .iter()
+                    .filter(|m| m.kind() == "Namespace")
+                    .map(|m| serde_json::from_value(m.to_json()).unwrap())
+                    .collect()
+            } else {
+                Api::all_with(client.clone(), &kind.resource)
+                    .list(&ListParams::default().labels(&managed_selector()))
+                    .await
+                    .unwrap()
+                    .items
+            };
+            let mut writer = kube::runtime::reflector::store::Writer::new(kind.resource.clone());
+            writer.apply_watcher_event(&Event::Init);
+            for o in objects {
+                writer.apply_watcher_event(&Event::InitApply(
+                    govcloud::controller::CachedObject::from_dynamic(o),
+                ));
+            }
+            writer.apply_watcher_event(&Event::InitDone);
+            stores.push((kind.resource.clone(), writer.as_reader()));
+            writers.insert(kind.resource.kind.clone(), writer);
+        }
+        Self {
+            caches: ManagedCaches::new(stores),
+            writers,
+        }
+    }
+
+    /// What the watch delivers when the cluster changes `o`: the cache updated, and the
+    /// change logged.
+    fn changed(&mut self, kind: Kind, o: DynamicObject) -> Touched {
+        let t = touched(
+            kind,
+            o.metadata.namespace.as_deref().unwrap_or_default(),
+            &o.name_any(),
+            o.metadata.resource_version.clone(),
+        );
+        let writer = self.writers.get_mut(kind.as_str()).expect("a managed kind");
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(
+            govcloud::controller::CachedObject::from_dynamic(o),
+        ));
+        t
+    }
+}
+
+/// A converged estate and a reconciler over caches the test writes to, its full pass
+/// done (it found nothing to do).
+async fn converged_live() -> (Client, Snapshot, EstateReconciler, LiveCaches) {
+    let (client, estate, _) = converged().await;
+    let s = snapshot(&client, &estate).await;
+    let live = LiveCaches::of(&client, &s).await;
+    let r = EstateReconciler::new(client.clone(), None).with_live(Live::Cached(live.caches.clone()));
+    let (_, resync) = r.pass(&s, &now()).await.unwrap();
+    assert_eq!(
+        (resync.summary.applied, resync.status_writes),
+        (0, 0),
+        "converged"
+    );
+    (client, estate, r, live)
+}
+
+async fn deployment(client: &Client, ns: &str, name: &str) -> DynamicObject {
+    Api::<DynamicObject>::namespaced_with(client.clone(), ns, &Kind::Deployment.api_resource())
+        .get(name)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_deployment_coming_up_ready_is_passed_over_with_its_namespace_and_its_service_reads_ready() {
+    let (client, estate, r, mut live) = converged_live().await;
+    let (ns, name) = ("dept-education", "e-learning-portal");
+    let mut d = deployment(&client, ns, name).await;
+    let replicas = d.data["spec"]["replicas"].clone();
+    d.data["status"] = serde_json::json!({
+        "observedGeneration": d.metadata.generation,
+        "replicas": replicas, "updatedReplicas": replicas,
+        "readyReplicas": replicas, "availableReplicas": replicas,
+    });
+    d.metadata.resource_version = Some("ready-by-the-cluster".into());
+    let t = live.changed(Kind::Deployment, d);
+    let id = t.object.clone().unwrap();
+    let (needed, report) = pass_over(&client, &estate, &r, vec![t]).await;
+    assert_eq!(
+        needed,
+        Needed::Changes {
+            added: vec![],
+            observed: vec![id]
+        }
+    );
+    let report = report.unwrap();
+    assert!(real_errors(&report.errors).is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        report.summary.applied, 0,
+        "readiness is no drift: {:?}",
+        report.summary
+    );
+    assert!(report.summary.unchanged < 40, "{:?}", report.summary);
+    assert_eq!(report.status_writes, 1, "the service's status, and nothing else");
+    let key = ServiceKey {
+        namespace: ns.into(),
+        name: name.into(),
+    };
+    let status = services(&client).await[&key].status.clone().unwrap();
+    assert_eq!(status.phase, Some(govcloud::api::Phase::Ready));
+}
+
+#[tokio::test]
+async fn a_deployment_edited_by_hand_is_reverted_by_a_pass_over_its_namespace() {
+    let (client, estate, r, mut live) = converged_live().await;
+    let (ns, name) = ("dept-health", "hospital-appointments");
+    let mut d = deployment(&client, ns, name).await;
+    d.data["spec"]["replicas"] = serde_json::json!(9);
+    d.metadata.resource_version = Some("scaled-by-hand".into());
+    let t = live.changed(Kind::Deployment, d);
+    let (needed, report) = pass_over(&client, &estate, &r, vec![t]).await;
+    assert!(
+        matches!(needed, Needed::Changes { ref added, .. } if added.is_empty()),
+        "{needed:?}"
+    );
+    let report = report.unwrap();
+    assert!(real_errors(&report.errors).is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        report.summary.applied, 1,
+        "the Deployment, reverted: {:?}",
+        report.summary
+    );
+    assert!(report.summary.unchanged < 40, "{:?}", report.summary);
+    assert_eq!(report.status_writes, 0);
 }

@@ -247,7 +247,8 @@ fn benches(c: &mut Criterion) {
                         deleting: false,
                     })
                 };
-                let Needed::Added(keys) = reconciler.needed(&taken, &present, snapshot.now) else {
+                let Needed::Changes { added, observed } = reconciler.needed(&taken, &present, snapshot.now)
+                else {
                     panic!("a new service is passed over on its own");
                 };
                 let cached = Caches {
@@ -255,7 +256,7 @@ fn benches(c: &mut Criterion) {
                     estate: &by_name,
                 };
                 let (_, report) = rt
-                    .block_on(reconciler.pass_added(&keys, &cached, &Time(snapshot.now)))
+                    .block_on(reconciler.pass_changes(&added, &observed, &cached, &Time(snapshot.now)))
                     .expect("kept")
                     .expect("renders");
                 assert!(report.status_writes >= 1, "its status is written");

@@ -180,6 +180,22 @@ impl Applier {
         }
     }
 
+    /// The watch cache's copy of a managed object (`None` without caches).
+    pub(crate) fn cached_id(&self, o: &ObjectId) -> Option<Arc<CachedObject>> {
+        match &self.live {
+            Live::Cached(caches) => caches.get(o.kind.as_str(), o.namespace.as_deref(), &o.name),
+            Live::Fetch => None,
+        }
+    }
+
+    /// The Deployments the caches see rolling out (`None` without caches).
+    pub(crate) fn rolling(&self) -> Option<std::collections::BTreeSet<crate::plan::ServiceKey>> {
+        match &self.live {
+            Live::Cached(caches) => Some(caches.rolling()),
+            Live::Fetch => None,
+        }
+    }
+
     /// The watch cache's copy of a managed Deployment (`None` without caches).
     pub(crate) fn cached_deployment(&self, namespace: &str, name: &str) -> Option<Arc<CachedObject>> {
         match &self.live {

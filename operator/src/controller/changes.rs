@@ -1,13 +1,17 @@
 //! What the watches reported since the last pass, and which pass that needs.
 //!
 //! Most changes a department makes are new DepartmentServices, and the planner decides
-//! a service that arrives last exactly as a full re-plan would (`Planner::add`). Such a
-//! change is passed over on its own: its service is planned, rendered, applied and its
-//! status written, with the objects whose plan it changed, while the rest of the estate
-//! is not looked at. The echoes of govcloud's own writes (a status it patched, an object
-//! it applied) come back through the same watches and need no pass at all. Anything else
-//! — an edit, a deletion, a pool, a policy, a Node, drift, a rollout — takes a full pass,
-//! and so does the resync, which keeps the level-triggered guarantee.
+//! a service that arrives last exactly as a full re-plan would (`Planner::add`). Most
+//! changes a cluster makes are to the objects govcloud manages (a Deployment's
+//! readiness as its pods come up, or an edit to revert), which change no decision. Both
+//! are passed over on their own: a new service is planned, rendered, applied and its
+//! status written, with the objects whose plan it changed; a managed object is rendered
+//! again with its namespace (or shared instance), reverted if it drifted, and its
+//! owner's status written if its readiness changed; the rest of the estate is not looked
+//! at. The echoes of govcloud's own writes (a status it patched, an object it applied)
+//! come back through the same watches and need no pass at all. Anything else — an edit,
+//! a deletion, a pool, a policy, a Node, a rollout that starts or ends — takes a full
+//! pass, and so does the resync, which keeps the level-triggered guarantee.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -151,8 +155,11 @@ impl Why {
 pub enum Needed {
     /// Only echoes: nothing to do.
     Nothing,
-    /// Only new DepartmentServices, in arrival order.
-    Added(Vec<ServiceKey>),
+    /// Only new DepartmentServices (in arrival order) and managed objects.
+    Changes {
+        added: Vec<ServiceKey>,
+        observed: Vec<ObjectId>,
+    },
     /// A full pass, and the object that made it one when there is one.
     Full(Why, Option<ObjectId>),
 }
@@ -184,6 +191,7 @@ pub fn needed(
         return Needed::Full(Why::Overflow, None);
     }
     let mut added: Vec<(Option<Time>, ServiceKey)> = Vec::new();
+    let mut observed: Vec<ObjectId> = Vec::new();
     for t in &taken.touched {
         if echoes.consume(t) {
             continue;
@@ -191,6 +199,12 @@ pub fn needed(
         let Some(object) = &t.object else {
             return Needed::Full(Why::Changed, None);
         };
+        if Kind::MANAGED.contains(&object.kind) {
+            if !observed.contains(object) {
+                observed.push(object.clone());
+            }
+            continue;
+        }
         let (Kind::DepartmentService, Some(namespace)) = (object.kind, &object.namespace) else {
             return Needed::Full(Why::Changed, Some(object.clone()));
         };
@@ -216,10 +230,13 @@ pub fn needed(
         let id = ObjectId::new(Kind::DepartmentService, Some(&key.namespace), &key.name);
         return Needed::Full(Why::OutOfOrder, Some(id));
     }
-    if added.is_empty() {
+    if added.is_empty() && observed.is_empty() {
         Needed::Nothing
     } else {
-        Needed::Added(added.into_iter().map(|(_, k)| k).collect())
+        Needed::Changes {
+            added: added.into_iter().map(|(_, k)| k).collect(),
+            observed,
+        }
     }
 }
 

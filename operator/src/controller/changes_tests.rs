@@ -74,7 +74,10 @@ fn new_services_are_passed_over_on_their_own_in_arrival_order() {
     ];
     assert_eq!(
         sorted(touched, &Echoes::default(), &cache),
-        Needed::Added(vec![key("a", "first"), key("b", "second")])
+        Needed::Changes {
+            added: vec![key("a", "first"), key("b", "second")],
+            observed: vec![],
+        }
     );
 }
 
@@ -118,14 +121,11 @@ fn anything_but_a_new_service_takes_a_full_pass() {
         object: None,
         version: Some("1".into()),
     };
-    let drift = Touched {
-        object: Some(ObjectId::new(Kind::Deployment, Some("a"), "old")),
-        version: Some("5".into()),
-    };
+    let edit = service("a", "old", "5");
     for (t, object) in [
         (pool.clone(), pool.object.clone()),
         (node, None),
-        (drift.clone(), drift.object.clone()),
+        (edit.clone(), edit.object.clone()),
     ] {
         assert_eq!(
             sorted(vec![t], &Echoes::default(), &cache),
@@ -167,7 +167,10 @@ fn a_new_service_that_would_not_arrive_last_takes_a_full_pass() {
     let later = BTreeMap::from([(key("a", "aaa"), present(at(101)))]);
     assert_eq!(
         sorted(vec![service("a", "aaa", "5")], &Echoes::default(), &later),
-        Needed::Added(vec![key("a", "aaa")])
+        Needed::Changes {
+            added: vec![key("a", "aaa")],
+            observed: vec![],
+        }
     );
 }
 
@@ -186,4 +189,35 @@ fn the_log_keeps_a_bounded_number_of_changes_and_asks_for_a_full_pass_past_it() 
     );
     // Taking empties the log.
     assert_eq!(log.take(), Taken::default());
+}
+
+#[test]
+fn a_managed_object_changed_by_the_cluster_is_observed_not_a_reason_for_a_full_pass() {
+    let cache = BTreeMap::from([(key("a", "new"), present(at(200)))]);
+    let rollout = Touched {
+        object: Some(ObjectId::new(Kind::Deployment, Some("a"), "old")),
+        version: Some("9".into()),
+    };
+    let applied = Touched {
+        object: Some(ObjectId::new(Kind::Service, Some("a"), "old")),
+        version: Some("3".into()),
+    };
+    let echoes = Echoes::default();
+    echoes.record(applied.object.clone().expect("an object"), Some("3".into()));
+    assert_eq!(
+        sorted(
+            vec![
+                rollout.clone(),
+                applied,
+                service("a", "new", "1"),
+                rollout.clone()
+            ],
+            &echoes,
+            &cache
+        ),
+        Needed::Changes {
+            added: vec![key("a", "new")],
+            observed: vec![rollout.object.expect("an object")],
+        }
+    );
 }

@@ -1,8 +1,11 @@
 //! Which entries of a plan a change altered, and so which objects a pass over that
-//! change re-renders and whose statuses it writes. Pure: two plans in, indices out.
+//! change re-renders and whose statuses it writes. Pure: plans and objects in, indices
+//! out.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::api::labels;
+use crate::object::{Kind, ObjectId};
 use crate::plan::{InstancePlan, Plan};
 use crate::render::Scope;
 
@@ -89,6 +92,93 @@ pub fn scope_of(plan: &Plan, altered: &Altered) -> Scope {
     Scope {
         namespaces: services.chain(departments).collect(),
         instances: altered.instances.clone(),
+    }
+}
+
+/// A managed object the cluster changed, with the labels govcloud gave it.
+#[derive(Clone, Debug)]
+pub struct Seen<'a> {
+    pub object: &'a ObjectId,
+    pub labels: Option<&'a BTreeMap<String, String>>,
+}
+
+/// For managed objects the cluster changed: what to render again to revert them (a
+/// shared instance's objects and bindings with the instance, anything else with its
+/// namespace) and whose status may follow (the service a workload or binding belongs
+/// to, every tenant of an instance, the department or offering that owns the rest).
+pub fn seen_by(plan: &Plan, seen: &[Seen<'_>]) -> (Scope, Altered) {
+    let mut scope = Scope::default();
+    let mut owners = Altered::default();
+    let label = |s: &Seen<'_>, key: &str| s.labels.and_then(|l| l.get(key)).cloned();
+    let service_index = |ns: &str, name: &str| {
+        plan.services
+            .binary_search_by(|p| (p.namespace.as_str(), p.name.as_str()).cmp(&(ns, name)))
+            .ok()
+    };
+    for s in seen {
+        let namespace = match s.object.kind {
+            Kind::Namespace => Some(s.object.name.clone()),
+            _ => s.object.namespace.clone(),
+        };
+        if let Some(instance) = label(s, labels::INSTANCE) {
+            for (k, o) in plan.offerings.iter().enumerate() {
+                if let Some(i) = o.instances.iter().find(|i| i.name == instance) {
+                    owners.offerings.push(k);
+                    owners.services.extend(
+                        i.tenants
+                            .iter()
+                            .filter_map(|t| t.split_once('/'))
+                            .filter_map(|(ns, name)| service_index(ns, name)),
+                    );
+                }
+            }
+            scope.instances.insert(instance);
+        } else if let Some(ns) = namespace {
+            if let Some(service) = label(s, labels::SERVICE) {
+                owners.services.extend(service_index(&ns, &service));
+            }
+            owners
+                .departments
+                .extend(plan.departments.iter().position(|d| d.namespace == ns));
+            scope.namespaces.insert(ns);
+        }
+    }
+    for list in [
+        &mut owners.services,
+        &mut owners.departments,
+        &mut owners.offerings,
+    ] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    (scope, owners)
+}
+
+impl Altered {
+    /// Everything in `self` or `other`, each list sorted without repeats.
+    pub fn union(mut self, other: Altered) -> Altered {
+        for (mine, theirs) in [
+            (&mut self.services, other.services),
+            (&mut self.pools, other.pools),
+            (&mut self.departments, other.departments),
+            (&mut self.offerings, other.offerings),
+            (&mut self.policies, other.policies),
+        ] {
+            mine.extend(theirs);
+            mine.sort_unstable();
+            mine.dedup();
+        }
+        self.instances.extend(other.instances);
+        self
+    }
+}
+
+impl Scope {
+    /// Everything in `self` or `other`.
+    pub fn union(mut self, other: Scope) -> Scope {
+        self.namespaces.extend(other.namespaces);
+        self.instances.extend(other.instances);
+        self
     }
 }
 
@@ -180,5 +270,62 @@ mod tests {
         let scope = scope_of(&after, &altered);
         assert!(scope.namespaces.contains(&ns));
         assert!(scope.instances.contains(&joined));
+    }
+
+    #[test]
+    fn a_seen_object_scopes_its_namespace_or_instance_and_names_its_owners() {
+        let s = small();
+        let p = Planner::new(&s, &Assignments::default()).plan();
+        let svc = p
+            .services
+            .iter()
+            .find(|x| x.workload.is_some() && x.pool.is_some())
+            .expect("a workload");
+        let deployment = ObjectId::new(Kind::Deployment, Some(&svc.namespace), &svc.name);
+        let own = BTreeMap::from([(labels::SERVICE.to_string(), svc.name.clone())]);
+        let instance = p
+            .offerings
+            .iter()
+            .flat_map(|o| &o.instances)
+            .find(|i| i.pool.is_some() && i.tenants.len() > 1)
+            .expect("a shared instance");
+        let shared = ObjectId::new(Kind::Deployment, Some("govcloud-shared"), &instance.name);
+        let of_instance = BTreeMap::from([(labels::INSTANCE.to_string(), instance.name.clone())]);
+        let namespace = ObjectId::new(Kind::Namespace, None, &p.departments[0].namespace);
+        let (scope, owners) = seen_by(
+            &p,
+            &[
+                Seen {
+                    object: &deployment,
+                    labels: Some(&own),
+                },
+                Seen {
+                    object: &shared,
+                    labels: Some(&of_instance),
+                },
+                Seen {
+                    object: &namespace,
+                    labels: None,
+                },
+            ],
+        );
+        assert_eq!(
+            scope.namespaces,
+            BTreeSet::from([svc.namespace.clone(), p.departments[0].namespace.clone()])
+        );
+        assert_eq!(scope.instances, BTreeSet::from([instance.name.clone()]));
+        let names: BTreeSet<String> = owners
+            .services
+            .iter()
+            .map(|&i| format!("{}/{}", p.services[i].namespace, p.services[i].name))
+            .collect();
+        let mut expected: BTreeSet<String> = instance.tenants.iter().cloned().collect();
+        expected.insert(format!("{}/{}", svc.namespace, svc.name));
+        assert_eq!(
+            names, expected,
+            "the workload's service and every tenant of the instance"
+        );
+        assert_eq!(owners.offerings.len(), 1);
+        assert!(owners.departments.contains(&0));
     }
 }

@@ -130,7 +130,29 @@ impl EstateReconciler {
         if kept.merged.wake_at.is_some_and(|at| at <= now) {
             return Needed::Full(Why::Timer, None);
         }
-        changes::needed(taken, &self.echoes, kept, present)
+        let needed = changes::needed(taken, &self.echoes, kept, present);
+        let Needed::Changes { observed, .. } = &needed else {
+            return needed;
+        };
+        // A managed object is passed over on its own only while it is there to compare
+        // (a deleted one may belong to anything), while it is not the shared namespace
+        // (which only a full render renders), and while no move's rollout started or
+        // ended (the planner holds a move's source pool until its rollout ends).
+        for o in observed {
+            let shared = o.kind == Kind::Namespace && o.name == kept.snapshot.settings.shared_namespace;
+            if shared || self.applier.cached_id(o).is_none() {
+                return Needed::Full(Why::Changed, Some(o.clone()));
+            }
+        }
+        if !observed.is_empty()
+            && let Some(rolling) = self.applier.rolling()
+            && rolling
+                .symmetric_difference(&kept.snapshot.rolling)
+                .any(|k| kept.moving(k))
+        {
+            return Needed::Full(Why::Changed, observed.first().cloned());
+        }
+        needed
     }
 
     /// Once `stop` is cancelled, a pass starts no further write, and lets those in

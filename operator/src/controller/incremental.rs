@@ -11,13 +11,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 
 use super::changes::Planned;
-use super::difference::{altered_between, scope_of};
+use super::difference::{Altered, Seen, altered_between, scope_of, seen_by};
 use super::estate::{EstateReconciler, Observed, PassReport};
 use super::hold::{self, Held, LiveTemplate};
 use super::rejection::{self, Generations};
 use std::sync::Arc;
 
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
+use crate::object::ObjectId;
 use crate::plan::{Plan, Planner, ServiceKey, Snapshot};
 use crate::render::{RenderError, render_scope};
 use crate::status::{self, Readiness};
@@ -69,6 +70,24 @@ impl Kept {
     }
 }
 
+impl Kept {
+    /// Whether the workload `key` (a service's, or a shared instance's in the shared
+    /// namespace) is moving between pools: its rollout's end frees the source pool.
+    pub fn moving(&self, key: &ServiceKey) -> bool {
+        let plan = &self.merged;
+        if key.namespace == self.snapshot.settings.shared_namespace {
+            return plan
+                .offerings
+                .iter()
+                .flat_map(|o| &o.instances)
+                .any(|i| i.name == key.name && i.moved_from.is_some());
+        }
+        plan.services
+            .binary_search_by(|p| (p.namespace.as_str(), p.name.as_str()).cmp(&(&key.namespace, &key.name)))
+            .is_ok_and(|i| plan.services[i].moved_from.is_some())
+    }
+}
+
 impl Planned for Kept {
     fn knows(&self, key: &ServiceKey) -> bool {
         self.known.contains(key)
@@ -98,28 +117,47 @@ pub trait Cached {
 
 impl EstateReconciler {
     /// Plans, renders, applies and writes the statuses of `added` (new DepartmentServices,
-    /// in arrival order) and of whatever they altered in the plan. `None` when no full
-    /// pass has left a plan to add to (the caller makes a full pass instead).
-    pub async fn pass_added(
+    /// in arrival order) and of whatever they altered in the plan; renders and applies
+    /// again what `observed` (managed objects the cluster changed) belongs to, and writes
+    /// their owners' statuses where they changed. `None` when no full pass has left a
+    /// plan to add to (the caller makes a full pass instead).
+    pub async fn pass_changes(
         &self,
         added: &[ServiceKey],
+        observed: &[ObjectId],
         cached: &dyn Cached,
         now: &Time,
     ) -> Option<Result<(Arc<Plan>, PassReport), RenderError>> {
         let started = Instant::now();
         let mut kept = self.kept().take()?;
         let newcomers: Vec<DepartmentService> = added.iter().filter_map(|k| cached.service(k)).collect();
-        kept.planner.set_now(now.0);
-        for svc in &newcomers {
-            kept.planner.add(svc);
-            kept.known.insert(key_of(svc));
-            kept.last = Some((svc.metadata.creation_timestamp.clone(), key_of(svc)));
-        }
-        kept.snapshot.services.extend(newcomers.iter().cloned());
-        kept.snapshot.now = now.0;
-        let base = Arc::new(kept.planner.plan());
+        let (base, altered) = if newcomers.is_empty() {
+            (kept.base.clone(), Altered::default())
+        } else {
+            kept.planner.set_now(now.0);
+            for svc in &newcomers {
+                kept.planner.add(svc);
+                kept.known.insert(key_of(svc));
+                kept.last = Some((svc.metadata.creation_timestamp.clone(), key_of(svc)));
+            }
+            kept.snapshot.services.extend(newcomers.iter().cloned());
+            kept.snapshot.now = now.0;
+            let base = Arc::new(kept.planner.plan());
+            let altered = altered_between(&kept.base, &base);
+            (base, altered)
+        };
         let planning = started.elapsed();
-        let scope = scope_of(&base, &altered_between(&kept.base, &base));
+        let live_objects: Vec<_> = observed.iter().map(|o| self.applier.cached_id(o)).collect();
+        let seen: Vec<Seen<'_>> = observed
+            .iter()
+            .zip(&live_objects)
+            .map(|(object, live)| Seen {
+                object,
+                labels: live.as_ref().and_then(|l| l.metadata.labels.as_ref()),
+            })
+            .collect();
+        let (observed_scope, owners) = seen_by(&base, &seen);
+        let scope = scope_of(&base, &altered).union(observed_scope);
         let mut manifests = match render_scope(&kept.snapshot, &base, &scope) {
             Ok(m) => m,
             Err(e) => return Some(Err(e)),
@@ -153,7 +191,12 @@ impl EstateReconciler {
             );
             Arc::new(merged)
         };
-        let altered = altered_between(&kept.merged, &merged);
+        let altered = if Arc::ptr_eq(&kept.merged, &merged) {
+            Altered::default()
+        } else {
+            altered_between(&kept.merged, &merged)
+        };
+        let altered = altered.union(owners);
         let writes = statuses_to_write(&altered, &merged, &kept.snapshot, cached, now.0);
         let generations = Generations::of(&writes);
         let tally = self.applier.ensure_all_tally(&manifests, &generations).await;

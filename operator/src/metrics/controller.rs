@@ -100,7 +100,7 @@ impl ControllerFamilies {
         };
         r.register(
             "passes_by_reason",
-            "Passes by what they covered (full: the whole estate; changes: new DepartmentServices only) and why (full: first, timer, usage, changed, overflow, out_of_order; changes: added)",
+            "Passes by what they covered (full: the whole estate; changes: new DepartmentServices and managed objects the cluster changed) and why (full: first, timer, usage, changed, overflow, out_of_order; changes: added, observed)",
             families.passes_by_reason.clone(),
         );
         r.register(
@@ -171,7 +171,8 @@ impl ControllerFamilies {
     pub fn pass_kind(&self, kind: PassKind) {
         let (pass, reason) = match kind {
             PassKind::Full(why) => ("full", why.as_str()),
-            PassKind::Changes => ("changes", "added"),
+            PassKind::Added => ("changes", "added"),
+            PassKind::Observed => ("changes", "observed"),
         };
         self.passes_by_reason
             .get_or_create(&PassLabels { pass, reason })

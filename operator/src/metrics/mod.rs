@@ -31,18 +31,21 @@ use prometheus_client::registry::Registry;
 use crate::config::{MetricsConfig, UsageSource};
 use crate::controller::{PassReport, Why};
 
-/// What a pass covered: the whole estate (and why), or new DepartmentServices only.
+/// What a pass covered: the whole estate (and why), or only changes: new
+/// DepartmentServices (with any managed objects the cluster changed meanwhile), or
+/// managed objects alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PassKind {
     Full(Why),
-    Changes,
+    Added,
+    Observed,
 }
 
 impl PassKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PassKind::Full(_) => "full",
-            PassKind::Changes => "changes",
+            PassKind::Added | PassKind::Observed => "changes",
         }
     }
 }

@@ -251,15 +251,20 @@ async fn plan_loop(
         let started = Instant::now();
         let outcome = match &needed {
             Needed::Nothing => None,
-            Needed::Added(keys) => {
-                let pass = reconciler.pass_added(keys, caches, &now);
+            Needed::Changes { added, observed } => {
+                let pass = reconciler.pass_changes(added, observed, caches, &now);
                 let in_flight = || reconciler.writes_in_flight();
                 let Some(outcome) = drain(pass, &stop, config.controller.shutdown_timeout, in_flight).await
                 else {
                     return;
                 };
                 // No plan to add to (a full pass failed since): a full pass instead.
-                outcome.map(|o| (PassKind::Changes, o))
+                let kind = if added.is_empty() {
+                    PassKind::Observed
+                } else {
+                    PassKind::Added
+                };
+                outcome.map(|o| (kind, o))
             }
             Needed::Full(..) => None,
         };
