@@ -185,7 +185,7 @@ fn benches(c: &mut Criterion) {
     let before_first = ALLOCATOR.allocated();
     let report = pass();
     println!(
-        "resync: the applier's memo of verified objects holds {:.1} MiB after the first pass",
+        "resync: what the first pass keeps (the applier's memo of verified objects; the planner, plan and estate kept for passes over changes) holds {:.1} MiB",
         ALLOCATOR.allocated().saturating_sub(before_first) as f64 / (1 << 20) as f64
     );
     assert_eq!(
