@@ -135,6 +135,9 @@ pub enum Why {
     /// A new DepartmentService that a full re-plan would not place last (created before
     /// a service already planned).
     OutOfOrder,
+    /// Several new DepartmentServices: a full re-plan places them together, largest
+    /// first, where adding them one by one would place them in arrival order.
+    Several,
 }
 
 impl Why {
@@ -146,6 +149,7 @@ impl Why {
             Why::Overflow => "overflow",
             Why::Changed => "changed",
             Why::OutOfOrder => "out_of_order",
+            Why::Several => "several",
         }
     }
 }
@@ -155,7 +159,7 @@ impl Why {
 pub enum Needed {
     /// Only echoes: nothing to do.
     Nothing,
-    /// Only new DepartmentServices (in arrival order) and managed objects.
+    /// At most one new DepartmentService, and managed objects.
     Changes {
         added: Vec<ServiceKey>,
         observed: Vec<ObjectId>,
@@ -179,8 +183,9 @@ pub trait Planned {
     fn last_arrival(&self) -> Option<(Option<&Time>, &ServiceKey)>;
 }
 
-/// Sorts the changes: echoes drop out, new services may be passed over on their own,
-/// anything else takes a full pass. `present` reads a service from the watch cache.
+/// Sorts the changes: echoes drop out, a new service and managed objects may be passed
+/// over on their own, anything else takes a full pass. `present` reads a service from
+/// the watch cache.
 pub fn needed(
     taken: &Taken,
     echoes: &Echoes,
@@ -229,6 +234,11 @@ pub fn needed(
     {
         let id = ObjectId::new(Kind::DepartmentService, Some(&key.namespace), &key.name);
         return Needed::Full(Why::OutOfOrder, Some(id));
+    }
+    if let [_, second, ..] = added.as_slice() {
+        let key = &second.1;
+        let id = ObjectId::new(Kind::DepartmentService, Some(&key.namespace), &key.name);
+        return Needed::Full(Why::Several, Some(id));
     }
     if added.is_empty() && observed.is_empty() {
         Needed::Nothing

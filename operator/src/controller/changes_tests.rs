@@ -61,23 +61,35 @@ fn present(created: Option<Time>) -> Present {
 }
 
 #[test]
-fn new_services_are_passed_over_on_their_own_in_arrival_order() {
+fn a_new_service_is_passed_over_on_its_own() {
+    let cache = BTreeMap::from([
+        (key("b", "second"), present(at(300))),
+        (key("a", "old"), present(at(100))),
+    ]);
+    let touched = vec![service("b", "second", "7"), service("b", "second", "9")];
+    assert_eq!(
+        sorted(touched, &Echoes::default(), &cache),
+        Needed::Changes {
+            added: vec![key("b", "second")],
+            observed: vec![],
+        }
+    );
+}
+
+#[test]
+fn several_new_services_are_planned_together_by_a_full_pass() {
     let cache = BTreeMap::from([
         (key("b", "second"), present(at(300))),
         (key("a", "first"), present(at(200))),
         (key("a", "old"), present(at(100))),
     ]);
-    let touched = vec![
-        service("b", "second", "7"),
-        service("a", "first", "8"),
-        service("b", "second", "9"),
-    ];
+    let touched = vec![service("b", "second", "7"), service("a", "first", "8")];
     assert_eq!(
         sorted(touched, &Echoes::default(), &cache),
-        Needed::Changes {
-            added: vec![key("a", "first"), key("b", "second")],
-            observed: vec![],
-        }
+        Needed::Full(
+            Why::Several,
+            Some(ObjectId::new(Kind::DepartmentService, Some("b"), "second"))
+        )
     );
 }
 

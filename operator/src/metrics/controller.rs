@@ -100,7 +100,7 @@ impl ControllerFamilies {
         };
         r.register(
             "passes_by_reason",
-            "Passes by what they covered (full: the whole estate; changes: new DepartmentServices and managed objects the cluster changed) and why (full: first, timer, usage, changed, overflow, out_of_order; changes: added, observed)",
+            "Passes by what they covered (full: the whole estate; changes: new DepartmentServices and managed objects the cluster changed) and why (full: first, timer, usage, changed, overflow, out_of_order, several; changes: added, observed)",
             families.passes_by_reason.clone(),
         );
         r.register(

@@ -220,6 +220,14 @@ async fn plan_loop(
     let mut last_full = Instant::now();
     let (mut object_retry, mut wake_at) = (None, None);
     loop {
+        // A change (or a sample) waits for the burst it may start to settle: services
+        // created together are planned together (largest first, as `govcloud plan` does).
+        if woke != Woke::Timer {
+            tokio::select! {
+                () = tokio::time::sleep(debounce) => {},
+                () = stop.clone().wait() => break,
+            }
+        }
         let taken = changes.log.take();
         let needed = match woke {
             Woke::Timer => Needed::Full(Why::Timer, None),
@@ -235,18 +243,6 @@ async fn plan_loop(
                 reconciler.needed(&taken, &present, Timestamp::now())
             }
         };
-        // A full pass over a change waits for the burst to settle: it costs the whole
-        // estate, and everything the burst touches it covers at once. A pass over new
-        // services costs what they do and goes at once: a department waits for its new
-        // service's status no longer than that takes.
-        if woke == Woke::Change && matches!(needed, Needed::Full(..)) {
-            tokio::select! {
-                () = tokio::time::sleep(debounce) => {},
-                () = stop.clone().wait() => break,
-            }
-            // Covered by the full pass, whose snapshot is taken after this.
-            let _ = changes.log.take();
-        }
         let now = Time(Timestamp::now());
         let started = Instant::now();
         let outcome = match &needed {
