@@ -27,7 +27,7 @@ use super::apply::{Applier, Attempt, Summary};
 use super::backoff::{Action, ObjectBackoff, Write};
 use super::changes::{self, Echoes, Needed, Present, Taken, Why};
 use super::error::ApplyError;
-use super::incremental::Kept;
+use super::kept::Kept;
 use super::live::Live;
 use super::rejection::{self, Generations};
 use crate::api::DepartmentService;

@@ -8,102 +8,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::ResourceExt;
 
-use super::changes::Planned;
 use super::difference::{Altered, Seen, altered_between, scope_of, seen_by};
 use super::estate::{EstateReconciler, Observed, PassReport};
 use super::hold::{self, Held, LiveTemplate};
+use super::kept::key_of;
 use super::rejection::{self, Generations};
 use std::sync::Arc;
 
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 use crate::object::ObjectId;
-use crate::plan::{Plan, Planner, ServiceKey, Snapshot};
+use crate::plan::{Plan, ServiceKey, Snapshot};
 use crate::render::{RenderError, render_scope};
 use crate::status::{self, Readiness};
-
-/// What a full pass leaves for the passes over changes that follow it.
-pub(crate) struct Kept {
-    pub planner: Planner,
-    /// The plan before held templates were merged in (what renders).
-    pub base: Arc<Plan>,
-    /// The plan the statuses were written from (`base` itself when nothing is held).
-    pub merged: Arc<Plan>,
-    pub held: Vec<Held>,
-    /// What was rendered from: the last full pass's estate, with every newcomer since.
-    pub snapshot: Snapshot,
-    pub known: std::collections::HashSet<ServiceKey>,
-    pub last: Option<(Option<Time>, ServiceKey)>,
-}
-
-impl Kept {
-    pub fn new(
-        planner: Planner,
-        base: Arc<Plan>,
-        merged: Arc<Plan>,
-        held: Vec<Held>,
-        snapshot: Snapshot,
-    ) -> Self {
-        let known = merged
-            .services
-            .iter()
-            .map(|s| ServiceKey {
-                namespace: s.namespace.clone(),
-                name: s.name.clone(),
-            })
-            .collect();
-        let last = snapshot
-            .services
-            .iter()
-            .map(|s| (s.metadata.creation_timestamp.clone(), key_of(s)))
-            .max_by(|(ca, ka), (cb, kb)| (ca.is_none(), ca, ka).cmp(&(cb.is_none(), cb, kb)));
-        Self {
-            planner,
-            base,
-            merged,
-            held,
-            snapshot,
-            known,
-            last,
-        }
-    }
-}
-
-impl Kept {
-    /// Whether the workload `key` (a service's, or a shared instance's in the shared
-    /// namespace) is moving between pools: its rollout's end frees the source pool.
-    pub fn moving(&self, key: &ServiceKey) -> bool {
-        let plan = &self.merged;
-        if key.namespace == self.snapshot.settings.shared_namespace {
-            return plan
-                .offerings
-                .iter()
-                .flat_map(|o| &o.instances)
-                .any(|i| i.name == key.name && i.moved_from.is_some());
-        }
-        plan.services
-            .binary_search_by(|p| (p.namespace.as_str(), p.name.as_str()).cmp(&(&key.namespace, &key.name)))
-            .is_ok_and(|i| plan.services[i].moved_from.is_some())
-    }
-}
-
-impl Planned for Kept {
-    fn knows(&self, key: &ServiceKey) -> bool {
-        self.known.contains(key)
-    }
-
-    fn last_arrival(&self) -> Option<(Option<&Time>, &ServiceKey)> {
-        self.last.as_ref().map(|(t, k)| (t.as_ref(), k))
-    }
-}
-
-pub(crate) fn key_of(s: &DepartmentService) -> ServiceKey {
-    ServiceKey {
-        namespace: s.namespace().unwrap_or_default(),
-        name: s.name_any(),
-    }
-}
 
 /// The watch caches, read object by object: a pass over new services reads the
 /// newcomers and the objects whose status it writes, never the whole estate.

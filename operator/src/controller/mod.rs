@@ -13,6 +13,7 @@ mod estate;
 mod finalizers;
 mod hold;
 mod incremental;
+mod kept;
 mod live;
 mod rejection;
 mod retry;
