@@ -108,21 +108,35 @@ fn benches(c: &mut Criterion) {
         )
     });
 
+    // Tenants go into a planner opened afresh every `ADDS_PER_PLANNER` adds (untimed),
+    // so that the estate stays near its ~2,000 instances: criterion's millions of adds
+    // into one planner would measure an estate that grew tenfold and ran out of room.
+    const ADDS_PER_PLANNER: u64 = 5_000;
     let shape = sized(EstateShape::SHARED);
     let snapshot = estate(SEED, shape);
     let settled = Assignments::from_plan(&plan(&snapshot, &Assignments::default()));
-    let mut open = Planner::new(&snapshot, &settled);
-    let mut n = 0u64;
-    c.bench_function("plan/add_one_tenant", |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                new_tenant(n, shape.offerings)
-            },
-            |svc| open.add(&svc),
-            BatchSize::SmallInput,
-        )
+    let mut group = c.benchmark_group("plan");
+    group.sample_size(10);
+    group.bench_function("add_one_tenant", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            let mut done = 0;
+            while done < iters {
+                let mut open = Planner::new(&snapshot, &settled);
+                let tenants: Vec<_> = (1..=ADDS_PER_PLANNER.min(iters - done))
+                    .map(|n| new_tenant(n, shape.offerings))
+                    .collect();
+                let start = Instant::now();
+                for svc in &tenants {
+                    std::hint::black_box(open.add(svc));
+                }
+                timed += start.elapsed();
+                done += tenants.len() as u64;
+            }
+            timed
+        })
     });
+    group.finish();
 
     let mut group = c.benchmark_group("plan_scaling");
     group.sample_size(10);
