@@ -189,6 +189,108 @@ mod tests {
         })
     }
 
+    /// The fill as it was before the trees: both queues rescanned for every pool.
+    fn by_scan(placer: &mut Placer, requests: &[Request], ordered: &[usize], placed: &mut [Option<usize>]) {
+        for level in placer.levels() {
+            let queues: [Vec<usize>; 2] = [true, false].map(|cpu_heavy| {
+                ordered
+                    .iter()
+                    .copied()
+                    .filter(|&k| requests[k].level == level)
+                    .filter(|&k| {
+                        let d = requests[k].demand;
+                        (d.cpu_millis as f64 / 1e3 >= d.memory_bytes as f64 / 1e6) == cpu_heavy
+                    })
+                    .collect()
+            });
+            for pool in placer.fill_order(level) {
+                let mut cursors = [0usize, 0usize];
+                'pool: loop {
+                    let first = if placer.short_of_memory(pool) { 0 } else { 1 };
+                    for q in [first, 1 - first] {
+                        while let Some(&k) = queues[q].get(cursors[q]) {
+                            cursors[q] += 1;
+                            if placed[k].is_none() && placer.fits_under_target(pool, &requests[k]) {
+                                placer.commit(pool, requests[k].demand);
+                                placed[k] = Some(pool);
+                                continue 'pool;
+                            }
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    fn pool(name: String, level: u8, cpu: i64, memory: i64) -> super::super::PoolModel {
+        super::super::PoolModel {
+            apply_now: None,
+            maintenance: crate::plan::Maintenance::default(),
+            max_moves: 1,
+            name,
+            level,
+            cordoned: false,
+            deleting: false,
+            capacity: Res::new(cpu, memory),
+            effective: Res::new(cpu, memory),
+            overcommit: (1.0, 1.0),
+            target: 0.8,
+            rates: None,
+            node_shape: None,
+            reasons: vec![],
+        }
+    }
+
+    #[test]
+    fn the_fill_places_every_item_where_a_rescan_of_the_queues_would() {
+        let mut rng = crate::synthetic::Rng::new(11);
+        let mut seen = (0, 0);
+        for round in 0..20 {
+            let pools: Vec<_> = (0..2 + rng.below(30))
+                .map(|i| {
+                    let size = 2_000 + rng.below(20_000) as i64;
+                    pool(format!("p{i:02}"), 1 + rng.below(3) as u8, size, size * 1_000)
+                })
+                .collect();
+            let allow: [std::collections::BTreeSet<String>; 2] =
+                [0, 1].map(|r| pools.iter().skip(r).step_by(2).map(|p| p.name.clone()).collect());
+            let requests: Vec<Request> = (0..50 + rng.below(400))
+                .map(|_| Request {
+                    level: 1 + rng.below(3) as u8,
+                    demand: Res::new(1 + rng.below(3_000) as i64, 1 + rng.below(3_000_000) as i64),
+                    allowed: match rng.below(6) {
+                        0 => Some(&allow[0]),
+                        1 => Some(&allow[1]),
+                        _ => None,
+                    },
+                })
+                .collect();
+            let mut ordered: Vec<usize> = (0..requests.len()).collect();
+            let share = |d: Res| (d.cpu_millis as f64 / 1e3).max(d.memory_bytes as f64 / 1e6);
+            ordered.sort_by(|&a, &b| share(requests[b].demand).total_cmp(&share(requests[a].demand)));
+            let shares = |d: Res| (d.cpu_millis as f64 / 1e3, d.memory_bytes as f64 / 1e6);
+            let (mut fast, mut slow) = (Placer::new(&pools), Placer::new(&pools));
+            // Something already on the pools, as stability leaves it.
+            for p in 0..pools.len() {
+                let held = Res::new(rng.below(1_500) as i64, rng.below(1_500_000) as i64);
+                fast.commit(p, held);
+                slow.commit(p, held);
+            }
+            let (mut got, mut want) = (vec![None; requests.len()], vec![None; requests.len()]);
+            fill_levels(&mut fast, &requests, &ordered, &shares, &mut got);
+            by_scan(&mut slow, &requests, &ordered, &mut want);
+            assert_eq!(got, want, "round {round}");
+            let placed = got.iter().filter(|p| p.is_some()).count();
+            seen.0 += placed;
+            seen.1 += requests.len() - placed;
+        }
+        assert!(
+            seen.0 > 0 && seen.1 > 0,
+            "the rounds place some items and leave some: {seen:?}"
+        );
+    }
+
     #[test]
     fn the_tree_finds_what_a_scan_finds_as_items_are_taken_and_passed_over() {
         let mut rng = crate::synthetic::Rng::new(7);
