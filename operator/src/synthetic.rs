@@ -189,6 +189,25 @@ impl EstateShape {
         tenant_fraction: 0.3,
         headroom: 1.5,
     };
+
+    /// The benchmark estate's proportions at `services` services on `pools` pools:
+    /// one department per 20 services, 200 offerings, 3 levels. The scaling series
+    /// runs it with a fixed pool count and with one pool per 10 services.
+    pub const fn scaled(services: usize, pools: usize) -> EstateShape {
+        EstateShape {
+            services,
+            departments: if services >= 20 { services / 20 } else { 1 },
+            pools,
+            ..EstateShape::BENCHMARK
+        }
+    }
+
+    /// An estate mostly of offering tenants (about 2,000 shared instances at 10,000
+    /// services): what adding a tenant is measured on.
+    pub const SHARED: EstateShape = EstateShape {
+        tenant_fraction: 0.9,
+        ..EstateShape::BENCHMARK
+    };
 }
 
 /// SplitMix64: tiny, fast and good enough to shape test data reproducibly.

@@ -10,10 +10,12 @@ mod account;
 mod admit;
 mod comply;
 mod deletion;
+mod fill;
 mod gate;
 pub mod invariants;
 mod model;
 mod name_checks;
+mod newcomer;
 mod openings;
 mod output;
 mod place;
@@ -150,6 +152,20 @@ impl Estate {
         self.pools.binary_search_by(|p| p.name.as_str().cmp(name)).ok()
     }
 
+    /// Each service's assignment in `previous`, by service index: found once, by one
+    /// walk of both in key order, instead of by a search on namespace and name per
+    /// lookup.
+    fn assignments<'p>(&self, previous: &'p Assignments) -> Vec<Option<&'p Assignment>> {
+        let mut prev = previous.services.iter().peekable();
+        self.services
+            .iter()
+            .map(|svc| {
+                while prev.next_if(|(key, _)| *key < &svc.key).is_some() {}
+                prev.peek().filter(|(key, _)| *key == &svc.key).map(|(_, a)| *a)
+            })
+            .collect()
+    }
+
     /// The department of a service, when one owns its namespace.
     pub fn department_of(&self, svc: &ServiceModel) -> Option<&DepartmentModel> {
         svc.dept.map(|i| &self.departments[i])
@@ -191,6 +207,8 @@ pub struct Planner {
     /// When a waiting move's windows next open or close.
     wake_at: Option<jiff::Timestamp>,
     placer: Placer,
+    /// Instances by offering and level, built by the first `add` of a tenant.
+    groups: Option<newcomer::InstanceGroups>,
     /// Quota reserved per department (resources, services).
     reserved: Vec<(Res, u32)>,
     violations: Vec<u32>,
@@ -224,15 +242,17 @@ impl Planner {
         for &i in &order {
             admit::admit_one(&estate, &estate.services[i], &mut decisions[i], &mut reserved);
         }
-        let instances = share::seat_tenants(&estate, &order, previous, &mut decisions);
+        let was = estate.assignments(previous);
+        let instances = share::seat_tenants(&estate, &order, &was, &mut decisions);
         let (instances_placed, placer, wake_at) =
-            place::place_all(&estate, &order, previous, &instances, &mut decisions);
+            place::place_all(&estate, &order, &was, &instances, &mut decisions);
         Self {
             estate,
             decisions,
             instances,
             instances_placed,
             placer,
+            groups: None,
             wake_at,
             reserved,
             violations,
@@ -273,11 +293,15 @@ impl Planner {
         self.estate.services.push(model);
         self.decisions.push(decision);
         if self.decisions[i].admitted {
-            place::place_newcomer(
+            let groups = self
+                .groups
+                .get_or_insert_with(|| newcomer::InstanceGroups::new(&self.instances));
+            newcomer::place_newcomer(
                 &self.estate,
                 i,
                 &mut self.decisions,
                 &mut self.instances,
+                groups,
                 &mut self.instances_placed,
                 &mut self.placer,
             );

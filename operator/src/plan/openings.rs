@@ -48,6 +48,24 @@ impl<'a> Openings<'a> {
 
     fn joint(&mut self, owner: Owner<'a>, pool: Option<usize>) -> MaintenancePlan {
         let estate = self.estate;
+        // A calendar without windows or exclusions changes no joint opening, so all the
+        // owners and pools that have none share one entry (with departments and pools
+        // by the thousand, pairs of them would otherwise be as many as services).
+        let owner = match owner {
+            Owner::Department(Some(d)) if estate.departments[d].maintenance.calendar.is_always_open() => {
+                Owner::Department(None)
+            }
+            Owner::Offering(o)
+                if estate
+                    .offerings
+                    .get(o)
+                    .is_none_or(|o| o.maintenance.calendar.is_always_open()) =>
+            {
+                Owner::Department(None)
+            }
+            other => other,
+        };
+        let pool = pool.filter(|&p| !estate.pools[p].maintenance.calendar.is_always_open());
         self.cache
             .entry((owner, pool))
             .or_insert_with(|| {

@@ -1,11 +1,12 @@
 //! Rule 4, place: stability first, then new placements largest first onto the lowest
 //! accredited level, filling the fullest pools up to their target.
 
+use super::fill::fill_levels;
 use super::gate::{Gate, Move, MoveState, Owner};
 use super::model::Demand;
 use super::placer::{Placer, Request};
-use super::share::{self, Instance, Tenant};
-use super::{Assignments, Decision, Estate, Reason, ReasonCode};
+use super::share::Instance;
+use super::{Assignment, Decision, Estate, Reason, ReasonCode};
 use crate::quantity::{Res, Total};
 
 /// A service or a shared instance waiting for a pool.
@@ -34,10 +35,12 @@ pub(crate) struct InstancePlacement {
 
 /// Places admitted workloads and seated instances; returns each instance's placement
 /// and records each service's pool (a tenant's is its instance's) in its decision.
+/// `was[i]` is service `i`'s previous assignment. Pools are slot indices until the
+/// decisions are written: a name per placement would be copied and freed for each.
 pub(crate) fn place_all(
     estate: &Estate,
     order: &[usize],
-    previous: &Assignments,
+    was: &[Option<&Assignment>],
     instances: &[Instance],
     decisions: &mut [Decision],
 ) -> (Vec<InstancePlacement>, Placer, Option<jiff::Timestamp>) {
@@ -51,7 +54,7 @@ pub(crate) fn place_all(
             continue;
         };
         let dept = estate.department_of(svc);
-        let was = previous.services.get(&svc.key);
+        let was = was[i];
         let owner = match dept {
             Some(d) => Owner {
                 kind: "Department",
@@ -78,7 +81,7 @@ pub(crate) fn place_all(
                 demand: *charge,
                 allowed: dept.and_then(|d| d.pools.as_ref()),
             },
-            previous: previous.services.get(&svc.key).and_then(|a| a.pool.as_deref()),
+            previous: was.and_then(|a| a.pool.as_deref()),
             arrival: arrival[i],
             department: svc.department.as_deref().unwrap_or(""),
         });
@@ -93,17 +96,16 @@ pub(crate) fn place_all(
         let offering = &estate.offerings[&inst.offering];
         // The instance's record lives in its tenants' statuses (one that kept it).
         let kept = || {
-            inst.tenants.iter().filter_map(|&t| {
-                previous
-                    .services
-                    .get(&estate.services[t].key)
-                    .filter(|a| a.shared_instance.as_deref() == Some(inst.name.as_str()))
-            })
+            inst.tenants
+                .iter()
+                .filter_map(|&t| was[t].filter(|a| a.shared_instance.as_deref() == Some(inst.name.as_str())))
         };
-        let rolling = estate.rolling.contains(&super::ServiceKey {
-            namespace: estate.shared_namespace.clone(),
-            name: inst.name.clone(),
-        });
+        // Nothing rolls out offline: no key to build for each instance then.
+        let rolling = !estate.rolling.is_empty()
+            && estate.rolling.contains(&super::ServiceKey {
+                namespace: estate.shared_namespace.clone(),
+                name: inst.name.clone(),
+            });
         items.push(Item {
             owner: Owner {
                 kind: "ServiceOffering",
@@ -127,7 +129,7 @@ pub(crate) fn place_all(
     }
 
     let mut placer = Placer::new(&estate.pools);
-    let mut placed: Vec<Option<String>> = vec![None; items.len()];
+    let mut placed: Vec<Option<usize>> = vec![None; items.len()];
     let mut moves: Vec<MoveState> = vec![MoveState::default(); items.len()];
     let mut gate = Gate::new(estate);
     let mut by_arrival: Vec<usize> = (0..items.len()).collect();
@@ -153,7 +155,7 @@ pub(crate) fn place_all(
             .find(|&p| placer.fits(p, &item.request))
         {
             placer.commit(p, item.request.demand);
-            placed[k] = Some(placer.name(p).to_string());
+            placed[k] = Some(p);
         }
     }
     // Then the rest, largest first (dominant share of the whole estate's capacity).
@@ -180,20 +182,22 @@ pub(crate) fn place_all(
             .then(items[a].arrival.cmp(&items[b].arrival))
             .then(items[a].instance.cmp(&items[b].instance))
     });
-    fill_levels(&mut placer, &items, &rest, &shares, &mut placed);
+    let requests: Vec<Request> = items.iter().map(|item| item.request).collect();
+    fill_levels(&mut placer, &requests, &rest, &shares, &mut placed);
     let mut refused = Vec::new();
     for &k in &rest {
         if placed[k].is_some() {
             continue;
         }
         let item = &items[k];
-        if let Some(pool) = placer.place(&item.request) {
-            placed[k] = Some(pool.to_string());
+        if let Some(p) = placer.choose(&item.request) {
+            placer.commit(p, item.request.demand);
+            placed[k] = Some(p);
         } else if let Some(p) = item.previous.and_then(|p| placer.index_of(p))
             && placer.may_stay(p, &item.request)
         {
             placer.commit(p, item.request.demand);
-            placed[k] = Some(placer.name(p).to_string());
+            placed[k] = Some(p);
         } else {
             refused.push(k);
         }
@@ -202,13 +206,13 @@ pub(crate) fn place_all(
     // waits on its source pool.
     for &k in &by_arrival {
         let item = &items[k];
-        let (Some(from), Some(to)) = (item.previous, placed[k].as_deref()) else {
+        let (Some(from), Some(to)) = (item.previous, placed[k]) else {
             continue;
         };
-        if from == to || placer.index_of(from).is_none() {
+        if from == placer.name(to) || placer.index_of(from).is_none() {
             continue;
         }
-        let to = to.to_string();
+        let to = placer.name(to).to_string();
         let mv = Move {
             owner: item.owner,
             from,
@@ -222,7 +226,7 @@ pub(crate) fn place_all(
             },
         };
         let (pool, state) = gate.decide(&mut placer, mv);
-        placed[k] = Some(pool);
+        placed[k] = placer.index_of(&pool);
         moves[k] = state;
     }
     // Explained only once everything is placed: the room seen when an item was passed
@@ -241,8 +245,9 @@ pub(crate) fn place_all(
         })
         .collect();
     for (k, item) in items.iter().enumerate() {
+        let pool = placed[k].map(|p| placer.name(p));
         if let Some(i) = item.service {
-            decisions[i].pool = placed[k].clone();
+            decisions[i].pool = pool.map(str::to_string);
             decisions[i].moves = moves[k].clone();
             if let Some(why) = &refusals[k] {
                 decisions[i]
@@ -252,11 +257,11 @@ pub(crate) fn place_all(
         }
         if let Some(j) = item.instance {
             placements[j] = InstancePlacement {
-                pool: placed[k].clone(),
+                pool: pool.map(str::to_string),
                 moves: moves[k].clone(),
             };
             for &t in &instances[j].tenants {
-                decisions[t].pool = placed[k].clone();
+                decisions[t].pool = pool.map(str::to_string);
                 // Tenants carry the instance's move record (their statuses keep it);
                 // the capacity is the instance's, held once.
                 decisions[t].moves.moved_from = moves[k].moved_from.clone();
@@ -274,162 +279,4 @@ pub(crate) fn place_all(
     }
     let wake_at = gate.wake_at();
     (placements, placer, wake_at)
-}
-
-/// Fills each level's pools, fullest first, up to their target with that level's new
-/// items, largest first; from the two size-ordered queues of CPU-heavy and
-/// memory-heavy items it takes from the one the pool is shorter of, so that pools
-/// fill evenly in both resources instead of closing on one with the other half used.
-/// What does not fit under a target is left for the item-by-item pass.
-fn fill_levels(
-    placer: &mut Placer,
-    items: &[Item],
-    ordered: &[usize],
-    shares: &dyn Fn(Res) -> (f64, f64),
-    placed: &mut [Option<String>],
-) {
-    for level in placer.levels() {
-        // Two queues of this level's items, each largest first.
-        let (mut cpu_heavy, mut memory_heavy) = (Vec::new(), Vec::new());
-        for &k in ordered.iter().filter(|&&k| items[k].request.level == level) {
-            let (cpu, memory) = shares(items[k].request.demand);
-            if cpu >= memory {
-                cpu_heavy.push(k)
-            } else {
-                memory_heavy.push(k)
-            }
-        }
-        let mut taken = vec![false; items.len()];
-        for pool in placer.fill_order(level) {
-            // Within one pool the room only shrinks, so an item passed over stays passed over.
-            let mut cursors = [0usize, 0usize];
-            loop {
-                let first = if placer.short_of_memory(pool) { 0 } else { 1 };
-                let mut took = false;
-                for q in [first, 1 - first] {
-                    let queue = if q == 0 { &cpu_heavy } else { &memory_heavy };
-                    while let Some(&k) = queue.get(cursors[q]) {
-                        cursors[q] += 1;
-                        if taken[k] || !placer.fits_under_target(pool, &items[k].request) {
-                            continue;
-                        }
-                        placer.commit(pool, items[k].request.demand);
-                        placed[k] = Some(placer.name(pool).to_string());
-                        taken[k] = true;
-                        took = true;
-                        break;
-                    }
-                    if took {
-                        break;
-                    }
-                }
-                if !took {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// Places service `i`, admitted after everything else, as a full re-plan would: a
-/// workload goes to the best pool; a tenant joins the fullest instance with room of
-/// its offering and level, else opens one that is placed like a workload.
-pub(crate) fn place_newcomer(
-    estate: &Estate,
-    i: usize,
-    decisions: &mut [Decision],
-    instances: &mut Vec<Instance>,
-    placements: &mut Vec<InstancePlacement>,
-    placer: &mut Placer,
-) {
-    let svc = &estate.services[i];
-    let department = svc.department.as_deref().unwrap_or("");
-    let allowed = estate.department_of(svc).and_then(|d| d.pools.as_ref());
-    match &svc.demand {
-        Some(Demand::Workload { charge, .. }) => {
-            let request = Request {
-                level: svc.level,
-                demand: *charge,
-                allowed,
-            };
-            match placer.place(&request) {
-                Some(pool) => decisions[i].pool = Some(pool.to_string()),
-                None => decisions[i].reasons.push(Reason::new(
-                    ReasonCode::InsufficientCapacity,
-                    placer.explain_refusal(&request, department),
-                )),
-            }
-        }
-        Some(Demand::Tenant { offering }) => {
-            let o = &estate.offerings[offering];
-            let tenant = Tenant {
-                service: i,
-                offering: o,
-                level: svc.level,
-                allowed,
-                previous: None,
-                previous_pool: None,
-            };
-            let existing = share::fullest_joinable(instances.iter(), &tenant, &estate.pools)
-                .and_then(|best| instances.iter().position(|x| std::ptr::eq(x, best)));
-            let j = match existing {
-                Some(j) => j,
-                None => {
-                    let used = instances
-                        .iter()
-                        .filter(|x| x.offering == o.name && x.level == svc.level)
-                        .map(|x| x.index);
-                    let inst = share::open(&tenant, share::lowest_free_index(used));
-                    instances.push(inst);
-                    placements.push(InstancePlacement {
-                        pool: None,
-                        moves: MoveState::default(),
-                    });
-                    instances.len() - 1
-                }
-            };
-            share::join(&mut instances[j], &tenant);
-            decisions[i].instance = Some(j);
-            if existing.is_none() {
-                let request = Request {
-                    level: svc.level,
-                    demand: o.instance_demand(),
-                    allowed: instances[j].allowed.as_ref(),
-                };
-                placements[j].pool = placer.place(&request).map(str::to_string);
-                instances[j].pool = placements[j].pool.clone();
-            }
-            decisions[i].pool = placements[j].pool.clone();
-            if decisions[i].pool.is_none() {
-                let request = Request {
-                    level: svc.level,
-                    demand: o.instance_demand(),
-                    allowed: instances[j].allowed.as_ref(),
-                };
-                // Named after the instance's first tenant to arrive, as a full re-plan
-                // names it (`place_all`), whoever joined last.
-                let first = instances[j]
-                    .tenants
-                    .iter()
-                    .map(|&t| &estate.services[t])
-                    .min_by(|a, b| {
-                        (a.created.is_none(), a.created, &a.key).cmp(&(
-                            b.created.is_none(),
-                            b.created,
-                            &b.key,
-                        ))
-                    });
-                let department = first.and_then(|s| s.department.as_deref()).unwrap_or(department);
-                let why = placer.explain_refusal(&request, department);
-                decisions[i].reasons.push(Reason::new(
-                    ReasonCode::InsufficientCapacity,
-                    format!(
-                        "shared instance {:?} of ServiceOffering {:?}: {why}",
-                        instances[j].name, o.name
-                    ),
-                ));
-            }
-        }
-        None => {}
-    }
 }

@@ -144,8 +144,15 @@ impl Placer {
 
     /// Feasible and, with the demand added, still within the pool's target utilisation.
     pub fn fits_under_target(&self, i: usize, req: &Request) -> bool {
-        let (cpu, memory) = self.utilisation_after(i, req.demand);
-        self.fits(i, req) && cpu.max(memory) <= self.slots[i].target + 1e-12
+        self.admissible(i, req) && self.room_under_target(i, req.demand)
+    }
+
+    /// Whether `demand` fits beside what is on slot `i` and stays within its target,
+    /// whoever asks. False for every demand at or above a demand it is false for, in
+    /// both resources (the batch fill skips whole ranges of items on that).
+    pub(crate) fn room_under_target(&self, i: usize, demand: Res) -> bool {
+        let (cpu, memory) = self.utilisation_after(i, demand);
+        self.slots[i].room_for(demand) && cpu.max(memory) <= self.slots[i].target + 1e-12
     }
 
     /// The pool a new placement goes to: the lowest level with a feasible pool; within

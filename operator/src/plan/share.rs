@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Demand, OfferingModel, PoolModel};
-use super::{Assignments, Decision, Estate};
+use super::{Assignment, Decision, Estate};
 
 /// One tenant to seat, in first-come-first-served order.
 #[derive(Clone, Debug)]
@@ -57,24 +57,58 @@ fn intersect(a: Option<&BTreeSet<String>>, b: Option<&BTreeSet<String>>) -> Opti
     }
 }
 
-/// Whether some valid pool at or above `level` is in the allowed set.
-fn placeable(allowed: Option<&BTreeSet<String>>, level: u8, pools: &[PoolModel]) -> bool {
-    pools
-        .iter()
-        .any(|p| p.usable() && p.level >= level && allowed.is_none_or(|a| a.contains(&p.name)))
+/// The estate's pools as seating reads them: each check of a tenant against an
+/// instance asks whether any pool could take the pair, which a scan of every pool
+/// would make O(pools) per check.
+pub(crate) struct Pools<'a> {
+    /// Sorted by name, as the estate's are.
+    all: &'a [PoolModel],
+    /// The highest level of a valid pool.
+    highest: Option<u8>,
 }
 
-fn joinable(inst: &Instance, t: &Tenant, pools: &[PoolModel]) -> bool {
+impl<'a> Pools<'a> {
+    pub fn new(all: &'a [PoolModel]) -> Self {
+        debug_assert!(all.is_sorted_by(|a, b| a.name <= b.name), "pools sorted by name");
+        let highest = all.iter().filter(|p| p.usable()).map(|p| p.level).max();
+        Self { all, highest }
+    }
+
+    fn named(&self, name: &str) -> &'a [PoolModel] {
+        let all = self.all;
+        &all[all.partition_point(|p| p.name.as_str() < name)
+            ..all.partition_point(|p| p.name.as_str() <= name)]
+    }
+
+    /// The first pool named `name`, as a scan would find.
+    fn first_named(&self, name: &str) -> Option<&'a PoolModel> {
+        let at = self.all.partition_point(|p| p.name.as_str() < name);
+        self.all.get(at).filter(|p| p.name == name)
+    }
+}
+
+/// Whether some valid pool at or above `level` is in both allowed sets (`None` allows
+/// every pool): the pools named in the smaller set, not every pool, are looked at.
+fn placeable(a: Option<&BTreeSet<String>>, b: Option<&BTreeSet<String>>, level: u8, pools: &Pools) -> bool {
+    let (names, other) = match (a, b) {
+        (None, None) => return pools.highest.is_some_and(|h| h >= level),
+        (Some(x), None) | (None, Some(x)) => (x, None),
+        (Some(x), Some(y)) if x.len() <= y.len() => (x, Some(y)),
+        (Some(x), Some(y)) => (y, Some(x)),
+    };
+    names
+        .iter()
+        .filter(|n| other.is_none_or(|o| o.contains(*n)))
+        .any(|n| pools.named(n).iter().any(|p| p.usable() && p.level >= level))
+}
+
+fn joinable(inst: &Instance, t: &Tenant, pools: &Pools) -> bool {
     (inst.tenants.len() as u32) < t.offering.tenants_per_instance
         && inst
             .pool
             .as_ref()
             .is_none_or(|p| t.allowed.is_none_or(|a| a.contains(p)))
-        && placeable(
-            intersect(inst.allowed.as_ref(), t.allowed).as_ref(),
-            t.level,
-            pools,
-        )
+        && placeable(inst.allowed.as_ref(), t.allowed, t.level, pools)
 }
 
 pub(crate) fn join(inst: &mut Instance, t: &Tenant) {
@@ -102,10 +136,10 @@ pub(crate) fn open(t: &Tenant, index: u32) -> Instance {
 /// is on a cordoned pool or one being deleted, which take no new placements. The instance
 /// itself may stay there (when no open pool has room for it), and its tenants with it;
 /// a newcomer would arrive there.
-fn takes_newcomers(inst: &Instance, pools: &[PoolModel]) -> bool {
+fn takes_newcomers(inst: &Instance, pools: &Pools) -> bool {
     inst.pool
         .as_ref()
-        .and_then(|name| pools.iter().find(|p| &p.name == name))
+        .and_then(|name| pools.first_named(name))
         .is_none_or(|p| !p.cordoned && !p.deleting)
 }
 
@@ -114,7 +148,7 @@ fn takes_newcomers(inst: &Instance, pools: &[PoolModel]) -> bool {
 pub(crate) fn fullest_joinable<'i>(
     group: impl Iterator<Item = &'i Instance>,
     t: &Tenant,
-    pools: &[PoolModel],
+    pools: &Pools,
 ) -> Option<&'i Instance> {
     group
         .filter(|inst| {
@@ -134,6 +168,7 @@ pub(crate) fn lowest_free_index(used: impl Iterator<Item = u32>) -> u32 {
 /// Seats every tenant; returns the instances (ordered by offering, level, index) and,
 /// per tenant in input order, the index of its instance in that list.
 pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usize>) {
+    let pools = &Pools::new(pools);
     // Per (offering, level): instance index number → Instance.
     let mut groups: BTreeMap<(&str, u8), BTreeMap<u32, Instance>> = BTreeMap::new();
     let mut seat_of: Vec<Option<(u32, &str, u8)>> = vec![None; tenants.len()];
@@ -191,11 +226,12 @@ pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usiz
 }
 
 /// Seats every admitted tenant, first come first served; returns the instances and
-/// records each tenant's instance in its decision.
+/// records each tenant's instance in its decision. `was[i]` is service `i`'s previous
+/// assignment.
 pub(crate) fn seat_tenants(
     estate: &Estate,
     order: &[usize],
-    previous: &Assignments,
+    was: &[Option<&Assignment>],
     decisions: &mut [Decision],
 ) -> Vec<Instance> {
     let tenants: Vec<Tenant> = order
@@ -212,11 +248,8 @@ pub(crate) fn seat_tenants(
                 offering: &estate.offerings[offering],
                 level: svc.level,
                 allowed: dept.and_then(|d| d.pools.as_ref()),
-                previous: previous
-                    .services
-                    .get(&svc.key)
-                    .and_then(|a| a.shared_instance.as_deref()),
-                previous_pool: previous.services.get(&svc.key).and_then(|a| a.pool.as_deref()),
+                previous: was[i].and_then(|a| a.shared_instance.as_deref()),
+                previous_pool: was[i].and_then(|a| a.pool.as_deref()),
             })
         })
         .collect();
