@@ -120,7 +120,22 @@ struct Figures {
     pods: BTreeMap<&'static str, usize>,
     peak_rss_mib: BTreeMap<&'static str, f64>,
     resync: Resync,
+    newcomer: Newcomer,
     problems: Vec<String>,
+}
+
+/// One new service in the settled estate, after the resync pass: from its creation to
+/// its status, and the pass that covered it.
+#[derive(Debug, Serialize)]
+struct Newcomer {
+    /// Seconds from the create call to a status with a phase (polled every 20 ms).
+    to_status_s: f64,
+    /// The operator's `controller.debounce`, which the pass waits out first.
+    debounce_s: f64,
+    /// Operator CPU seconds from the create call to the status.
+    cpu_s: f64,
+    /// The covering pass's own log line (its kind, duration and counts).
+    pass: Value,
 }
 
 /// One resync pass with nothing changed.
@@ -244,6 +259,24 @@ impl Figures {
                 format!("{requests} {:?}", self.resync.requests),
             ),
             (
+                "one new service: created → status (debounce included)",
+                format!(
+                    "{:.2} s (debounce {:.0} s); operator CPU {:.3} s",
+                    self.newcomer.to_status_s, self.newcomer.debounce_s, self.newcomer.cpu_s
+                ),
+            ),
+            (
+                "one new service: its pass",
+                format!(
+                    "{} {} ms, {} applied, {} unchanged, {} status writes",
+                    self.newcomer.pass["pass"],
+                    self.newcomer.pass["took_ms"],
+                    self.newcomer.pass["applied"],
+                    self.newcomer.pass["unchanged"],
+                    self.newcomer.pass["status_writes"]
+                ),
+            ),
+            (
                 "other control planes running; load average (start, end)",
                 format!("{:?}; {:?}", self.other_control_planes, self.load_average),
             ),
@@ -317,6 +350,7 @@ async fn measure(n: usize, resync: Duration, keep_log: bool) -> Figures {
 
     let writes = Writes::of(&audit, converged_at);
     let resync = no_change_pass(&operator, pid, &mut audit, resync).await;
+    let newcomer = newcomer(&client, &estate, &operator, pid, debounce_of(&config)).await;
     let problems = problems(n, &audit, &resync);
     if keep_log {
         let kept = target_dir().join(format!("control-plane-bench-{n}-operator.log"));
@@ -345,6 +379,7 @@ async fn measure(n: usize, resync: Duration, keep_log: bool) -> Figures {
             ("etcd", rss(plane.pid("etcd"))),
         ]),
         resync,
+        newcomer,
         problems,
     };
     drop(operator);
@@ -618,6 +653,60 @@ impl Writes {
     fn get(&self, category: &str) -> usize {
         self.by_category.get(category).copied().unwrap_or(0)
     }
+}
+
+/// Creates one small service in the first department's namespace and waits for its
+/// status; the pass that applied it is the first after the create with writes.
+async fn newcomer(
+    client: &Client,
+    estate: &Snapshot,
+    operator: &Process,
+    pid: u32,
+    debounce_s: f64,
+) -> Newcomer {
+    let ns = format!("dept-{}", estate.departments[0].name_any());
+    let seen = passes(operator).len();
+    let (cpu_before, started) = (cpu_seconds(pid), Instant::now());
+    let api: Api<DepartmentService> = Api::namespaced(client.clone(), &ns);
+    let svc = govcloud::synthetic::workload(&ns, "bench-newcomer", 1, 1, "10m", "16Mi");
+    api.create(&PostParams::default(), &svc)
+        .await
+        .expect("creating the newcomer");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = api.get("bench-newcomer").await.expect("reading the newcomer");
+        if got.status.as_ref().is_some_and(|s| s.phase.is_some()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no status in 120 s\n{}",
+            operator.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (to_status_s, cpu_s) = (started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu_before);
+    let pass = passes(operator)
+        .into_iter()
+        .skip(seen)
+        .map(|p| p["fields"].clone())
+        .find(|p| p["applied"].as_u64().unwrap_or(0) > 0)
+        .unwrap_or(Value::Null);
+    Newcomer {
+        to_status_s,
+        debounce_s,
+        cpu_s,
+        pass,
+    }
+}
+
+/// `controller.debounce` of an operator config (`debounce: 2s`), in seconds.
+fn debounce_of(config: &str) -> f64 {
+    config
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("debounce:"))
+        .and_then(|v| v.trim().strip_suffix('s')?.parse().ok())
+        .expect("the operator config sets controller.debounce in seconds")
 }
 
 /// The "estate pass" log lines of the operator (JSON), oldest first.

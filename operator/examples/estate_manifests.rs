@@ -3,7 +3,6 @@
 //! 10,000, with departments, pools and offerings scaled as `EstateShape::BENCHMARK`).
 //! What docs/performance.md times `govcloud plan` on, end to end.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use govcloud::synthetic::{EstateShape, as_json, estate};
@@ -25,14 +24,9 @@ fn main() -> std::io::Result<()> {
     };
     std::fs::create_dir_all(&dir)?;
     let objects = as_json(&estate(20_261_127, shape));
-    // JSON documents are YAML documents: one file, `---` between them.
-    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("estate.yaml"))?);
-    for o in &objects {
-        writeln!(out, "---")?;
-        serde_json::to_writer(&mut out, o)?;
-        writeln!(out)?;
-    }
-    out.flush()?;
+    // Block YAML, as `kubectl get -o yaml` and hand-written manifests are.
+    let yaml = serde_saphyr::to_string_multiple(&objects).expect("JSON values serialise to YAML");
+    std::fs::write(dir.join("estate.yaml"), yaml)?;
     eprintln!(
         "{} objects written to {}",
         objects.len(),
