@@ -686,12 +686,24 @@ async fn newcomer(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (to_status_s, cpu_s) = (started.elapsed().as_secs_f64(), cpu_seconds(pid) - cpu_before);
-    let pass = passes(operator)
-        .into_iter()
-        .skip(seen)
-        .map(|p| p["fields"].clone())
-        .find(|p| p["applied"].as_u64().unwrap_or(0) > 0)
-        .unwrap_or(Value::Null);
+    // The pass logs its line once its last status is written: wait for it.
+    let applied = |p: &Value| p["applied"].as_u64().unwrap_or(0) > 0;
+    let pass = loop {
+        let found = passes(operator)
+            .into_iter()
+            .skip(seen)
+            .map(|p| p["fields"].clone())
+            .find(applied);
+        if let Some(pass) = found {
+            break pass;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no pass applied the newcomer\n{}",
+            operator.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     Newcomer {
         to_status_s,
         debounce_s,
