@@ -1,10 +1,12 @@
-//! A pass over new DepartmentServices only, exact by construction: the planner kept
-//! from the last full pass decides each newcomer as a full re-plan would
-//! (`Planner::add`), the plan's entries the newcomers altered say what to re-render
-//! and whose status to write, and nothing else of the estate is read or compared.
-//! Whatever this pass cannot do exactly is left to a full pass (see `changes`).
+//! A pass over changes, exact by construction: the planner kept from the last full
+//! pass decides a newcomer as a full re-plan would (`Planner::add`), the plan's entries
+//! it altered say what to re-render and whose status to write, and a managed object the
+//! cluster changed is re-rendered with its namespace or shared instance. Nothing else of
+//! the estate is read or compared; whatever this pass cannot do exactly is left to a
+//! full pass (see `changes`). A pass that fails leaves no kept plan: the next is full.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -14,7 +16,6 @@ use super::estate::{EstateReconciler, Observed, PassReport};
 use super::hold::{self, Held, LiveTemplate};
 use super::kept::key_of;
 use super::rejection::{self, Generations};
-use std::sync::Arc;
 
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 use crate::object::ObjectId;
