@@ -141,6 +141,17 @@ pub enum Why {
 }
 
 impl Why {
+    /// Every reason, so that each series can be declared before its first pass.
+    pub const ALL: [Why; 7] = [
+        Why::First,
+        Why::Timer,
+        Why::Usage,
+        Why::Overflow,
+        Why::Changed,
+        Why::OutOfOrder,
+        Why::Several,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Why::First => "first",

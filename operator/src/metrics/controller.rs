@@ -12,7 +12,7 @@ use super::PassKind;
 use super::family::{FloatGauge, IntGauge};
 use super::labels::{FailureLabels, PassLabels, SourceLabels, source_name};
 use crate::config::UsageSource;
-use crate::controller::PassReport;
+use crate::controller::{PassReport, Why};
 use crate::usage::Health;
 
 /// A full pass takes milliseconds on a small estate and over a second on 10,000 services
@@ -103,6 +103,15 @@ impl ControllerFamilies {
             "Passes by what they covered (full: the whole estate; changes: new DepartmentServices and managed objects the cluster changed) and why (full: first, timer, usage, changed, overflow, out_of_order, several; changes: added, observed)",
             families.passes_by_reason.clone(),
         );
+        // Every series from the start at zero: `rate()` and `increase()` see the first
+        // pass of a reason instead of a series appearing out of nothing.
+        let kinds = Why::ALL
+            .into_iter()
+            .map(PassKind::Full)
+            .chain([PassKind::Added, PassKind::Observed]);
+        for kind in kinds {
+            let _ = families.passes_by_reason.get_or_create(&pass_labels(kind));
+        }
         r.register(
             "pass_failures",
             "Failed API calls during passes, by object kind and category; the category decides the retry (conflict: next pass, throttled: Retry-After, server: backoff, rejected: parked until a change)",
@@ -169,14 +178,7 @@ impl ControllerFamilies {
     }
 
     pub fn pass_kind(&self, kind: PassKind) {
-        let (pass, reason) = match kind {
-            PassKind::Full(why) => ("full", why.as_str()),
-            PassKind::Added => ("changes", "added"),
-            PassKind::Observed => ("changes", "observed"),
-        };
-        self.passes_by_reason
-            .get_or_create(&PassLabels { pass, reason })
-            .inc();
+        self.passes_by_reason.get_or_create(&pass_labels(kind)).inc();
     }
 
     pub fn render_failure(&self, duration: Duration) {
@@ -207,4 +209,13 @@ impl ControllerFamilies {
             }
         }
     }
+}
+
+fn pass_labels(kind: PassKind) -> PassLabels {
+    let (pass, reason) = match kind {
+        PassKind::Full(why) => ("full", why.as_str()),
+        PassKind::Added => ("changes", "added"),
+        PassKind::Observed => ("changes", "observed"),
+    };
+    PassLabels { pass, reason }
 }
