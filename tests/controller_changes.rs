@@ -540,3 +540,47 @@ async fn a_deployment_edited_by_hand_is_reverted_by_a_pass_over_its_namespace() 
     assert!(report.summary.unchanged < 40, "{:?}", report.summary);
     assert_eq!(report.status_writes, 0);
 }
+
+#[tokio::test]
+async fn a_moving_services_deployment_rolled_out_between_passes_takes_a_full_pass() {
+    let (client, estate, r, mut live) = converged_live().await;
+    let (ns, name) = ("dept-education", "e-learning-portal");
+    let key = ServiceKey {
+        namespace: ns.into(),
+        name: name.into(),
+    };
+    let from = services(&client).await[&key]
+        .status
+        .clone()
+        .unwrap()
+        .pool
+        .unwrap();
+    // The platform team cordons the service's pool and the department sends it at once.
+    let mut s = snapshot(&client, &estate).await;
+    for p in s.pools.iter_mut().filter(|p| p.name_any() == from) {
+        p.spec.cordoned = true;
+    }
+    for svc in s.services.iter_mut().filter(|svc| ServiceKey::of(svc) == key) {
+        svc.annotations_mut()
+            .insert(govcloud::api::APPLY_NOW.into(), "test".into());
+    }
+    let (_, moved) = r.pass(&s, &now()).await.unwrap();
+    assert!(moved.summary.applied >= 1, "{:?}", moved.summary);
+    let status = services(&client).await[&key].status.clone().unwrap();
+    assert_eq!(status.moved_from.as_deref(), Some(from.as_str()), "{status:?}");
+
+    // Its rollout starts and ends before the next pass: no rollout is in progress
+    // before or after, yet the move's end is what frees the source pool's move slot.
+    let mut d = deployment(&client, ns, name).await;
+    let replicas = d.data["spec"]["replicas"].clone();
+    d.data["status"] = serde_json::json!({
+        "observedGeneration": d.metadata.generation,
+        "replicas": replicas, "updatedReplicas": replicas,
+        "readyReplicas": replicas, "availableReplicas": replicas,
+    });
+    d.metadata.resource_version = Some("rolled-out-on-the-new-pool".into());
+    let t = live.changed(Kind::Deployment, d);
+    let id = t.object.clone().unwrap();
+    let (needed, _) = pass_over(&client, &estate, &r, vec![t]).await;
+    assert_eq!(needed, Needed::Full(Why::Changed, Some(id)));
+}

@@ -136,11 +136,12 @@ impl EstateReconciler {
         };
         // A managed object is passed over on its own only while it is there to compare
         // (a deleted one may belong to anything), while it is not the shared namespace
-        // (which only a full render renders), and while no move's rollout started or
-        // ended (the planner holds a move's source pool until its rollout ends).
+        // (which only a full render renders), and while it is not the Deployment of a
+        // move: the planner holds a move's source pool, and the pool's move slot, until
+        // the rollout ends, and a rollout can start and end between two passes.
         for o in observed {
             let shared = o.kind == Kind::Namespace && o.name == kept.snapshot.settings.shared_namespace;
-            if shared || self.applier.cached_id(o).is_none() {
+            if shared || self.applier.cached_id(o).is_none() || moving_deployment(kept, o) {
                 return Needed::Full(Why::Changed, Some(o.clone()));
             }
         }
@@ -540,4 +541,14 @@ fn by_name<P>(plans: &[P], name: impl Fn(&P) -> &String) -> HashMap<&str, &P> {
 
 fn lookup<'a, K: Resource, P>(plans: &HashMap<&str, &'a P>, obj: &K) -> Option<&'a P> {
     plans.get(obj.meta().name.as_deref()?).copied()
+}
+
+fn moving_deployment(kept: &Kept, o: &ObjectId) -> bool {
+    o.kind == Kind::Deployment
+        && o.namespace.as_ref().is_some_and(|namespace| {
+            kept.moving(&ServiceKey {
+                namespace: namespace.clone(),
+                name: o.name.clone(),
+            })
+        })
 }
