@@ -106,6 +106,11 @@ fn options(len: usize) -> serde_saphyr::Options {
 }
 
 impl Document<'_> {
+    /// Bytes of the file the document spans, its marker included.
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
     /// The text for the full deserializer. Blanking the marker rather than dropping its
     /// line keeps lines and columns as in the file.
     fn text(&self) -> &str {

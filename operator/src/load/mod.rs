@@ -13,6 +13,7 @@ mod fast;
 mod files;
 mod list;
 mod path;
+mod read;
 mod repair;
 mod spans;
 
@@ -31,7 +32,7 @@ use serde_json::Value;
 
 use crate::plan::Snapshot;
 use decode::{Decoded, Object};
-use documents::{Document, Reading};
+use documents::Document;
 use list::{Item, Keep, Kind, Staged};
 
 /// The YAML parser's message for users, on one line and without positions (shared with
@@ -130,26 +131,16 @@ impl Loader {
             Ok(text) => text,
             Err(e) => return self.errors.push(*e),
         };
-        for doc in documents::split(&text) {
+        let mut docs = documents::split(&text);
+        let reads = read::read_all(&mut docs);
+        for (doc, read) in docs.iter().zip(reads) {
             let origin = Origin::document(file.to_path_buf(), doc.number);
-            // A List's items are decoded as the parser finishes each, so that a large
-            // export is never held whole as data; they count only if the document turns
-            // out to be a List (kubectl prints `kind` after `items`).
-            let mut staged = Staged::default();
-            let (parsed, reading) = doc.parse(&mut |item| {
-                let (reference, decoded) = decode_value(item);
-                staged.take(reference, decoded);
-            });
-            if reading == Reading::Full {
-                staged = Staged::default();
-            }
-            match parsed {
-                Ok(Some(value)) => {
-                    let (reference, decoded) = decode_value(value);
+            match read.parsed {
+                Ok(Some((reference, decoded))) => {
                     if matches!(decoded, Ok(Decoded::List(_))) {
-                        self.list(staged, &origin, &doc);
+                        self.list(read.staged, &origin, doc);
                     }
-                    self.decoded(reference, decoded, &origin, &doc);
+                    self.decoded(reference, decoded, &origin, doc);
                 }
                 Ok(None) => {}
                 Err(e) => self.errors.push(LoadError::Syntax {

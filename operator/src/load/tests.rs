@@ -568,3 +568,46 @@ fn field_paths_display_like_kubectl_explain() {
     assert_eq!(path.to_string(), "spec.ports[2].port");
     assert_eq!(path.in_item(4).to_string(), "items[4].spec.ports[2].port");
 }
+
+/// A file large enough to be read on several threads reports what a small one does, in
+/// file order: each problem at its document, and a duplicate found across the threads'
+/// runs.
+#[test]
+fn a_large_file_read_on_every_core_reports_in_file_order() {
+    let count = 2_000;
+    let mut parts: Vec<String> = (0..count)
+        .map(|i| SERVICE.replace("name: payroll", &format!("name: payroll-{i}")))
+        .collect();
+    parts[10] = parts[10].replace("securityLevel: 2", "securityLevel: high");
+    parts[1_000] = "a: [\n".into();
+    parts[count - 1] = parts[0].clone();
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let text = docs(&parts);
+    assert!(text.len() > 256 * 1024, "{} bytes", text.len());
+    let shown: Vec<String> = errors_of(&text).iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 3, "{shown:#?}");
+    assert!(
+        shown[0].contains("document 11: DepartmentService dept-finance/payroll-10: spec.securityLevel"),
+        "{shown:#?}"
+    );
+    assert!(shown[1].contains("document 1001: malformed YAML"), "{shown:#?}");
+    assert!(
+        shown[2].contains("document 2000: DepartmentService dept-finance/payroll-0 is defined twice")
+            && shown[2].contains("document 1"),
+        "{shown:#?}"
+    );
+
+    let fine: Vec<String> = (0..count)
+        .map(|i| SERVICE.replace("name: payroll", &format!("name: payroll-{i}")))
+        .collect();
+    let fine: Vec<&str> = fine.iter().map(String::as_str).collect();
+    let names: Vec<String> = load_one(&docs(&fine))
+        .unwrap()
+        .snapshot
+        .services
+        .iter()
+        .map(|s| s.name_any())
+        .collect();
+    let expected: Vec<String> = (0..count).map(|i| format!("payroll-{i}")).collect();
+    assert_eq!(names, expected, "every service once, in file order");
+}
