@@ -478,18 +478,23 @@ async fn deployment(client: &Client, ns: &str, name: &str) -> DynamicObject {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_deployment_coming_up_ready_is_passed_over_with_its_namespace_and_its_service_reads_ready() {
-    let (client, estate, r, mut live) = converged_live().await;
-    let (ns, name) = ("dept-education", "e-learning-portal");
-    let mut d = deployment(&client, ns, name).await;
+/// `d` as the Deployment controller reports it once every replica is up, at `version`.
+fn rolled_out(mut d: DynamicObject, version: &str) -> DynamicObject {
     let replicas = d.data["spec"]["replicas"].clone();
     d.data["status"] = serde_json::json!({
         "observedGeneration": d.metadata.generation,
         "replicas": replicas, "updatedReplicas": replicas,
         "readyReplicas": replicas, "availableReplicas": replicas,
     });
-    d.metadata.resource_version = Some("ready-by-the-cluster".into());
+    d.metadata.resource_version = Some(version.into());
+    d
+}
+
+#[tokio::test]
+async fn a_deployment_coming_up_ready_is_passed_over_with_its_namespace_and_its_service_reads_ready() {
+    let (client, estate, r, mut live) = converged_live().await;
+    let (ns, name) = ("dept-education", "e-learning-portal");
+    let d = rolled_out(deployment(&client, ns, name).await, "ready-by-the-cluster");
     let t = live.changed(Kind::Deployment, d);
     let id = t.object.clone().unwrap();
     let (needed, report) = pass_over(&client, &estate, &r, vec![t]).await;
@@ -571,14 +576,7 @@ async fn a_moving_services_deployment_rolled_out_between_passes_takes_a_full_pas
 
     // Its rollout starts and ends before the next pass: no rollout is in progress
     // before or after, yet the move's end is what frees the source pool's move slot.
-    let mut d = deployment(&client, ns, name).await;
-    let replicas = d.data["spec"]["replicas"].clone();
-    d.data["status"] = serde_json::json!({
-        "observedGeneration": d.metadata.generation,
-        "replicas": replicas, "updatedReplicas": replicas,
-        "readyReplicas": replicas, "availableReplicas": replicas,
-    });
-    d.metadata.resource_version = Some("rolled-out-on-the-new-pool".into());
+    let d = rolled_out(deployment(&client, ns, name).await, "rolled-out-on-the-new-pool");
     let t = live.changed(Kind::Deployment, d);
     let id = t.object.clone().unwrap();
     let (needed, _) = pass_over(&client, &estate, &r, vec![t]).await;

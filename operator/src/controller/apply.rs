@@ -188,14 +188,6 @@ impl Applier {
         }
     }
 
-    /// The Deployments the caches see rolling out (`None` without caches).
-    pub(crate) fn rolling(&self) -> Option<std::collections::BTreeSet<crate::plan::ServiceKey>> {
-        match &self.live {
-            Live::Cached(caches) => Some(caches.rolling()),
-            Live::Fetch => None,
-        }
-    }
-
     /// The watch cache's copy of a managed Deployment (`None` without caches).
     pub(crate) fn cached_deployment(&self, namespace: &str, name: &str) -> Option<Arc<CachedObject>> {
         match &self.live {

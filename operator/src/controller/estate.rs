@@ -138,20 +138,14 @@ impl EstateReconciler {
         // (a deleted one may belong to anything), while it is not the shared namespace
         // (which only a full render renders), and while it is not the Deployment of a
         // move: the planner holds a move's source pool, and the pool's move slot, until
-        // the rollout ends, and a rollout can start and end between two passes.
+        // the rollout ends. Any change to that Deployment counts, not only one that
+        // flips it between rolling and rolled out: a rollout can start and end between
+        // two passes, and govcloud's own apply that starts it is an echo.
         for o in observed {
             let shared = o.kind == Kind::Namespace && o.name == kept.snapshot.settings.shared_namespace;
             if shared || self.applier.cached_id(o).is_none() || moving_deployment(kept, o) {
                 return Needed::Full(Why::Changed, Some(o.clone()));
             }
-        }
-        if !observed.is_empty()
-            && let Some(rolling) = self.applier.rolling()
-            && rolling
-                .symmetric_difference(&kept.snapshot.rolling)
-                .any(|k| kept.moving(k))
-        {
-            return Needed::Full(Why::Changed, observed.first().cloned());
         }
         needed
     }

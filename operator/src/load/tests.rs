@@ -575,9 +575,12 @@ fn field_paths_display_like_kubectl_explain() {
 #[test]
 fn a_large_file_read_on_every_core_reports_in_file_order() {
     let count = 2_000;
-    let mut parts: Vec<String> = (0..count)
-        .map(|i| SERVICE.replace("name: payroll", &format!("name: payroll-{i}")))
-        .collect();
+    let services = || -> Vec<String> {
+        (0..count)
+            .map(|i| SERVICE.replace("name: payroll", &format!("name: payroll-{i}")))
+            .collect()
+    };
+    let mut parts = services();
     parts[10] = parts[10].replace("securityLevel: 2", "securityLevel: high");
     parts[1_000] = "a: [\n".into();
     parts[count - 1] = parts[0].clone();
@@ -597,9 +600,7 @@ fn a_large_file_read_on_every_core_reports_in_file_order() {
         "{shown:#?}"
     );
 
-    let fine: Vec<String> = (0..count)
-        .map(|i| SERVICE.replace("name: payroll", &format!("name: payroll-{i}")))
-        .collect();
+    let fine = services();
     let fine: Vec<&str> = fine.iter().map(String::as_str).collect();
     let names: Vec<String> = load_one(&docs(&fine))
         .unwrap()
