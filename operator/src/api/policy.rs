@@ -38,6 +38,11 @@ pub struct PlatformPolicySpec {
     /// Limits = requests × ratio (≥ 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_ratio: Option<ResourceFactors>,
+    /// The grain the platform sizes workloads in, e.g. `250m` and `256Mi`: `govcloud
+    /// assess` rounds the requests it proposes up to multiples of it. Requests of other
+    /// sizes are not refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_steps: Option<ResourceRequest>,
     /// Estate-wide freezes: while one covers the moment, no platform-driven restart
     /// happens anywhere, whatever the windows say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -120,6 +120,10 @@ pub struct EffectivePolicy {
     /// Largest requests per replica: the most restrictive `maxReplicaResources`.
     pub max_cpu: Option<i64>,
     pub max_memory: Option<i64>,
+    /// The sizing grain: the coarsest `resourceSteps` of the valid policies, so that a
+    /// size on it is on every policy's grain when the steps divide one another.
+    pub step_cpu: Option<i64>,
+    pub step_memory: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +137,9 @@ pub struct PolicyModel {
     pub default_cpu: Option<i64>,
     pub default_memory: Option<i64>,
     pub limit_ratio: Option<(f64, f64)>,
+    /// `spec.resourceSteps`: the sizing grain, each > 0 when set.
+    pub step_cpu: Option<i64>,
+    pub step_memory: Option<i64>,
     /// Estate-wide freezes (`spec.maintenanceExclusions`).
     pub freeze: Maintenance,
     pub reasons: Vec<Reason>,

@@ -211,6 +211,44 @@ fn an_invalid_policy_fails_closed() {
 }
 
 #[test]
+fn a_zero_or_malformed_sizing_step_makes_the_policy_invalid() {
+    let mut s = estate();
+    s.policies.push(policy(
+        "grain",
+        PlatformPolicySpec {
+            resource_steps: Some(ResourceRequest {
+                cpu: Some("0".into()),
+                memory: Some("a lot".into()),
+            }),
+            ..Default::default()
+        },
+    ));
+    let p = run(&s);
+    let grain = p.policies.iter().find(|p| p.name == "grain").unwrap();
+    let messages: Vec<&str> = grain.reasons.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with("spec.resourceSteps.cpu: \"0\" is zero"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].starts_with("spec.resourceSteps.memory:"),
+        "{messages:?}"
+    );
+    let valid = crate::plan::effective_policy(&[policy(
+        "grain",
+        PlatformPolicySpec {
+            resource_steps: Some(ResourceRequest {
+                cpu: Some("250m".into()),
+                memory: None,
+            }),
+            ..Default::default()
+        },
+    )]);
+    assert_eq!((valid.step_cpu, valid.step_memory), (Some(250), None));
+}
+
+#[test]
 fn admission_is_first_come_first_served_against_quota() {
     let mut s = estate();
     // edu has 4 cores; "zeta" was created first, so it wins over "alpha".

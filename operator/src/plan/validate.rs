@@ -380,6 +380,26 @@ pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
         }
         (r.cpu, r.memory)
     });
+    let steps = spec.resource_steps.clone().unwrap_or_default();
+    let mut step = |path: &str, s: Option<&str>, parse: fn(&str) -> Result<i64, QuantityError>| {
+        let v = match parse(s?) {
+            Ok(v) => v,
+            Err(e) => {
+                p.push(format!("{path}: {e}"));
+                return None;
+            }
+        };
+        if v == 0 {
+            p.push(format!(
+                "{path}: {:?} is zero; a step must be greater than zero",
+                s?
+            ));
+            return None;
+        }
+        Some(v)
+    };
+    let step_cpu = step("spec.resourceSteps.cpu", steps.cpu.as_deref(), parse_cpu);
+    let step_memory = step("spec.resourceSteps.memory", steps.memory.as_deref(), parse_memory);
     PolicyModel {
         name: policy.name_any(),
         allowed_registries: spec.allowed_registries.clone(),
@@ -390,6 +410,8 @@ pub fn policy(policy: &PlatformPolicy) -> PolicyModel {
         default_cpu,
         default_memory,
         limit_ratio,
+        step_cpu,
+        step_memory,
         freeze: maintenance(&[], &spec.maintenance_exclusions),
         reasons: p.0,
     }
@@ -413,6 +435,8 @@ pub fn effective_policy(policies: &[PolicyModel]) -> EffectivePolicy {
         limit_ratio_set: valid().any(|p| p.limit_ratio.is_some()),
         max_cpu: valid().filter_map(|p| p.max_cpu).min(),
         max_memory: valid().filter_map(|p| p.max_memory).min(),
+        step_cpu: valid().filter_map(|p| p.step_cpu).max(),
+        step_memory: valid().filter_map(|p| p.step_memory).max(),
     }
 }
 
