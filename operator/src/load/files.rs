@@ -13,7 +13,28 @@ use std::path::{Path, PathBuf};
 
 use super::error::LoadError;
 
-const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+/// Which files a directory contributes, and what the refusal of too many calls them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Wanted {
+    /// Extensions of the files taken from directories (files named are read whatever
+    /// theirs).
+    pub extensions: &'static [&'static str],
+    /// What the files are, for `more than N … files`.
+    pub noun: &'static str,
+}
+
+impl Wanted {
+    pub const MANIFESTS: Wanted = Wanted {
+        extensions: &["yaml", "yml", "json"],
+        noun: "manifest",
+    };
+
+    fn matches(&self, path: &Path) -> bool {
+        path.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| self.extensions.contains(&e))
+    }
+}
 
 /// How much input the loader takes before it refuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,12 +60,6 @@ impl Default for Limits {
             max_depth: 64,
         }
     }
-}
-
-fn is_manifest(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.contains(&e))
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -92,19 +107,32 @@ fn not_regular(file: &Path, kind: &str) -> LoadError {
 /// The walk's state: what was seen, what was found, what went wrong.
 struct Walk<'a> {
     limits: &'a Limits,
+    wanted: Wanted,
     seen: HashSet<(u64, u64)>,
     files: Vec<PathBuf>,
     errors: &'a mut Vec<LoadError>,
 }
 
 /// The files named, and the manifests (`.yaml`, `.yml`, `.json`) under the directories
-/// named, recursively and sorted by path so that the input order never depends on the
-/// file system. A file named explicitly is read whatever its extension; hidden entries
-/// inside directories (`.git`) are not. Links are followed, but a directory or file
-/// reached twice is taken the first time only.
+/// named: see [`expand_wanted`].
 pub(super) fn expand(paths: &[PathBuf], limits: &Limits, errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
+    expand_wanted(paths, limits, Wanted::MANIFESTS, errors)
+}
+
+/// The files named, and the `wanted` files under the directories named, recursively and
+/// sorted by path so that the input order never depends on the file system. A file
+/// named explicitly is read whatever its extension; hidden entries inside directories
+/// (`.git`) are not. Links are followed, but a directory or file reached twice is taken
+/// the first time only.
+pub(crate) fn expand_wanted(
+    paths: &[PathBuf],
+    limits: &Limits,
+    wanted: Wanted,
+    errors: &mut Vec<LoadError>,
+) -> Vec<PathBuf> {
     let mut walk = Walk {
         limits,
+        wanted,
         seen: HashSet::new(),
         files: Vec::new(),
         errors,
@@ -121,7 +149,7 @@ impl Walk<'_> {
             Ok(meta) => meta,
             Err(e) => return self.errors.push(read_error(path, &e)),
         };
-        if !meta.is_dir() && !named && !is_manifest(path) {
+        if !meta.is_dir() && !named && !self.wanted.matches(path) {
             return;
         }
         if let Some(kind) = special_kind(&meta) {
@@ -134,7 +162,7 @@ impl Walk<'_> {
             return self.dir(path, depth);
         }
         if self.files.len() >= self.limits.max_files {
-            let message = format!("more than {} manifest files", self.limits.max_files);
+            let message = format!("more than {} {} files", self.limits.max_files, self.wanted.noun);
             return self.errors.push(refuse(path, message));
         }
         self.files.push(path.to_path_buf());

@@ -41,6 +41,8 @@ pub(crate) use documents::message_of as yaml_message;
 pub(crate) use error::one_per_line;
 pub use error::{LoadError, LoadErrors, ObjectRef, Origin};
 pub use files::Limits;
+/// The directory walk with its guards, for other inputs than manifests (inventories).
+pub(crate) use files::{Wanted, expand_wanted};
 pub use path::{FieldPath, Segment};
 
 /// What the input held: the estate (with default settings), and what was left out.
