@@ -110,3 +110,4 @@ mod control_plane_changes;
 mod control_plane_maintenance;
 #[path = "control_plane_templates.rs"]
 mod control_plane_templates;
+mod assess_report;

@@ -8,7 +8,7 @@ mod args;
 mod plan;
 mod report;
 mod run;
-mod table;
+pub(crate) mod table;
 
 use std::ffi::OsString;
 use std::io::{self, Write};

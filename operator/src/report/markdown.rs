@@ -9,7 +9,7 @@ use crate::units::{cores, memory};
 
 /// A table as Markdown, then its notes; every cell is escaped here, so tables hold
 /// plain text.
-fn table(t: &Table, out: &mut String) {
+pub(crate) fn table(t: &Table, out: &mut String) {
     if let (true, Some(empty)) = (t.rows.is_empty(), t.empty) {
         let _ = writeln!(out, "{empty}\n");
         return;

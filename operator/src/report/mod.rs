@@ -11,11 +11,11 @@
 
 mod build;
 mod csv;
-mod html;
-mod markdown;
+pub(crate) mod html;
+pub(crate) mod markdown;
 mod model;
 mod statuses;
-mod svg;
+pub(crate) mod svg;
 pub mod table;
 pub(crate) mod text;
 mod usage_file;

@@ -27,7 +27,7 @@ pub(super) fn cell(c: &Cell) -> String {
 
 /// A section: its title (with the number of rows when they are objects), then the
 /// header and rows, or `(none)`.
-pub(super) fn section(title: &str, table: &Table, counted: bool, out: &mut String) {
+pub(crate) fn section(title: &str, table: &Table, counted: bool, out: &mut String) {
     if counted {
         out.push_str(&format!("{title} ({})\n", table.rows.len()));
     } else {

@@ -1,6 +1,6 @@
 //! `--output table`: the plan as a platform team reads it at a terminal.
 
-mod grid;
+pub(crate) mod grid;
 #[cfg(test)]
 mod tests;
 

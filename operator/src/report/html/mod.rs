@@ -13,7 +13,7 @@ use super::table::{Cell, Table, sections};
 use super::text::{self, money};
 use crate::units::percent;
 
-const STYLE: &str = "
+pub(crate) const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif;margin:0;background:#f8fafc;color:#0f172a;font-size:14px}
 header{background:#1e3a8a;color:#fff;padding:20px 32px}
 header h1{margin:0 0 4px;font-size:24px}
@@ -46,7 +46,7 @@ code{font-family:ui-monospace,monospace;font-size:12px}
 ";
 
 /// A table, or what is said when it has no rows, then its notes.
-fn table(t: &Table) -> Markup {
+pub(crate) fn table(t: &Table) -> Markup {
     html! {
         @if let (true, Some(empty)) = (t.rows.is_empty(), t.empty) {
             p class="muted" { (empty) }

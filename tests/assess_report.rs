@@ -1,0 +1,147 @@
+//! The assessment's HTML page as a real browser draws it: the sample inventory of the
+//! README's tour (`config/samples/inventory`, with its mapping, pools sized), rendered
+//! by `assess::output::html` and screenshotted by headless Chromium.
+//!
+//! As in `report.rs`, the browser is Debian's `chromium`; when it is missing the test
+//! fails with the install command rather than skipping. The screenshot helpers are
+//! that module's, repeated: they are private to it.
+//!
+//! `GOVCLOUD_BLESS=1 cargo test --test integration assess_report::` regenerates
+//! docs/assess.png, the README's screenshot of an assessment.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::Path;
+use std::process::Command;
+
+use govcloud::assess::{Mapping, assess, inventory, output};
+use govcloud::plan::Snapshot;
+
+use crate::support;
+use support::repo_root;
+
+/// The sample inventory assessed as its README's first command does: the mapping's node
+/// shape and prices, the default 30 % headroom, no platform.
+fn sample_page() -> String {
+    let dir = repo_root().join("config/samples/inventory");
+    let servers = inventory::read(std::slice::from_ref(&dir), 64 << 20)
+        .unwrap_or_else(|e| panic!("the sample inventory reads: {e:?}"));
+    let text = fs::read_to_string(dir.join("mapping.yaml")).unwrap();
+    let mapping = Mapping::parse(&text).unwrap_or_else(|e| panic!("the sample mapping: {e:?}"));
+    let (a, _) = assess(&servers, &mapping, &Snapshot::default(), 0.3)
+        .unwrap_or_else(|e| panic!("the sample inventory is assessed: {e:?}"));
+    assert!(
+        a.before.servers > 300,
+        "a realistic estate: {} servers placed",
+        a.before.servers
+    );
+    assert!(a.after.yearly_cost.is_some() && a.after.nodes.is_some());
+    output::html(&a, "CNY")
+}
+
+/// Screenshots `page` with headless Chromium at `width`×`height` into `png`.
+fn screenshot(page: &Path, png: &Path, width: u32, height: u32) {
+    let profile = tempfile::tempdir().unwrap();
+    let result = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output();
+    let output = match result {
+        Ok(output) => output,
+        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
+            "chromium is not installed; install it with `apt-get install -y --no-install-recommends chromium` \
+             (or run `.ci/run`, which does)"
+        ),
+        Err(e) => panic!("could not run chromium: {e}"),
+    };
+    assert!(
+        output.status.success() && png.exists(),
+        "chromium failed ({}):\n{}",
+        output.status,
+        support::printed(&output)
+    );
+}
+
+/// Decoded 8-bit RGB pixels of a PNG, with its size.
+fn pixels(png: &Path) -> (u32, u32, Vec<[u8; 3]>) {
+    let mut decoder = png::Decoder::new(fs::File::open(png).unwrap());
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    let samples = match info.color_type {
+        png::ColorType::Rgba => 4,
+        png::ColorType::Rgb => 3,
+        other => panic!("unexpected colour type {other:?}"),
+    };
+    let rgb = buf[..info.buffer_size()]
+        .chunks_exact(samples)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect();
+    (info.width, info.height, rgb)
+}
+
+const HEADER: [u8; 3] = [0x1e, 0x3a, 0x8a];
+const TODAY: [u8; 3] = [0x94, 0xa3, 0xb8];
+const PLATFORM: [u8; 3] = [0x25, 0x63, 0xeb];
+const SHARED: [u8; 3] = [0x16, 0xa3, 0x4a];
+const NODES: [u8; 3] = [0x0d, 0x94, 0x88];
+
+#[test]
+fn chromium_draws_the_assessment_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("assess.html");
+    fs::write(&page, sample_page()).unwrap();
+    let png = dir.path().join("assess.png");
+    screenshot(&page, &png, 1280, 1400);
+
+    let (width, height, rgb) = pixels(&png);
+    assert_eq!((width, height), (1280, 1400));
+    let total = rgb.len();
+    let non_white = rgb.iter().filter(|p| p.iter().any(|&c| c < 240)).count();
+    let colours: HashSet<[u8; 3]> = rgb.iter().copied().collect();
+    let count = |colour: [u8; 3]| rgb.iter().filter(|&&p| p == colour).count();
+    // The page is not blank: header, cards, charts and tables cover much of it (less
+    // than of the report's, whose charts are taller) …
+    assert!(
+        non_white * 100 > total * 10,
+        "{non_white} of {total} pixels are not white"
+    );
+    assert!(colours.len() > 200, "only {} distinct colours", colours.len());
+    // … and the four charts were drawn, each in the exact fills of its series.
+    let (header, today, platform) = (count(HEADER), count(TODAY), count(PLATFORM));
+    let (shared, nodes) = (count(SHARED), count(NODES));
+    assert!(header > 50_000, "header: {header} pixels");
+    // About half of what the sample draws (15,556, 7,400, 1,727 and 5,382 pixels), so
+    // that the sample may be regenerated without the test noticing.
+    assert!(today > 7_000, "today's bars: {today} pixels");
+    assert!(platform > 3_500, "the platform's bars: {platform} pixels");
+    assert!(shared > 800, "shared instances' bars: {shared} pixels");
+    assert!(nodes > 2_500, "sized pools' nodes: {nodes} pixels");
+
+    // The README's screenshot: regenerated on request, and always a small, drawn PNG.
+    let committed = repo_root().join("docs/assess.png");
+    if std::env::var_os("GOVCLOUD_BLESS").is_some() {
+        fs::copy(&png, &committed).unwrap();
+    }
+    let size = fs::metadata(&committed)
+        .unwrap_or_else(|e| panic!("{}: {e}; GOVCLOUD_BLESS=1 regenerates it", committed.display()))
+        .len();
+    assert!(size < 300_000, "docs/assess.png is {size} bytes");
+    let (_, _, docs) = pixels(&committed);
+    assert!(docs.iter().filter(|&&p| p == PLATFORM).count() > 3_000);
+}
