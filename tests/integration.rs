@@ -12,6 +12,9 @@ mod support;
 #[path = "plan_properties.rs"]
 mod plan_properties;
 
+#[path = "assess.rs"]
+mod assess;
+
 #[path = "plan_packing.rs"]
 mod plan_packing;
 
@@ -104,10 +107,10 @@ mod control_plane_rejections;
 #[path = "plan_arithmetic.rs"]
 mod plan_arithmetic;
 
+mod assess_report;
 #[path = "control_plane_changes.rs"]
 mod control_plane_changes;
 #[path = "control_plane_maintenance.rs"]
 mod control_plane_maintenance;
 #[path = "control_plane_templates.rs"]
 mod control_plane_templates;
-mod assess_report;

@@ -7,9 +7,9 @@
 use crate::support;
 
 #[path = "samples/documents.rs"]
-mod documents;
+pub mod documents;
 #[path = "samples/schema.rs"]
-mod schema;
+pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -6,10 +6,12 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod assess;
 pub mod cli;
 pub mod config;
 pub mod controller;
 pub mod crds;
+mod csv_records;
 pub mod duration;
 pub mod load;
 pub mod maintenance;

@@ -114,6 +114,111 @@ pub enum Command {
             cluster could not be reached or read (--cluster)."
     )]
     Report(ReportArgs),
+    /// Before anything moves: departments' servers and VMs → right-sized proposed
+    /// services, shared offerings, pools and the savings against today's servers.
+    #[command(
+        long_about = "Assess departments' server inventories before anything moves: each \
+            running server becomes a proposed DepartmentService sized at its measured \
+            utilisation × (1 + headroom), rounded up to the platform policy's \
+            resourceSteps and within its maxReplicaResources (a server never measured keeps \
+            its provisioned size and is flagged); servers running a system that matches a \
+            ServiceOffering become its tenants, and a system two or more departments run \
+            with no offering becomes a proposed ServiceOffering, sized from its largest copy. \
+            The proposed estate is planned by the same planner as `govcloud plan`, on the \
+            platform's pools (--platform), or on pools sized per security level in whole \
+            nodes (the mapping's nodes.shape, 16 cores and 64 GiB when it has none).\n\n\
+            Inventories are told apart by their header: govcloud's CSV (docs/assess.md), \
+            the RVTools vInfo CSV export and the Azure Migrate CSV import template. A \
+            mapping file assigns departments, security levels and systems by VM folder, \
+            annotation or name pattern where an export has none. Powered-off machines, \
+            suspended ones and templates are listed and left out. Every problem in the \
+            input is reported with file, line and column, and nothing is assessed (exit 2).",
+        after_help = "Examples:\n  \
+            govcloud assess config/samples/inventory/ --mapping config/samples/inventory/mapping.yaml\n  \
+            govcloud assess servers.csv --platform config/samples/ --output html --out assessment.html\n  \
+            govcloud assess servers.csv --emit-manifests proposed/ && govcloud plan config/samples/ proposed/\n\n\
+            Exit codes: 0 success, 2 input errors (inventory, mapping, platform manifests, flags, --out)."
+    )]
+    Assess(AssessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// Inventory CSV files, or directories searched recursively for *.csv (in path order;
+    /// hidden entries are ignored).
+    #[arg(value_name = "INVENTORY", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// The platform's manifests, as `govcloud plan` reads them: its PlatformPolicies
+    /// (sizing steps, maxima, registries), ResourcePools, ServiceOfferings and any
+    /// Departments and services already on it. Repeatable. Without pools, pools are sized.
+    #[arg(long, value_name = "DIR|FILE")]
+    pub platform: Vec<PathBuf>,
+
+    /// Mapping file (YAML): rules assigning department, securityLevel, system and
+    /// application by VM folder, annotation or name pattern, and the settings of what is
+    /// proposed (tenants per instance, node shape, node cost and power, image prefix).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Room above measured use a proposed size keeps, as a fraction (0.3 = 30 %), from 0 to 10.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.3, value_parser = parse_headroom)]
+    pub headroom: f64,
+
+    /// `table` for a terminal, `markdown` or `html` (with charts) for the budget office,
+    /// `json` or `yaml` for tools (docs/assess.md has the schema).
+    #[arg(short, long, value_enum, default_value_t = AssessFormat::Table)]
+    pub output: AssessFormat,
+
+    /// Write the assessment to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Also write the proposed Departments, DepartmentServices, ServiceOfferings (and sized
+    /// ResourcePools) into DIR as YAML, which `govcloud plan` plans, with the platform's
+    /// manifests, to the assessment's plan.
+    #[arg(long, value_name = "DIR")]
+    pub emit_manifests: Option<PathBuf>,
+
+    /// Currency of the yearly costs in the inventory and of the pools' rates.
+    #[arg(long, value_name = "CODE", value_parser = currency, default_value = "CNY")]
+    pub currency: String,
+
+    /// Largest file read (inventory, mapping, manifests), in bytes or with Ki, Mi or Gi.
+    #[arg(long, value_name = "SIZE", default_value = "64Mi", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// The moment the platform's maintenance windows are evaluated at, RFC 3339; now when
+    /// left out.
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    pub at: Option<jiff::Timestamp>,
+
+    #[command(flatten)]
+    pub namespaces: Namespaces,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AssessFormat {
+    /// Aligned sections, like `kubectl get`.
+    Table,
+    /// A Markdown document.
+    Markdown,
+    /// A self-contained HTML page with inline SVG charts.
+    Html,
+    /// The assessment schema, pretty-printed.
+    Json,
+    /// The assessment schema as YAML.
+    Yaml,
+}
+
+fn parse_headroom(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(h) if h.is_finite() && (0.0..=crate::assess::size::HEADROOM_MAX).contains(&h) => Ok(h),
+        _ => Err(format!(
+            "`{text}` is not a headroom: a fraction from 0 to {} (0.3 = 30 %)",
+            crate::assess::size::HEADROOM_MAX
+        )),
+    }
 }
 
 /// Flags of `govcloud run`; each wins over the config file.

@@ -5,6 +5,7 @@
 //! malformed manifests, bad flags).
 
 mod args;
+mod assess;
 mod plan;
 mod report;
 mod run;
@@ -16,7 +17,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, OutputFormat, PlanArgs, ReportArgs, ReportFormat, RunArgs};
+pub use args::{
+    AssessArgs, AssessFormat, Cli, Command, OutputFormat, PlanArgs, ReportArgs, ReportFormat, RunArgs,
+};
 pub use table::table;
 
 /// Everything went as asked.
@@ -70,6 +73,7 @@ where
             .map(|()| EXIT_OK),
         Command::Run(args) => Ok(run::run(&args, err)),
         Command::Report(args) => report::run(&args, out, err),
+        Command::Assess(args) => assess::run(&args, out, err),
     };
     match result {
         Ok(code) => code,

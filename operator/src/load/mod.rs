@@ -202,6 +202,13 @@ impl Loader {
                 field: FieldPath::default(),
                 message: "a List inside a List is not supported".into(),
             }),
+            // `govcloud assess`'s mapping lives beside its inventories, which may sit among
+            // manifests (`config/samples/inventory/`): govcloud's own input to another
+            // command, passed over as the inventories' CSV files are, not an unknown kind.
+            Ok(Decoded::Other {
+                api_version, kind, ..
+            }) if api_version == crate::assess::mapping::API_VERSION
+                && kind == crate::assess::mapping::KIND => {}
             Ok(Decoded::Other {
                 api_version,
                 kind,

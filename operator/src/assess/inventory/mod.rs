@@ -13,7 +13,6 @@ mod cells;
 mod govcloud;
 mod header;
 mod paths;
-mod records;
 mod rvtools;
 mod table;
 #[cfg(test)]

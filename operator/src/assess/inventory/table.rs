@@ -6,8 +6,8 @@ use std::collections::hash_map::Entry;
 
 use super::cells::Decimals;
 use super::header::{self, Row, Spec};
-use super::records::{self, Records};
 use super::{InventoryError, Server, azure, govcloud, rvtools};
+use crate::csv_records::{self as records, Records};
 
 /// The formats, in the order a header is matched against them.
 static SPECS: [Spec; 3] = [govcloud::SPEC, rvtools::SPEC, azure::SPEC];

@@ -1,15 +1,12 @@
-//! CSV usage files, tokenized by the `csv` crate.
-//!
-//! The crate reads leniently where a usage file had better be refused: a quote inside an
-//! unquoted field is kept as text, and a quote never closed takes the rest of the file
-//! into one field. Either means a broken export, so each record is also matched against
-//! its raw text ([`check_quoting`]), which keeps RFC 4180's quoting strict.
+//! CSV usage files, read by the strict reader of every CSV govcloud takes
+//! (`crate::csv_records`: RFC 4180 quoting, each record with its line).
 
-use csv::{Position, ReaderBuilder, StringRecord, Trim};
+use csv::StringRecord;
 use k8s_openapi::jiff::Timestamp;
 use serde::Deserialize;
 
 use super::{UsageError, amount, error, sample, timestamp};
+use crate::csv_records::Records;
 use crate::quantity::{Res, parse_cpu, parse_memory};
 use crate::usage::{PodUsage, Sample};
 
@@ -43,81 +40,12 @@ pub(in crate::report) fn csv_records(text: &str) -> Result<Vec<(usize, Vec<Strin
         .collect())
 }
 
-/// The records of `text` with their lines; lines holding nothing but blanks are skipped.
+/// The records of `text` with their lines; records holding nothing but blanks are
+/// skipped. The first badly quoted record ends the reading, with its line.
 fn records(text: &str) -> Result<Vec<(usize, StringRecord)>, UsageError> {
-    let mut reader = ReaderBuilder::new()
-        // The header is looked for here, so that its names match loosely and its line is
-        // known like any row's.
-        .has_headers(false)
-        // A row with too few or too many fields is reported with its line, among the
-        // other problems, instead of ending the reading.
-        .flexible(true)
-        // Fields stay as written: `csv_records` reads the report's own CSV back exactly,
-        // and `check_quoting` compares them with the raw text. Cells are trimmed later.
-        .trim(Trim::None)
-        // A `#` is data: usage files never had comments.
-        .comment(None)
-        .from_reader(text.as_bytes());
-    let mut out = Vec::new();
-    let mut record = StringRecord::new();
-    loop {
-        let more = reader.read_record(&mut record).map_err(|e| UsageError {
-            line: e.position().map(|p| start(text, p).1),
-            field: None,
-            message: e.to_string(),
-        })?;
-        if !more {
-            return Ok(out);
-        }
-        let (byte, line) = record.position().map_or((0, 1), |p| start(text, p));
-        check_quoting(text.get(byte..).unwrap_or_default(), &record, line)?;
-        if !(record.len() == 1 && record[0].trim().is_empty()) {
-            out.push((line, std::mem::take(&mut record)));
-        }
-    }
-}
-
-/// Where a record really starts (byte, 1-based line). The crate's position is where it
-/// began consuming the record's input: before any blank lines it skipped, and, after a
-/// CRLF, before the LF (the previous record ended at the CR), one line too early.
-fn start(text: &str, position: &Position) -> (usize, usize) {
-    let from = usize::try_from(position.byte()).unwrap_or(usize::MAX);
-    let line = usize::try_from(position.line()).unwrap_or(usize::MAX);
-    let rest = text.get(from..).unwrap_or_default();
-    let skipped = &rest[..rest.len() - rest.trim_start_matches(['\r', '\n']).len()];
-    let newlines = skipped.bytes().filter(|b| *b == b'\n').count();
-    (from.saturating_add(skipped.len()), line.saturating_add(newlines))
-}
-
-/// Refuses what the crate accepts leniently (see the module docs): `raw` is the text
-/// from where `record` starts. A quoted field must read back as its content with quotes
-/// doubled, between two quotes; an unquoted one must hold no quote.
-fn check_quoting(raw: &str, record: &StringRecord, line: usize) -> Result<(), UsageError> {
-    let stray = || {
-        whole_record(
-            line,
-            "a quote inside an unquoted field (quote the whole field and double the quote)",
-        )
-    };
-    let mut rest = raw;
-    for (i, field) in record.iter().enumerate() {
-        if i > 0 {
-            rest = rest.strip_prefix(',').unwrap_or(rest);
-        }
-        if let Some(quoted) = rest.strip_prefix('"') {
-            match quoted.strip_prefix(field.replace('"', "\"\"").as_str()) {
-                Some("") => return Err(whole_record(line, "a quoted field is never closed")),
-                Some(after) if after.starts_with('"') => rest = &after[1..],
-                // Text after the closing quote, which the crate appends to the field.
-                _ => return Err(stray()),
-            }
-        } else if field.contains('"') {
-            return Err(stray());
-        } else {
-            rest = rest.get(field.len()..).unwrap_or_default();
-        }
-    }
-    Ok(())
+    Records::new(text, b',')
+        .map(|item| item.map_err(|(line, message)| whole_record(line, message)))
+        .collect()
 }
 
 /// The names the rows are read by: a column of the usage file by its canonical name when

@@ -1,21 +1,20 @@
-//! CSV records, tokenized by the `csv` crate and checked against the raw text.
+//! CSV records, tokenized by the `csv` crate and checked against the raw text: the
+//! reader of every CSV govcloud takes (usage files, server inventories).
 //!
-//! The crate reads leniently where an inventory had better be refused: a quote inside an
+//! The crate reads leniently where an export had better be refused: a quote inside an
 //! unquoted field is kept as text, and a quote never closed takes the rest of the file
 //! into one field. Either means a broken export, so each record is also matched against
-//! its raw text ([`check_quoting`]), which keeps RFC 4180's quoting strict. The same
-//! check as the usage file's (`report/usage_file/table.rs`), with the delimiter chosen
-//! by the file and every bad record reported rather than the first.
+//! its raw text ([`check_quoting`]), which keeps RFC 4180's quoting strict.
 
 use csv::{Position, Reader, ReaderBuilder, StringRecord, Trim};
 
 /// A record with the 1-based line it starts on, or what is wrong with it there.
-pub(super) type Item = Result<(usize, StringRecord), (usize, String)>;
+pub(crate) type Item = Result<(usize, StringRecord), (usize, String)>;
 
 /// The delimiter of a file: `;` where its first non-blank line has more semicolons than
 /// commas outside quotes (Excel writes `;` where the decimal separator is a comma, as
 /// in most of Europe), `,` otherwise.
-pub(super) fn delimiter(text: &str) -> u8 {
+pub(crate) fn delimiter(text: &str) -> u8 {
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
     let (mut quoted, mut commas, mut semicolons) = (false, 0usize, 0usize);
     for c in first.chars() {
@@ -31,7 +30,7 @@ pub(super) fn delimiter(text: &str) -> u8 {
 
 /// The records of a text, in order. Records whose fields are all blank are skipped:
 /// blank lines, and the runs of delimiters Excel writes for formatted but empty rows.
-pub(super) struct Records<'t> {
+pub(crate) struct Records<'t> {
     text: &'t str,
     delimiter: char,
     reader: Reader<&'t [u8]>,
@@ -40,7 +39,7 @@ pub(super) struct Records<'t> {
 }
 
 impl<'t> Records<'t> {
-    pub(super) fn new(text: &'t str, delimiter: u8) -> Self {
+    pub(crate) fn new(text: &'t str, delimiter: u8) -> Self {
         let reader = ReaderBuilder::new()
             // The header is looked for by the caller, so that its names match loosely and
             // its line is known like any row's.
@@ -51,7 +50,7 @@ impl<'t> Records<'t> {
             // Fields stay as written: `check_quoting` compares them with the raw text.
             // Cells are trimmed later.
             .trim(Trim::None)
-            // A `#` is data: inventories have no comments.
+            // A `#` is data: neither usage files nor inventories have comments.
             .comment(None)
             .delimiter(delimiter)
             .from_reader(text.as_bytes());
