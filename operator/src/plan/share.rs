@@ -194,16 +194,42 @@ pub fn seat(tenants: &[Tenant], pools: &[PoolModel]) -> (Vec<Instance>, Vec<usiz
         group.retain(|_, inst| !inst.tenants.is_empty());
     }
     // Pass 2: the rest join the fullest instance with room, else open a new one.
+    // Instances only gain tenants here, so a full one never takes another and a used
+    // index stays used: each group keeps the instances with room, and the lowest free
+    // index only grows. Both keep the pass linear in tenants where scanning every
+    // instance for each tenant made a large offering quadratic.
+    let mut room: BTreeMap<(&str, u8), BTreeSet<u32>> = BTreeMap::new();
+    let mut free: BTreeMap<(&str, u8), u32> = BTreeMap::new();
     for (ti, t) in tenants.iter().enumerate() {
         if seat_of[ti].is_some() {
             continue;
         }
         let key = (t.offering.name.as_str(), t.level);
+        let seats = t.offering.tenants_per_instance;
         let group = groups.entry(key).or_default();
-        let best = fullest_joinable(group.values(), t, pools).map(|inst| inst.index);
-        let index = best.unwrap_or_else(|| lowest_free_index(group.keys().copied()));
+        let room = room.entry(key).or_insert_with(|| {
+            group
+                .values()
+                .filter(|inst| (inst.tenants.len() as u32) < seats)
+                .map(|inst| inst.index)
+                .collect()
+        });
+        let best =
+            fullest_joinable(room.iter().filter_map(|i| group.get(i)), t, pools).map(|inst| inst.index);
+        let index = best.unwrap_or_else(|| {
+            let next = free.entry(key).or_insert(1);
+            while group.contains_key(next) {
+                *next += 1;
+            }
+            *next
+        });
         let inst = group.entry(index).or_insert_with(|| open(t, index));
         join(inst, t);
+        if (inst.tenants.len() as u32) < seats {
+            room.insert(index);
+        } else {
+            room.remove(&index);
+        }
         seat_of[ti] = Some((index, key.0, key.1));
     }
 
@@ -297,6 +323,105 @@ mod tests {
             rates: None,
             node_shape: None,
             reasons: vec![],
+        }
+    }
+
+    /// The second pass as it was before it kept the instances with room: every tenant
+    /// scans its whole group. The reference the faster pass must agree with.
+    fn seat_by_scan(tenants: &[Tenant], pools: &[PoolModel]) -> Vec<(String, Vec<usize>)> {
+        let pools = &Pools::new(pools);
+        let mut groups: BTreeMap<(&str, u8), BTreeMap<u32, Instance>> = BTreeMap::new();
+        let mut seated = vec![false; tenants.len()];
+        for (ti, t) in tenants.iter().enumerate() {
+            let key = (t.offering.name.as_str(), t.level);
+            let Some(index) = t.previous.and_then(|p| parse_index(p, key.0, key.1)) else {
+                continue;
+            };
+            let inst = groups
+                .entry(key)
+                .or_default()
+                .entry(index)
+                .or_insert_with(|| open(t, index));
+            if joinable(inst, t, pools) {
+                if inst.pool.is_none() {
+                    inst.pool = t.previous_pool.map(str::to_string);
+                }
+                join(inst, t);
+                seated[ti] = true;
+            }
+        }
+        for group in groups.values_mut() {
+            group.retain(|_, inst| !inst.tenants.is_empty());
+        }
+        for (ti, t) in tenants.iter().enumerate() {
+            if seated[ti] {
+                continue;
+            }
+            let group = groups.entry((t.offering.name.as_str(), t.level)).or_default();
+            let best = fullest_joinable(group.values(), t, pools).map(|inst| inst.index);
+            let index = best.unwrap_or_else(|| lowest_free_index(group.keys().copied()));
+            join(group.entry(index).or_insert_with(|| open(t, index)), t);
+        }
+        groups
+            .into_values()
+            .flat_map(BTreeMap::into_values)
+            .map(|i| (i.name, i.tenants))
+            .collect()
+    }
+
+    #[test]
+    fn keeping_the_instances_with_room_seats_every_tenant_where_a_full_scan_would() {
+        let offerings = [offering(1), offering(3), offering(7)];
+        let mut offerings = offerings.to_vec();
+        for (i, o) in offerings.iter_mut().enumerate() {
+            o.name = format!("o{i}");
+        }
+        let pools = [pool("a", 3), pool("b", 3), pool("c", 4)];
+        let lists: [BTreeSet<String>; 3] = [
+            ["a".to_string()].into(),
+            ["b".to_string(), "c".to_string()].into(),
+            ["c".to_string()].into(),
+        ];
+        let previous: Vec<String> = (1..=6)
+            .flat_map(|n| (0..3).map(move |o| instance_name(&format!("o{o}"), 3, n)))
+            .collect();
+        // SplitMix64: the same cases every run, different ones per seed.
+        for seed in 0..200u64 {
+            let mut state = seed;
+            let mut next = |below: u64| {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                (z ^ (z >> 31)) % below
+            };
+            let n = 1 + next(60) as usize;
+            let tenants: Vec<Tenant> = (0..n)
+                .map(|service| Tenant {
+                    service,
+                    offering: &offerings[next(3) as usize],
+                    level: 2 + next(2) as u8,
+                    allowed: match next(4) {
+                        3 => None,
+                        i => Some(&lists[i as usize]),
+                    },
+                    previous: (next(3) == 0).then(|| previous[next(previous.len() as u64) as usize].as_str()),
+                    previous_pool: (next(2) == 0).then_some("a"),
+                })
+                .collect();
+            let (instances, seats) = seat(&tenants, &pools);
+            let fast: Vec<(String, Vec<usize>)> = instances
+                .iter()
+                .map(|i| (i.name.clone(), i.tenants.clone()))
+                .collect();
+            assert_eq!(fast, seat_by_scan(&tenants, &pools), "seed {seed}");
+            for (t, s) in tenants.iter().zip(seats) {
+                assert!(
+                    instances[s].tenants.contains(&t.service),
+                    "seed {seed}: seat of {}",
+                    t.service
+                );
+            }
         }
     }
 
