@@ -31,7 +31,8 @@ pub struct Candidate {
 /// What became of a server before planning.
 #[derive(Clone, Debug)]
 pub enum Resolved {
-    Candidate(Candidate),
+    /// Its index in the candidates.
+    Candidate(usize),
     LeftOut(String),
     NotAssessed {
         department: Option<String>,
@@ -42,16 +43,18 @@ pub enum Resolved {
     },
 }
 
-/// Resolves every server; the input errors of all of them, or the outcome of each.
+/// Resolves every server; the input errors of all of them, or the outcome of each and
+/// the candidates among them.
 pub fn resolve(
     servers: &[Server],
     mapping: &Mapping,
     rules: &Rules,
     headroom: f64,
     namespace_prefix: &str,
-) -> Result<Vec<Resolved>, Vec<InventoryError>> {
+) -> Result<(Vec<Resolved>, Vec<Candidate>), Vec<InventoryError>> {
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(servers.len());
+    let mut candidates = Vec::new();
     // (department, service name) → the server that took it first.
     let mut taken: HashMap<(String, String), usize> = HashMap::new();
     let department_max = LABEL_MAX.saturating_sub(namespace_prefix.len());
@@ -112,38 +115,43 @@ pub fn resolve(
             )));
             continue;
         };
-        match taken.get(&(dept.clone(), name.clone())) {
-            Some(&first) => {
-                errors.push(error(
-                    "server",
-                    format!(
-                        "{} becomes DepartmentService {name} of department {dept}, as {} at {}:{} does: each server is listed once",
-                        crate::names::shown(&s.name),
-                        crate::names::shown(&servers[first].name),
-                        servers[first].file,
-                        servers[first].line
-                    ),
-                ));
-                continue;
-            }
-            None => {
-                taken.insert((dept.clone(), name.clone()), index);
-            }
+        let seen = taken.entry((dept.clone(), name.clone()));
+        if let std::collections::hash_map::Entry::Occupied(e) = &seen {
+            let first = *e.get();
+            errors.push(error(
+                "server",
+                format!(
+                    "{} becomes DepartmentService {name} of department {dept}, as {} at {}:{} does: each server is listed once",
+                    crate::names::shown(&s.name),
+                    crate::names::shown(&servers[first].name),
+                    servers[first].file,
+                    servers[first].line
+                ),
+            ));
+            continue;
         }
+        seen.or_insert(index);
         match right_size(s, headroom, rules) {
-            Ok(sized) => out.push(Resolved::Candidate(Candidate {
-                index,
-                department: dept,
-                level,
-                system,
-                application,
-                name,
-                sized,
-            })),
+            Ok(sized) => {
+                out.push(Resolved::Candidate(candidates.len()));
+                candidates.push(Candidate {
+                    index,
+                    department: dept,
+                    level,
+                    system,
+                    application,
+                    name,
+                    sized,
+                });
+            }
             Err(e) => out.push(not_assessed(size_error(&e))),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok((out, candidates))
+    } else {
+        Err(errors)
+    }
 }
 
 fn left_out(state: State) -> String {

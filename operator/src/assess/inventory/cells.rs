@@ -15,31 +15,49 @@ pub(super) enum Decimals {
     PointOrComma,
 }
 
-/// A number as written, without its sign: `digits` × 10^`exponent`.
+/// A number as written: its significant digits (`head` then `tail`) × 10^`exponent`.
+/// It borrows from the cell: a large inventory has millions of numbers, and copying
+/// each into strings was most of the time spent reading one.
 #[derive(Debug)]
-struct Decimal {
+struct Decimal<'a> {
     negative: bool,
-    /// The digits without the decimal point, leading zeros removed.
-    digits: String,
+    /// The significant digits without the decimal point, in two parts: leading zeros
+    /// and the fraction's trailing zeros removed.
+    head: &'a str,
+    tail: &'a str,
     exponent: i64,
-    /// The number in the form `str::parse::<f64>` takes.
-    plain: String,
+    /// The number as written without its sign, for its magnitude.
+    unsigned: &'a str,
 }
 
-impl Decimal {
-    fn is_zero(&self) -> bool {
-        self.digits.is_empty()
+impl Decimal<'_> {
+    fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
     }
 
-    /// The magnitude as a float, when finite.
+    fn is_zero(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn digits(&self) -> impl Iterator<Item = u8> + '_ {
+        self.head.bytes().chain(self.tail.bytes())
+    }
+
+    /// The magnitude as a float, when finite. `str::parse::<f64>` takes the forms
+    /// [`decimal`] accepts (`5.`, `.5`, `1E+12`), with a point for a comma.
     fn magnitude(&self) -> Option<f64> {
-        self.plain.parse::<f64>().ok().filter(|v| v.is_finite())
+        let value = if self.unsigned.contains(',') {
+            self.unsigned.replace(',', ".").parse::<f64>()
+        } else {
+            self.unsigned.parse::<f64>()
+        };
+        value.ok().filter(|v| v.is_finite())
     }
 }
 
 /// Reads `[+-]digits[.digits][e[+-]digits]`, the form spreadsheets export (`1E+12` for
 /// large numbers). Anything else, `inf` and `NaN` included, is not a number.
-fn decimal(cell: &str, decimals: Decimals) -> Option<Decimal> {
+fn decimal(cell: &str, decimals: Decimals) -> Option<Decimal<'_>> {
     let (negative, unsigned) = match cell.as_bytes().first()? {
         b'-' => (true, &cell[1..]),
         b'+' => (false, &cell[1..]),
@@ -79,36 +97,42 @@ fn decimal(cell: &str, decimals: Decimals) -> Option<Decimal> {
         }
     };
     let fraction_trimmed = fraction.trim_end_matches('0');
-    let digits = format!("{whole}{fraction_trimmed}")
-        .trim_start_matches('0')
-        .to_owned();
+    let whole_trimmed = whole.trim_start_matches('0');
+    // Leading zeros run on into the fraction when the whole part is zero (`0.05`).
+    let (head, tail) = if whole_trimmed.is_empty() {
+        ("", fraction_trimmed.trim_start_matches('0'))
+    } else {
+        (whole_trimmed, fraction_trimmed)
+    };
     let fraction_len = i64::try_from(fraction_trimmed.len()).ok()?;
     Some(Decimal {
-        negative: negative && !digits.is_empty(),
+        negative: negative && !(head.is_empty() && tail.is_empty()),
+        head,
+        tail,
         exponent: exponent.checked_sub(fraction_len)?,
-        digits,
-        plain: format!("0{whole}.{fraction}0e{exponent}"),
+        unsigned,
     })
 }
 
 /// `number` × `unit`, rounded up to a whole unit; `None` beyond `i64`.
-fn scaled(number: &Decimal, unit: i64) -> Option<i64> {
+fn scaled(number: &Decimal<'_>, unit: i64) -> Option<i64> {
     if number.is_zero() {
         return Some(0);
     }
-    let length = i64::try_from(number.digits.len()).ok()?;
+    let length = i64::try_from(number.len()).ok()?;
     // At least 10^(length + exponent - 1) × unit: beyond i64 (< 10^19) from 20 digits
     // before the point on. Digits that far past the point count only as "not zero".
     if length.checked_add(number.exponent)? > 19 {
         return None;
     }
     // 28 digits times a unit up to 2^32 stay within i128.
-    let kept = number.digits.len().min(28);
-    let dropped = i64::try_from(number.digits.len() - kept).ok()?;
-    let rest_nonzero = number.digits[kept..].bytes().any(|b| b != b'0');
-    let numerator = number.digits[..kept]
-        .parse::<i128>()
-        .ok()?
+    let kept = number.len().min(28);
+    let dropped = i64::try_from(number.len() - kept).ok()?;
+    let rest_nonzero = number.digits().skip(kept).any(|b| b != b'0');
+    let numerator = number
+        .digits()
+        .take(kept)
+        .fold(0i128, |n, b| n * 10 + i128::from(b - b'0'))
         .checked_mul(i128::from(unit))?;
     let exponent = number.exponent.checked_add(dropped)?;
     let value = if exponent >= 0 {
