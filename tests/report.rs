@@ -14,13 +14,13 @@ use crate::support;
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 use support::process::Process;
 use support::repo_root;
+use support::screenshot::{pixels, screenshot};
 
 fn govcloud(args: &[&str], envs: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_govcloud"))
@@ -497,61 +497,6 @@ fn the_cluster_reports_the_usage_the_operator_wrote_into_statuses() {
     live["source"] = Value::Null;
     files["source"] = Value::Null;
     assert!(live == files, "the file's usage, not the statuses'");
-}
-
-/// Screenshots `page` with headless Chromium at `width`×`height` into `png`.
-fn screenshot(page: &Path, png: &Path, width: u32, height: u32) {
-    let profile = tempfile::tempdir().unwrap();
-    let result = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--window-size={width},{height}"))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", page.display()))
-        .output();
-    let output = match result {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
-            "chromium is not installed; install it with `apt-get install -y --no-install-recommends chromium` \
-             (or run `.ci/run`, which does)"
-        ),
-        Err(e) => panic!("could not run chromium: {e}"),
-    };
-    assert!(
-        output.status.success() && png.exists(),
-        "chromium failed ({}):\n{}",
-        output.status,
-        support::printed(&output)
-    );
-}
-
-/// Decoded 8-bit RGB pixels of a PNG, with its size.
-fn pixels(png: &Path) -> (u32, u32, Vec<[u8; 3]>) {
-    let mut decoder = png::Decoder::new(fs::File::open(png).unwrap());
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).expect("a frame");
-    let samples = match info.color_type {
-        png::ColorType::Rgba => 4,
-        png::ColorType::Rgb => 3,
-        other => panic!("unexpected colour type {other:?}"),
-    };
-    let rgb = buf[..info.buffer_size()]
-        .chunks_exact(samples)
-        .map(|p| [p[0], p[1], p[2]])
-        .collect();
-    (info.width, info.height, rgb)
 }
 
 #[test]

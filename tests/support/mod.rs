@@ -17,6 +17,7 @@ pub mod process;
 pub mod prometheus;
 pub mod promtool;
 pub mod refusing;
+pub mod screenshot;
 pub mod waiting;
 pub mod windows;
 

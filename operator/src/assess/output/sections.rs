@@ -49,7 +49,9 @@ fn change(before: f64, after: Option<f64>, cell: impl Fn(f64) -> Cell) -> Cell {
 fn points(before: f64, after: Option<f64>) -> Cell {
     after.map_or(Cell::Absent, |after| {
         // + 0.0 turns a rounded -0 into 0: "-0 points" would read as a fall.
-        Cell::text(format!("{:+.0} points", ((after - before) * 100.0).round() + 0.0))
+        let change = ((after - before) * 100.0).round() + 0.0;
+        let unit = if change.abs() == 1.0 { "point" } else { "points" };
+        Cell::text(format!("{change:+.0} {unit}"))
     })
 }
 
