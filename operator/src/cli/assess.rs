@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::args::{AssessArgs, AssessFormat};
-use super::{EXIT_INPUT, EXIT_OK, limits};
+use super::{EXIT_INPUT, limits, write_out};
 use crate::assess::{self, Assessment, Mapping, Proposed, output};
 use crate::load::{Loaded, load_paths_with};
 use crate::plan::{Settings, Snapshot};
@@ -64,29 +64,11 @@ pub(super) fn run(args: &AssessArgs, out: &mut dyn Write, err: &mut dyn Write) -
         return Ok(EXIT_INPUT);
     }
     let text = render(&assessment, args.output, &args.currency);
-    match &args.out {
-        None => out.write_all(text.as_bytes())?,
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                writeln!(err, "govcloud: writing {}: {e}", path.display())?;
-                return Ok(EXIT_INPUT);
-            }
-        }
-    }
-    Ok(EXIT_OK)
+    write_out(&text, args.out.as_deref(), out, err)
 }
 
 fn refuse(problems: &[String], err: &mut dyn Write) -> io::Result<u8> {
-    for p in problems {
-        writeln!(err, "{p}")?;
-    }
-    let n = problems.len();
-    writeln!(
-        err,
-        "govcloud: {n} problem{} in the input; nothing was assessed",
-        if n == 1 { "" } else { "s" }
-    )?;
-    Ok(EXIT_INPUT)
+    super::refuse(problems, "nothing was assessed", err)
 }
 
 fn read_mapping(path: &Path, limit: u64, problems: &mut Vec<String>) -> Mapping {

@@ -40,6 +40,39 @@ fn limits(max_file_size: u64) -> crate::load::Limits {
     }
 }
 
+/// Writes a command's text to `--out FILE`, or to `out` without one.
+fn write_out(
+    text: &str,
+    path: Option<&std::path::Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    match path {
+        None => out.write_all(text.as_bytes())?,
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                writeln!(err, "govcloud: writing {}: {e}", path.display())?;
+                return Ok(EXIT_INPUT);
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// Prints every problem of the input, then what was not done for them.
+fn refuse(problems: &[String], not_done: &str, err: &mut dyn Write) -> io::Result<u8> {
+    for p in problems {
+        writeln!(err, "{p}")?;
+    }
+    let n = problems.len();
+    writeln!(
+        err,
+        "govcloud: {n} problem{} in the input; {not_done}",
+        if n == 1 { "" } else { "s" }
+    )?;
+    Ok(EXIT_INPUT)
+}
+
 /// Runs the command line of this process.
 pub fn run() -> ExitCode {
     // Unlocked handles: `govcloud run` logs to stderr from every worker thread, and a

@@ -11,7 +11,7 @@ use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
 use super::args::{ReportArgs, ReportFormat};
-use super::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME, limits};
+use super::{EXIT_RUNTIME, limits};
 use crate::api::{Department, DepartmentService, PlatformPolicy, ResourcePool, ServiceOffering};
 use crate::load::{Loaded, load_paths_with};
 use crate::plan::{Assignments, Settings, Snapshot, plan};
@@ -53,16 +53,7 @@ pub(super) fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -
         }
     };
     if !problems.is_empty() {
-        for p in &problems {
-            writeln!(err, "{p}")?;
-        }
-        let n = problems.len();
-        writeln!(
-            err,
-            "govcloud: {n} problem{} in the input; nothing was reported",
-            if n == 1 { "" } else { "s" }
-        )?;
-        return Ok(EXIT_INPUT);
+        return super::refuse(&problems, "nothing was reported", err);
     }
 
     let (mut snapshot, source) = match estate {
@@ -104,16 +95,7 @@ pub(super) fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -
     report.currency.clone_from(&args.currency);
     let text = report::render(&report, format(args.output));
 
-    match &args.out {
-        None => out.write_all(text.as_bytes())?,
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text) {
-                writeln!(err, "govcloud: writing {}: {e}", path.display())?;
-                return Ok(EXIT_INPUT);
-            }
-        }
-    }
-    Ok(EXIT_OK)
+    super::write_out(&text, args.out.as_deref(), out, err)
 }
 
 fn format(output: ReportFormat) -> Format {
