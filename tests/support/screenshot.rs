@@ -1,6 +1,7 @@
 //! Pictures of the HTML pages govcloud writes: headless Chromium takes a screenshot,
 //! and the tests read its pixels to see that the page is drawn.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
@@ -59,4 +60,22 @@ pub fn pixels(png: &Path) -> (u32, u32, Vec<[u8; 3]>) {
         .map(|p| [p[0], p[1], p[2]])
         .collect();
     (info.width, info.height, rgb)
+}
+
+/// Screenshots `page` at 1280×1400 into `png` and holds it to being drawn, not blank:
+/// more than `covered_percent` % of its pixels not white and more than 200 colours.
+/// Returns the pixels, for the caller to look for its own colours.
+pub fn drawn(page: &Path, png: &Path, covered_percent: usize) -> Vec<[u8; 3]> {
+    screenshot(page, png, 1280, 1400);
+    let (width, height, rgb) = pixels(png);
+    assert_eq!((width, height), (1280, 1400));
+    let total = rgb.len();
+    let non_white = rgb.iter().filter(|p| p.iter().any(|&c| c < 240)).count();
+    assert!(
+        non_white * 100 > total * covered_percent,
+        "{non_white} of {total} pixels are not white"
+    );
+    let colours: HashSet<[u8; 3]> = rgb.iter().copied().collect();
+    assert!(colours.len() > 200, "only {} distinct colours", colours.len());
+    rgb
 }

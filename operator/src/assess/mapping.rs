@@ -336,28 +336,16 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assess::inventory::{Format, State};
+    use crate::assess::inventory::Format;
 
     fn server(name: &str, folder: Option<&str>, annotation: Option<&str>) -> Server {
         Server {
             file: "vinfo.csv".into(),
-            line: 2,
             format: Format::RvTools,
-            name: name.into(),
-            department: None,
-            application: None,
-            system: None,
             security_level: None,
-            cpu_millis: 2000,
-            memory_bytes: 4 << 30,
-            cpu_utilisation: None,
-            memory_utilisation: None,
-            yearly_cost: None,
-            power_watts: None,
-            state: State::On,
             folder: folder.map(Into::into),
             annotation: annotation.map(Into::into),
-            os: None,
+            ..crate::assess::synthetic::server(name, None, 2, 4)
         }
     }
 

@@ -71,6 +71,11 @@ pub fn propose(
             .iter()
             .map(|&i| candidates[i].department.as_str())
             .collect();
+        // The largest copy: the largest CPU and the largest memory among them.
+        let largest = members.iter().fold(Res::ZERO, |m, &i| {
+            let r = candidates[i].sized.requests;
+            Res::new(m.cpu_millis.max(r.cpu_millis), m.memory_bytes.max(r.memory_bytes))
+        });
         let (source, tpi, instance) = match existing.get(*system) {
             Some(o) => (
                 OfferingSource::Existing,
@@ -83,10 +88,6 @@ pub fn propose(
                     .and_then(|r| r.checked_times(i64::from(o.spec.instance.replicas.max(1)))),
             ),
             None if departments.len() >= 2 => {
-                let largest = members.iter().fold(Res::ZERO, |m, &i| {
-                    let r = candidates[i].sized.requests;
-                    Res::new(m.cpu_millis.max(r.cpu_millis), m.memory_bytes.max(r.memory_bytes))
-                });
                 let level = members.iter().map(|&i| candidates[i].level).max().unwrap_or(1);
                 let tpi = mapping.offerings.tenants_per_instance(system);
                 offerings.push(offering(system, level, tpi, largest, naming.images));
@@ -111,12 +112,7 @@ pub fn propose(
             tenants_per_instance: tpi,
             departments: departments.len(),
             levels: Vec::new(),
-            instance: Amount::from(instance.unwrap_or_else(|| {
-                members.iter().fold(Res::ZERO, |m, &i| {
-                    let r = candidates[i].sized.requests;
-                    Res::new(m.cpu_millis.max(r.cpu_millis), m.memory_bytes.max(r.memory_bytes))
-                })
-            })),
+            instance: Amount::from(instance.unwrap_or(largest)),
         });
     }
 

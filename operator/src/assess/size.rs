@@ -141,36 +141,15 @@ pub fn in_use(server: &Server) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assess::inventory::{Format, State};
+    use crate::assess::synthetic::{self, p95};
 
     const GIB: i64 = 1 << 30;
 
     fn server(cores: i64, memory_gib: i64, cpu: Option<f64>, memory: Option<f64>) -> Server {
-        let m = |r: Option<f64>| {
-            r.map(|ratio| Measured {
-                ratio,
-                statistic: Statistic::P95,
-            })
-        };
         Server {
-            file: "servers.csv".into(),
-            line: 2,
-            format: Format::Govcloud,
-            name: "fin-db-01".into(),
-            department: Some("finance".into()),
-            application: None,
-            system: None,
-            security_level: Some(2),
-            cpu_millis: cores * 1000,
-            memory_bytes: memory_gib * GIB,
-            cpu_utilisation: m(cpu),
-            memory_utilisation: m(memory),
-            yearly_cost: None,
-            power_watts: None,
-            state: State::On,
-            folder: None,
-            annotation: None,
-            os: None,
+            cpu_utilisation: cpu.and_then(p95),
+            memory_utilisation: memory.and_then(p95),
+            ..synthetic::server("fin-db-01", Some("finance"), cores, memory_gib)
         }
     }
 

@@ -1,7 +1,8 @@
 //! The assessment's rules end to end on small inventories: who shares, what is sized,
 //! what is left out and why, and that the same input gives the same answer.
 
-use super::inventory::{Format, Measured, State, Statistic};
+use super::inventory::{Measured, State, Statistic};
+use super::synthetic::p95;
 use super::*;
 use crate::api::{PlatformPolicySpec, ResourceRequest};
 use crate::synthetic;
@@ -9,31 +10,14 @@ use crate::synthetic;
 const GIB: i64 = 1 << 30;
 
 fn server(line: usize, department: &str, name: &str, system: Option<&str>, cores: i64, gib: i64) -> Server {
-    let p95 = |ratio| {
-        Some(Measured {
-            ratio,
-            statistic: Statistic::P95,
-        })
-    };
     Server {
-        file: "servers.csv".into(),
         line,
-        format: Format::Govcloud,
-        name: name.into(),
-        department: Some(department.into()),
-        application: None,
         system: system.map(Into::into),
-        security_level: Some(2),
-        cpu_millis: cores * 1000,
-        memory_bytes: gib * GIB,
         cpu_utilisation: p95(0.1),
         memory_utilisation: p95(0.5),
         yearly_cost: Some(4000.0),
         power_watts: Some(300.0),
-        state: State::On,
-        folder: None,
-        annotation: None,
-        os: None,
+        ..super::synthetic::server(name, Some(department), cores, gib)
     }
 }
 

@@ -3,48 +3,34 @@
 //! it is given; the only markup not written by a template is the SVG `svg::bars` draws,
 //! which escapes its own texts.
 
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 use super::charts::charts;
 use super::sections::sections;
 use super::summary::{self, Counts};
 use crate::assess::Assessment;
-use crate::report::html::{STYLE, table};
+use crate::report::html::{page, table};
 use crate::units::percent;
 
 /// What the report's style lacks: the cards' figures here are two, before and after.
 const STYLE_MORE: &str = ".card .n{font-size:19px}\n.note{color:#475569;margin:4px 0 8px}\n";
 
 pub fn html(a: &Assessment, currency: &str) -> String {
-    let page = html! {
-        (DOCTYPE) "\n"
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "govcloud consolidation assessment" }
-                style { (STYLE) (STYLE_MORE) }
-            }
-            body {
-                header {
-                    h1 { "govcloud consolidation assessment" }
-                    p { (summary::basis(a)) " Money in " (currency) " a year." }
-                }
-                main {
-                    (cards(a, currency))
-                    p { "Servers: " (Counts::of(a).sentence()) }
-                    p { "Shared systems: " (summary::sharing(a)) }
-                    (charts(a))
-                    @for s in sections(a, currency) {
-                        h2 { (s.title) }
-                        (table(&s.table))
-                        @for note in &s.notes { p class="note" { (note) } }
-                    }
-                }
-            }
+    let subtitle = html! {
+        p { (summary::basis(a)) " Money in " (currency) " a year." }
+    };
+    let main = html! {
+        (cards(a, currency))
+        p { "Servers: " (Counts::of(a).sentence()) }
+        p { "Shared systems: " (summary::sharing(a)) }
+        (charts(a))
+        @for s in sections(a, currency) {
+            h2 { (s.title) }
+            (table(&s.table))
+            @for note in &s.notes { p class="note" { (note) } }
         }
     };
-    page.into_string() + "\n"
+    page("govcloud consolidation assessment", STYLE_MORE, subtitle, main)
 }
 
 /// The headline figures, today → on the platform, one card each.

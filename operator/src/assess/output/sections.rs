@@ -2,6 +2,7 @@
 //! are (`report::table::sections`): the terminal grid, Markdown and HTML only render them.
 
 use crate::assess::{Amount, Assessment, OfferingSource, Outcome, PoolsFrom, ServerAssessment};
+use crate::report::table::sections::allocated_of;
 use crate::report::table::{Cell, Table};
 
 /// Kilowatt-hours a year per watt drawn all year: 8,760 h / 1,000.
@@ -350,19 +351,12 @@ fn pools(a: &Assessment) -> Section {
                 .iter()
                 .filter(|p| p.allocated != crate::quantity::Res::ZERO)
             {
+                let [cpu, memory] = allocated_of(p.allocated, p.effective_capacity, &p.utilisation);
                 t.row(vec![
                     Cell::text(&p.name),
                     Cell::Level(Some(p.security_level)),
-                    Cell::fraction(
-                        Cell::Cores(p.allocated.cpu_millis),
-                        Cell::Cores(p.effective_capacity.cpu_millis),
-                        Some(p.utilisation.cpu),
-                    ),
-                    Cell::fraction(
-                        Cell::Memory(p.allocated.memory_bytes),
-                        Cell::Memory(p.effective_capacity.memory_bytes),
-                        Some(p.utilisation.memory),
-                    ),
+                    cpu,
+                    memory,
                     Cell::count(p.services),
                     Cell::count(p.shared_instances),
                 ]);

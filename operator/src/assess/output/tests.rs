@@ -1,42 +1,25 @@
 //! What a reader of each format sees, on assessments of small estates built here.
 
 use crate::api::ResourceAmounts;
-use crate::assess::inventory::{Format, Measured, State, Statistic};
+use crate::assess::inventory::State;
 use crate::assess::mapping::NodeSettings;
+use crate::assess::synthetic::{self, p95};
 use crate::assess::{Assessment, Mapping, Server, assess};
 use crate::plan::Snapshot;
 
 use super::{html, markdown, sections, table};
 
-const GIB: i64 = 1 << 30;
 const HOSTILE: &str = "<script>alert(1)</script> | `tick` \n# heading";
 
 fn server(line: usize, name: &str, department: &str, system: Option<&str>) -> Server {
-    let p95 = |ratio| {
-        Some(Measured {
-            ratio,
-            statistic: Statistic::P95,
-        })
-    };
     Server {
-        file: "servers.csv".into(),
         line,
-        format: Format::Govcloud,
-        name: name.into(),
-        department: Some(department.into()),
-        application: None,
         system: system.map(Into::into),
-        security_level: Some(2),
-        cpu_millis: 8000,
-        memory_bytes: 32 * GIB,
         cpu_utilisation: p95(0.10),
         memory_utilisation: p95(0.25),
         yearly_cost: Some(4000.0),
         power_watts: Some(250.0),
-        state: State::On,
-        folder: None,
-        annotation: None,
-        os: None,
+        ..synthetic::server(name, Some(department), 8, 32)
     }
 }
 

@@ -334,8 +334,43 @@ pub fn azure_csv_of(departments: &[&str], rows: usize, seed: u64) -> String {
     out.finish()
 }
 
+/// One running server as govcloud's CSV lists it (line 2 of `servers.csv`, level 2,
+/// never measured), for tests to adjust with struct update syntax.
+pub fn server(name: &str, department: Option<&str>, cores: i64, memory_gib: i64) -> Server {
+    Server {
+        file: "servers.csv".into(),
+        line: 2,
+        format: Format::Govcloud,
+        name: name.into(),
+        department: department.map(Into::into),
+        application: None,
+        system: None,
+        security_level: Some(2),
+        cpu_millis: cores * 1000,
+        memory_bytes: memory_gib << 30,
+        cpu_utilisation: None,
+        memory_utilisation: None,
+        yearly_cost: None,
+        power_watts: None,
+        state: State::On,
+        folder: None,
+        annotation: None,
+        os: None,
+    }
+}
+
+/// A utilisation measured at p95.
+pub fn p95(ratio: f64) -> Option<inventory::Measured> {
+    Some(inventory::Measured {
+        ratio,
+        statistic: Statistic::P95,
+    })
+}
+
 mod departments;
 mod machines;
+
+use super::inventory::{self, Format, Server, State, Statistic};
 
 use departments::*;
 use machines::*;

@@ -13,7 +13,7 @@ use super::table::{Cell, Table, sections};
 use super::text::{self, money};
 use crate::units::percent;
 
-pub(crate) const STYLE: &str = "
+const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif;margin:0;background:#f8fafc;color:#0f172a;font-size:14px}
 header{background:#1e3a8a;color:#fff;padding:20px 32px}
 header h1{margin:0 0 4px;font-size:24px}
@@ -91,6 +91,30 @@ fn cell(c: &Cell) -> Markup {
     }
 }
 
+/// A self-contained page in the report's style: `title` in the head and the header,
+/// `subtitle` under it, `main` below, `extra_style` after the shared style.
+pub(crate) fn page(title: &str, extra_style: &str, subtitle: Markup, main: Markup) -> String {
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (STYLE) (extra_style) }
+            }
+            body {
+                header {
+                    h1 { (title) }
+                    (subtitle)
+                }
+                main { (main) }
+            }
+        }
+    };
+    page.into_string() + "\n"
+}
+
 /// The whole report as an HTML page.
 pub fn render(r: &Report) -> String {
     let c = &r.currency;
@@ -105,24 +129,13 @@ pub fn render(r: &Report) -> String {
         "evidence bad"
     };
     let measured = r.measured();
-    let page = html! {
-        (DOCTYPE) "\n"
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "govcloud estate report" }
-                style { (STYLE) }
-            }
-            body {
-                header {
-                    h1 { "govcloud estate report" }
+    let subtitle = html! {
                     p {
                         "Estate read from " (source) "; money in " (c)
                         " per month (730 h); usage " (text::usage_origin(r)) "."
                     }
-                }
-                main {
+    };
+    let main = html! {
                     (cards(r))
                     div class=(evidence) id="level-check" {
                         "Security levels: " (level_check.statement) "."
@@ -153,11 +166,8 @@ pub fn render(r: &Report) -> String {
                     h2 { "Policy violations" }
                     (table(&sections::policies(r)))
                     @if let Some(t) = sections::violations(r) { (table(&t)) }
-                }
-            }
-        }
     };
-    page.into_string() + "\n"
+    page("govcloud estate report", "", subtitle, main)
 }
 
 /// The headline figures, one card each.

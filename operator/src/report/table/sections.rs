@@ -155,6 +155,23 @@ pub fn tenancies(d: &DepartmentReport, currency: &str) -> Option<Table> {
     Some(t)
 }
 
+/// A pool's CPU and memory allocated of its capacity (× overcommit), with the ratios:
+/// the two allocation cells of every table of pools.
+pub fn allocated_of(allocated: Res, capacity: Res, utilisation: &crate::plan::Ratio) -> [Cell; 2] {
+    [
+        Cell::fraction(
+            Cell::Cores(allocated.cpu_millis),
+            Cell::Cores(capacity.cpu_millis),
+            Some(utilisation.cpu),
+        ),
+        Cell::fraction(
+            Cell::Memory(allocated.memory_bytes),
+            Cell::Memory(capacity.memory_bytes),
+            Some(utilisation.memory),
+        ),
+    ]
+}
+
 pub fn pools(r: &Report) -> Table {
     let measured = r.measured();
     let mut header = vec![
@@ -180,17 +197,8 @@ pub fn pools(r: &Report) -> Table {
             Cell::text(&p.name),
             Cell::Level(Some(p.security_level)),
             Cell::text(if p.cordoned { "yes" } else { "no" }),
-            Cell::fraction(
-                Cell::Cores(p.allocated.cpu_millis),
-                Cell::Cores(p.effective_capacity.cpu_millis),
-                Some(p.utilisation.cpu),
-            ),
-            Cell::fraction(
-                Cell::Memory(p.allocated.memory_bytes),
-                Cell::Memory(p.effective_capacity.memory_bytes),
-                Some(p.utilisation.memory),
-            ),
         ];
+        row.extend(allocated_of(p.allocated, p.effective_capacity, &p.utilisation));
         if measured {
             let (cpu, memory) = used_of(p.used, p.used_utilisation.map(|q| (q.cpu, q.memory)));
             row.extend([cpu, memory]);
